@@ -1,0 +1,37 @@
+# Quick start on a fresh Debian machine with Python 3.11:  make demo  |  make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# PyTorch runs the multi-backend tests too; 2.13.0 is the CPU build these machines carry.
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install data test-tf test-jax test-torch clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,jax]" $(TORCH)
+	touch $(STAMP)
+
+install: $(STAMP) data
+
+data:
+	@./scripts/install_data.sh
+
+demo: install
+	$(PY) scripts/train.py mlp --dataset fashion_mnist --epochs 5 --run-dir runs/demo
+
+test: install test-tf test-jax test-torch
+
+test-tf:
+	$(PY) -m pytest -q tests
+
+test-jax:
+	KERAS_BACKEND=jax $(PY) -m pytest -q -m jax tests
+
+test-torch:
+	KERAS_BACKEND=torch $(PY) -m pytest -q -m torch tests
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

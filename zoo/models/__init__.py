@@ -1,0 +1,3 @@
+"""Every family registers its names on import."""
+
+from zoo.models import mlp, perceptron  # noqa: F401

@@ -1,0 +1,438 @@
+"""The backend-free half of `ZooModel`: compile defaults, players, the step's logic.
+
+The backend modules (`tensorflow_trainer`, `jax_trainer`, `torch_trainer`) supply
+only what differs between backends: how gradients are taken, how the stateless
+JAX step carries state, and how a traced scalar stands in for a float
+hyperparameter. Everything a family changes is expressed here, without backend
+code: `compute_loss`, `default_loss`/`default_metrics`, or `players()`.
+"""
+
+import contextlib
+import dataclasses
+from typing import Any, Callable, Optional, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo.training.players import PlayerOptimizers
+
+
+@dataclasses.dataclass
+class Player:
+    """One optimised party of a training step.
+
+    Args:
+        name: prefix of the player's logged loss (`f"{name}_loss"`).
+        loss: `loss(data) -> loss` or `-> (loss, aux)`. Runs the forward pass in
+            training mode; `aux` is passed back untouched (e.g. generated images).
+            Return the mean over the local batch; the step scales it for
+            `tf.distribute` so gradients are those of the global batch.
+        variables: the trainable variables this player updates.
+        optimizer: the keras optimizer that updates them.
+        steps: updates per train step (e.g. 5 critic steps per generator step).
+    """
+
+    name: str
+    loss: Callable
+    variables: Sequence
+    optimizer: Any
+    steps: int = 1
+
+
+def _inner(optimizer):
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def momentum_attribute(optimizer):
+    """Name of the optimizer's momentum hyperparameter, or None.
+
+    SGD, RMSprop: `momentum`; Adam family: `beta_1` (as in PyTorch's OneCycleLR).
+    """
+    inner = _inner(optimizer)
+    for attr in ("momentum", "beta_1"):
+        value = getattr(inner, attr, None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return attr
+    return None
+
+
+class TracedFloat(float):
+    """A float hyperparameter whose value, inside one traced step, is a tensor.
+
+    Keras optimizers read hyperparameters such as `SGD.momentum` as Python
+    floats, which a traced step (tf.function, jax.jit) bakes in as constants:
+    assigning a new float later changes nothing. During the update we swap in
+    this object: comparisons (`momentum != 0`, which decides whether momentum
+    slots are used) see the configured value, while arithmetic and tensor
+    conversion see the scheduled tensor. Backend modules add the conversion
+    protocol (`__tf_tensor__`, `__jax_array__`).
+    """
+
+    def __new__(cls, nominal, tensor):
+        self = super().__new__(cls, nominal)
+        self.tensor = tensor
+        return self
+
+    def __add__(self, other):
+        return ops.add(self.tensor, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self.tensor)
+
+    def __sub__(self, other):
+        return ops.subtract(self.tensor, other)
+
+    def __rsub__(self, other):
+        return ops.subtract(other, self.tensor)
+
+    def __mul__(self, other):
+        return ops.multiply(self.tensor, other)
+
+    def __rmul__(self, other):
+        return ops.multiply(other, self.tensor)
+
+    def __truediv__(self, other):
+        return ops.divide(self.tensor, other)
+
+    def __rtruediv__(self, other):
+        return ops.divide(other, self.tensor)
+
+    def __pow__(self, other):
+        return ops.power(self.tensor, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self.tensor)
+
+    def __neg__(self):
+        return ops.negative(self.tensor)
+
+
+def _check_positive_number(name, value, allow_none=True):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value!r}")
+
+
+class BaseZooModel(keras.Model):
+    """`keras.Model` with the zoo's training step (backend-free part)."""
+
+    #: set by families that take raw strings (text classifiers)
+    accepts_strings = False
+
+    def __init__(self, *args, gradient_clip_norm=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _check_positive_number("gradient_clip_norm", gradient_clip_norm)
+        self.gradient_clip_norm = gradient_clip_norm
+        self.momentum_schedule = None
+
+    # ------------------------------------------------------------------ compile
+    def default_loss(self):
+        """Loss used when `compile()` gets none. None: the family's `compute_loss`."""
+        return None
+
+    def default_metrics(self):
+        """Metrics used when `compile()` gets none."""
+        return []
+
+    def compile(
+        self,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        *,
+        gradient_clip_norm=None,
+        momentum_schedule=None,
+        **kwargs,
+    ):
+        """Configures the model for training; `loss`/`metrics` default to the family's.
+
+        Args:
+            optimizer: a keras optimizer, its name, or (adversarial families) a
+                `PlayerOptimizers`.
+            loss, metrics: as in `keras.Model.compile`; None takes
+                `default_loss()` / `default_metrics()`.
+            gradient_clip_norm: clip gradients to this global norm (overrides
+                the model's own `gradient_clip_norm`). Applied by the optimizer,
+                after mixed-precision unscaling.
+            momentum_schedule: callable `step -> momentum` (keras.ops), driving
+                SGD's `momentum` or Adam's `beta_1` inside the traced step.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        optimizer = _resolve_optimizer(optimizer)
+        _check_positive_number("gradient_clip_norm", gradient_clip_norm)
+        clip = gradient_clip_norm if gradient_clip_norm is not None else self.gradient_clip_norm
+        if isinstance(optimizer, PlayerOptimizers):
+            # keras would wrap the container; wrap each player's optimizer instead.
+            if keras.config.dtype_policy().name == "mixed_float16":
+                optimizer.wrap_for_loss_scaling()
+            kwargs.setdefault("auto_scale_loss", False)
+        if loss is None:
+            loss = self.default_loss()
+        if metrics is None:
+            metrics = self.default_metrics()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        if clip is not None:
+            for opt in _leaf_optimizers(self.optimizer):
+                inner = _inner(opt)
+                if inner.clipnorm is None and inner.clipvalue is None:
+                    inner.global_clipnorm = clip
+        if momentum_schedule is not None:
+            self.set_momentum_schedule(momentum_schedule)
+
+    def compile_from_config(self, config):
+        # keras skips compile_from_config for overridden compile(); ours takes
+        # keras's arguments, so the saved compile config replays as is.
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def set_momentum_schedule(self, schedule):
+        """Drives the optimizer's momentum (`momentum` or `beta_1`) by `schedule(step)`.
+
+        The value is computed inside the traced step from `optimizer.iterations`,
+        so it changes every step on every backend and resumes with the optimizer.
+        Pass None to go back to the optimizer's own constant.
+        """
+        if schedule is not None and not callable(schedule):
+            raise TypeError(
+                f"`momentum_schedule` must be callable(step) -> momentum. Received: {schedule!r}"
+            )
+        if schedule is not None:
+            if self.optimizer is None:
+                raise ValueError("Call `compile()` before setting a momentum schedule.")
+            for opt in _leaf_optimizers(self.optimizer):
+                attr = momentum_attribute(opt)
+                if attr is None:
+                    raise ValueError(
+                        "A momentum schedule needs an optimizer with momentum "
+                        "(SGD, RMSprop: `momentum`; Adam family: `beta_1`). "
+                        f"Received: optimizer={type(_inner(opt)).__name__}"
+                    )
+                if attr == "momentum" and getattr(_inner(opt), attr) == 0:
+                    raise ValueError(
+                        f"{type(_inner(opt)).__name__} was built with momentum=0, so it "
+                        "keeps no momentum slots and a schedule would be ignored. "
+                        "Create it with a non-zero momentum, e.g. SGD(momentum=0.9). "
+                        f"Received: momentum={getattr(_inner(opt), attr)!r}"
+                    )
+        changed = schedule is not self.momentum_schedule
+        self.momentum_schedule = schedule
+        if changed and getattr(self, "train_function", None) is not None:
+            self.make_train_function(force=True)
+
+    # ------------------------------------------------------------------ players
+    def players(self) -> Optional[list]:
+        """The optimised parties of a step; None for the plain supervised step.
+
+        Adversarial families return e.g. `[Player("d", ...), Player("g", ...)]`
+        with optimizers from a `PlayerOptimizers` passed to `compile`. Called
+        while tracing, once per compiled step.
+        """
+        return None
+
+    def player_variables(self):
+        """{player name: variables}, so a `PlayerOptimizers` can build before training."""
+        players = self.players()
+        return {p.name: list(p.variables) for p in players} if players else {}
+
+    # ------------------------------------------------------------------ the step
+    def _zoo_train_step(self, data):
+        players = self.players()
+        if players is None:
+            return self._supervised_train_step(data)
+        logs, hyper = {}, {}
+        for player in players:
+            for _ in range(player.steps):
+                loss, aux, player_hyper = self._update(
+                    player.loss, player.variables, player.optimizer, data
+                )
+            logs[f"{player.name}_loss"] = loss
+            if isinstance(aux, dict):
+                logs.update({k: v for k, v in aux.items() if not k.startswith("_")})
+            prefix = "" if player is players[0] else f"{player.name}_"
+            hyper.update({prefix + k: v for k, v in player_hyper.items()})
+        logs = self.compute_player_metrics(data, logs)
+        logs.update(hyper)
+        return logs
+
+    def compute_player_metrics(self, data, logs):
+        """Updates adversarial families' trackers from the step's logs; returns logs."""
+        results = dict(logs)
+        for metric in self.metrics:
+            if metric.name in logs:
+                metric.update_state(logs[metric.name])
+            results[metric.name] = metric.result()
+        return results
+
+    def _supervised_train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+
+        def loss_fn(_):
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
+            return loss, y_pred
+
+        # keras losses already divide by the replica count (global-batch mean)
+        loss, y_pred, hyper = self._update(
+            loss_fn, self.trainable_variables, self.optimizer, data, scaled_for_distribution=True
+        )
+        self._loss_tracker.update_state(
+            self._unscale_for_distribution(loss), sample_weight=_batch_size(x)
+        )
+        logs = self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+        logs = dict(logs)
+        logs.update(hyper)
+        return logs
+
+    def _zoo_test_step(self, data):
+        if self.players() is not None:
+            return self.player_test_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
+        self._loss_tracker.update_state(
+            self._unscale_for_distribution(loss), sample_weight=_batch_size(x)
+        )
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def player_test_step(self, data):
+        """Evaluation for adversarial families: each player's loss, no update."""
+        logs = {}
+        for player in self.players():
+            out = player.loss(data)
+            loss, aux = out if isinstance(out, tuple) else (out, None)
+            logs[f"{player.name}_loss"] = loss
+            if isinstance(aux, dict):
+                logs.update({k: v for k, v in aux.items() if not k.startswith("_")})
+        return self.compute_player_metrics(data, logs)
+
+    def _update(self, loss_fn, variables, optimizer, data, scaled_for_distribution=False):
+        """One optimizer update of `variables` on `loss_fn(data)`.
+
+        Returns (loss, aux, hyper) where `hyper` holds the `lr` and `momentum`
+        the update used.
+        """
+        variables = list(variables)
+
+        def fn():
+            out = loss_fn(data)
+            loss, aux = out if isinstance(out, tuple) else (out, None)
+            if not scaled_for_distribution:
+                loss = self._scale_for_distribution(loss)
+            return loss, aux
+
+        loss, aux, grads = self._value_and_grad(fn, variables, optimizer)
+        with self._scheduled_hyperparameters(optimizer) as hyper:
+            self._apply_gradients(optimizer, grads, variables)
+        if not scaled_for_distribution:
+            loss = self._unscale_for_distribution(loss)
+        return loss, aux, hyper
+
+    @contextlib.contextmanager
+    def _scheduled_hyperparameters(self, optimizer):
+        """Yields the `lr`/`momentum` logs of the coming update, with any
+        momentum schedule swapped into the optimizer for its duration."""
+        inner = _inner(optimizer)
+        if isinstance(inner, PlayerOptimizers) or not isinstance(inner, keras.optimizers.Optimizer):
+            yield {}
+            return
+        # read before apply(): the values this update uses
+        hyper = {"lr": ops.cast(inner.learning_rate, "float32")}
+        attr = momentum_attribute(inner)
+        if attr is None:
+            yield hyper
+            return
+        if self.momentum_schedule is None:
+            hyper["momentum"] = ops.cast(getattr(inner, attr), "float32")
+            yield hyper
+            return
+        nominal = getattr(inner, attr)
+        value = ops.cast(self.momentum_schedule(inner.iterations), "float32")
+        hyper["momentum"] = value
+        setattr(inner, attr, self._traced_float(nominal, value))
+        try:
+            yield hyper
+        finally:
+            setattr(inner, attr, nominal)
+
+    # ------------------------------------------------------------------ backend hooks
+    def _value_and_grad(self, fn, variables, optimizer):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _apply_gradients(self, optimizer, grads, variables):
+        optimizer.apply(grads, variables)
+
+    def _traced_float(self, nominal, tensor):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _scale_for_distribution(self, loss):
+        return loss
+
+    def _unscale_for_distribution(self, loss):
+        return loss
+
+    # ------------------------------------------------------------------ input checks
+    def expected_input_shape(self):
+        """Per-example input shape, or None where the family takes any."""
+        shape = getattr(self, "_zoo_input_shape", None)
+        return tuple(shape) if shape is not None else None
+
+    def num_output_classes(self):
+        """Number of classes labels must lie in, or None (no label check)."""
+        return getattr(self, "_zoo_num_classes", None)
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        from zoo.training import checks
+
+        checks.check_training_data(self, x, y, argument="x")
+        if validation_data is not None:
+            checks.check_validation_data(self, validation_data)
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        from zoo.training import checks
+
+        checks.check_training_data(self, x, y, argument="x")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.gradient_clip_norm is not None:
+            config["gradient_clip_norm"] = self.gradient_clip_norm
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _leaf_optimizers(optimizer):
+    if isinstance(optimizer, PlayerOptimizers):
+        return list(optimizer.optimizers.values())
+    return [optimizer]
+
+
+def _resolve_optimizer(optimizer):
+    if isinstance(optimizer, str):
+        try:
+            return keras.optimizers.get(optimizer)
+        except ValueError:
+            known = ["sgd", "adam", "adamw", "rmsprop", "nadam", "adagrad", "adamax", "lion"]
+            raise ValueError(
+                f"Unknown `optimizer` name. Expected one of {known} or a "
+                f"keras.optimizers.Optimizer. Received: optimizer={optimizer!r}"
+            ) from None
+    return optimizer
+
+
+def _batch_size(x):
+    first = next(i for i in keras.tree.flatten(x) if i is not None)
+    return ops.shape(first)[0]

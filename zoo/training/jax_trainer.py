@@ -1,0 +1,98 @@
+"""JAX half of the zoo step: the stateless form.
+
+keras's JAX loop passes the state in and out of a jitted step
+`(trainable, non_trainable, optimizer, metrics) -> new state`. We open one
+`keras.StatelessScope` over that state and run the backend-free step inside
+it; a gradient is `jax.value_and_grad` of a function that re-opens the scope
+with the differentiated variables replaced by its arguments. Updates made in
+the forward pass (batch-norm statistics, seed generators, metrics) flow back
+out as auxiliary outputs.
+"""
+
+import jax
+import jax.numpy as jnp
+import keras
+
+from zoo.training.base import BaseZooModel, TracedFloat
+
+
+class _JaxTracedFloat(TracedFloat):
+    def __jax_array__(self):
+        return jnp.asarray(self.tensor)
+
+
+class _StepContext:
+    """Scope of the step being traced (a plain object: keras does not track it)."""
+
+    scope = None
+    variables = ()
+
+
+class ZooTrainer(BaseZooModel):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._zoo_step_context = _StepContext()
+
+    def train_step(self, state, data):
+        refs = (
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        )
+        return self._stateless(self._zoo_train_step, refs, state, data)
+
+    def test_step(self, state, data):
+        refs = (self.trainable_variables, self.non_trainable_variables, self.metrics_variables)
+        return self._stateless(self._zoo_test_step, refs, state, data)
+
+    def _stateless(self, step, refs, state, data):
+        mapping = [(v, value) for vs, values in zip(refs, state) for v, value in zip(vs, values)]
+        context = self._zoo_step_context
+        context.variables = [v for v, _ in mapping]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            context.scope = scope
+            try:
+                logs = step(data)
+            finally:
+                context.scope = None
+        new_state = tuple(
+            [_current(scope, v, value) for v, value in zip(vs, values)]
+            for vs, values in zip(refs, state)
+        )
+        return logs, new_state
+
+    def _value_and_grad(self, fn, variables, optimizer):
+        outer = self._zoo_step_context.scope
+        if outer is None:
+            raise RuntimeError("ZooModel's JAX step ran outside its stateless scope.")
+        differentiated = {id(v) for v in variables}
+        others = [v for v in self._zoo_step_context.variables if id(v) not in differentiated]
+
+        def stateless_loss(values):
+            mapping = [(v, outer.get_current_value(v)) for v in others]
+            mapping += list(zip(variables, values))
+            with keras.StatelessScope(state_mapping=mapping) as inner:
+                loss, aux = fn()
+                scaled = optimizer.scale_loss(loss)
+            updates = [_current(inner, v, None) for v in others]
+            return scaled, (loss, aux, updates)
+
+        values = [outer.get_current_value(v) for v in variables]
+        (_, (loss, aux, updates)), grads = jax.value_and_grad(stateless_loss, has_aux=True)(values)
+        for v, value in zip(others, updates):
+            outer.add_update((v, value))
+        return loss, aux, grads
+
+    def _traced_float(self, nominal, tensor):
+        return _JaxTracedFloat(nominal, tensor)
+
+
+def _current(scope, variable, default):
+    value = scope.get_current_value(variable)
+    return default if value is None else value
+
+
+def input_gradient(fn, x):
+    """d sum(fn(x)) / dx, differentiable again (for gradient penalties)."""
+    return jax.grad(lambda t: jnp.sum(fn(t)))(jnp.asarray(x))

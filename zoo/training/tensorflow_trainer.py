@@ -1,0 +1,53 @@
+"""TensorFlow half of the zoo step: gradients with `tf.GradientTape`."""
+
+import tensorflow as tf
+
+from zoo.training.base import BaseZooModel, TracedFloat
+
+
+class _TFTracedFloat(TracedFloat):
+    def __tf_tensor__(self, dtype=None, name=None):
+        value = tf.convert_to_tensor(self.tensor)
+        return tf.cast(value, dtype) if dtype is not None else value
+
+
+def _replicas():
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+class ZooTrainer(BaseZooModel):
+    def train_step(self, data):
+        return self._zoo_train_step(data)
+
+    def test_step(self, data):
+        return self._zoo_test_step(data)
+
+    def _value_and_grad(self, fn, variables, optimizer):
+        with tf.GradientTape() as tape:
+            loss, aux = fn()
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
+        return loss, aux, grads
+
+    def _traced_float(self, nominal, tensor):
+        return _TFTracedFloat(nominal, tensor)
+
+    # Under MirroredStrategy each replica sees 1/n of the global batch and the
+    # replicas' gradients are summed: dividing the local mean loss by n gives
+    # the gradient of the global-batch mean (what keras losses do already).
+    def _scale_for_distribution(self, loss):
+        n = _replicas()
+        return loss * (1.0 / n) if n > 1 else loss
+
+    def _unscale_for_distribution(self, loss):
+        n = _replicas()
+        return loss * float(n) if n > 1 else loss
+
+
+def input_gradient(fn, x):
+    """d sum(fn(x)) / dx, differentiable again (for gradient penalties)."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+    return tape.gradient(y, x)
