@@ -173,6 +173,8 @@ class BaseZooModel(keras.Model):
         if metrics is None:
             metrics = self.default_metrics()
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        if isinstance(self.optimizer, PlayerOptimizers):
+            self.optimizer.bind(self.player_variables())
         if clip is not None:
             for opt in _leaf_optimizers(self.optimizer):
                 inner = _inner(opt)
@@ -186,7 +188,7 @@ class BaseZooModel(keras.Model):
         # keras's arguments, so the saved compile config replays as is.
         config = keras.saving.deserialize_keras_object(config)
         self.compile(**config)
-        if self.built:
+        if self.built or isinstance(self.optimizer, PlayerOptimizers):
             self.optimizer.build(self.trainable_variables)
 
     def set_momentum_schedule(self, schedule):
@@ -222,6 +224,25 @@ class BaseZooModel(keras.Model):
         self.momentum_schedule = schedule
         if changed and getattr(self, "train_function", None) is not None:
             self.make_train_function(force=True)
+
+    # ------------------------------------------------------------------ job hooks
+    def adapt(self, dataset):
+        """Fits data-dependent state (e.g. a text vocabulary) on the training split.
+
+        Called by `scripts/train.py` before `compile`; no-op by default.
+        """
+
+    def evaluation_metrics(self, test_dataset, dataset=None):
+        """What `scripts/evaluate.py` reports: by default `evaluate()` on the test split.
+
+        Generative families override this (Fréchet distance, ELBO, reconstruction).
+        """
+        results = self.evaluate(test_dataset, return_dict=True, verbose=0)
+        return {k: float(v) for k, v in results.items()}
+
+    def default_callbacks(self, run_dir):
+        """Callbacks the family adds to every `scripts/train.py` run (e.g. sample grids)."""
+        return []
 
     # ------------------------------------------------------------------ players
     def players(self) -> Optional[list]:

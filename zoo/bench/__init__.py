@@ -1,0 +1,1 @@
+"""Benchmark suites for scripts/bench.py (one module each)."""

@@ -1,0 +1,57 @@
+"""`scripts/evaluate.py MODEL --weights NAME --dataset D`: print the test metrics.
+
+MODEL is a registered name (with `--weights`) or a `.keras` file / run directory.
+What is measured is the model's own `evaluation_metrics` (classifiers:
+accuracy and loss on the test split).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="evaluate.py", description="Evaluate a zoo model on a test split.")
+    p.add_argument("model", help="registered name, a .keras file, or a run directory")
+    p.add_argument("--weights", default=None, help="published weights name (e.g. fashion_mnist)")
+    p.add_argument("--dataset", default="fashion_mnist")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    return p
+
+
+def load_model(spec, weights=None):
+    import keras
+
+    import zoo
+
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "model.keras"
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise ValueError(f"No model file at {path}. Received: model={spec!r}")
+        return keras.saving.load_model(path)
+    return zoo.create(spec, weights=weights)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    import zoo
+
+    try:
+        model = load_model(args.model, args.weights)
+        _, test = zoo.datasets.load(args.dataset, batch_size=args.batch_size, shuffle=False)
+        results = model.evaluation_metrics(test, dataset=args.dataset)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for key, value in results.items():
+            print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    return 0
