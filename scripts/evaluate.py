@@ -1,15 +1,12 @@
 #!/usr/bin/env python
 """Thin entry point: see zoo/jobs/evaluate.py."""
 
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from zoo.jobs import apply_backend_flag  # noqa: E402
+from _backend import apply_backend_flag
 
 if __name__ == "__main__":
     apply_backend_flag(sys.argv[1:])
-    from zoo.jobs import evaluate  # noqa: E402
+    from zoo.jobs import evaluate
 
     sys.exit(evaluate.main(sys.argv[1:]))

@@ -1,9 +1,9 @@
-"""The `zoo` command: `zoo train|evaluate|tune|bench|list|info ...`."""
+"""The `zoo` command: `zoo train|evaluate|tune|bench|publish-weights|list|info ...`."""
 
 import importlib
+import json
+import os
 import sys
-
-from zoo.jobs import apply_backend_flag
 
 COMMANDS = {
     "train": "zoo.jobs.train",
@@ -16,27 +16,38 @@ COMMANDS = {
 }
 
 
+def _backend_flag(argv):
+    for i, arg in enumerate(argv):
+        if arg == "--backend" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--backend="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: zoo {" + ",".join(COMMANDS) + "} ...")
         if argv and argv[0] not in ("-h", "--help"):
-            print(f"error: unknown command. Received: {argv[0]!r}")
+            print(f"error: unknown command. Received: {argv[0]!r}", file=sys.stderr)
             return 2
         return 0
+    import keras
+
+    backend = _backend_flag(argv)
+    if backend and backend != keras.backend.backend():
+        # keras fixed its backend when `zoo` was imported: start again with it set.
+        os.environ["KERAS_BACKEND"] = backend
+        os.execv(sys.executable, [sys.executable, "-m", "zoo.cli", *argv])
     command, rest = argv[0], argv[1:]
-    apply_backend_flag(rest)
-    if command == "list":
+    if command in ("list", "info"):
         import zoo
 
-        print("\n".join(zoo.list_models(rest[0] if rest else "*")))
-        return 0
-    if command == "info":
-        import json
-
-        import zoo
-
-        print(json.dumps(zoo.model_info(rest[0]), indent=2, default=str))
+        if command == "list":
+            print("\n".join(zoo.list_models(rest[0] if rest else "*")))
+        else:
+            print(json.dumps(zoo.model_info(rest[0]), indent=2, default=str))
         return 0
     return importlib.import_module(COMMANDS[command]).main(rest)
 

@@ -136,4 +136,4 @@ def model_info(name):
 
 
 def _load_families():
-    import zoo.models  # noqa: F401  (registers every family on import)
+    import zoo.models  # noqa: F401  (registers every family on import; cached after)
