@@ -1,3 +1,4 @@
 """Every family registers its names on import."""
 
 from zoo.models import mlp, perceptron  # noqa: F401
+from zoo.models import alexnet, densenet, googlenet, resnet, vgg  # noqa: F401

@@ -1,0 +1,347 @@
+"""`python scripts/bench.py vision`: training images/s of zoo models vs plain Keras, side by side.
+
+Pairs (`--models`):
+
+- `resnet50`: zoo `resnet50` vs `keras.applications.ResNet50(weights=None)`;
+- `resnet20`: zoo `resnet20` vs the same network written as a plain functional
+  Keras model (same layers, same parameter count, the stock `train_step`).
+
+Both models of a pair get the same input size, batch, precision, optimizer,
+loss, metrics, `jit_compile` and `steps_per_execution`, and are trained by the
+same `fit` loop on the same synthetic batch. Timing: `fit` runs `1 + windows`
+epochs of `--steps` steps per round; the first epoch (compilation, iterator
+start) is discarded and each later epoch is one timed window, closed by reading
+the epoch's loss (which waits for the device). Rounds alternate between the
+models so that a noisy shared machine slows both alike. Reported: the median
+window's images/s and the ratio zoo / reference.
+
+Data (`--data`): "device" keeps one synthetic batch on the accelerator and feeds
+it from a Python generator (no host-to-device copy per step: the model's speed
+alone); "host" feeds numpy through `tf.data` (a copy per step, as a real input
+pipeline does). "auto": "host" on TensorFlow (tf.data is its native feed),
+"device" on JAX and PyTorch.
+
+`--variant LABEL:key=value;key=value` adds a zoo row built with extra
+constructor arguments (e.g. `--variant fastbn:fast_batch_norm=True`), so that
+model-side choices can be compared in the same run (see docs/benchmarks.md).
+"""
+
+import argparse
+import ast
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+
+PAIRS = ("resnet50", "resnet20")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="bench.py vision",
+        description="Training images/s: zoo vision models vs keras.applications / plain Keras.",
+    )
+    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None,
+                   help="keras backend (set before keras is imported)")
+    p.add_argument("--models", default=",".join(PAIRS),
+                   help=f"comma-separated pairs among {list(PAIRS)}")
+    p.add_argument("--image-size", type=int, default=64,
+                   help="image side for resnet50 (224 on a GPU)")
+    p.add_argument("--cifar-image-size", type=int, default=32, help="image side for resnet20")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--steps", type=int, default=5, help="training steps per timed window")
+    p.add_argument("--windows", type=int, default=3, help="timed windows per round")
+    p.add_argument("--rounds", type=int, default=2, help="rounds alternating the models")
+    p.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                   default="float32")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--data", choices=["auto", "device", "host"], default="auto")
+    p.add_argument("--jit-compile", choices=["auto", "true", "false"], default="auto")
+    p.add_argument("--steps-per-execution", type=int, default=1)
+    p.add_argument("--num-classes", type=int, default=None,
+                   help="classes (default 1000 for resnet50, 10 for resnet20)")
+    p.add_argument("--variant", action="append", default=[], metavar="LABEL:KEY=VALUE[;KEY=VALUE]",
+                   help="extra zoo row with these constructor arguments (repeatable)")
+    p.add_argument("--no-reference", action="store_true",
+                   help="time only the zoo rows (e.g. to try variants in less device time)")
+    p.add_argument("--json-out", default=None, help="write every figure to this JSON file")
+    return p
+
+
+def parse_variant(text):
+    """"LABEL:k=v;k=v" -> (label, {k: literal v})."""
+    if ":" not in text:
+        raise ValueError(f"`--variant` must be LABEL:KEY=VALUE[;KEY=VALUE]. Received: {text!r}")
+    label, items = text.split(":", 1)
+    kwargs = {}
+    for item in filter(None, items.split(";")):
+        if "=" not in item:
+            raise ValueError(f"`--variant` items must be KEY=VALUE. Received: {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            kwargs[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            kwargs[key.strip()] = value.strip()
+    return label.strip(), kwargs
+
+
+def check_args(args):
+    for name in ("image_size", "cifar_image_size", "batch_size", "steps", "windows", "rounds",
+                 "steps_per_execution"):
+        value = getattr(args, name)
+        if value <= 0:
+            raise ValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in PAIRS]
+    if unknown or not models:
+        raise ValueError(f"`--models` must name pairs among {list(PAIRS)}. Received: {args.models!r}")
+    return models, [parse_variant(v) for v in args.variant]
+
+
+# ---------------------------------------------------------------------- reference models
+def plain_resnet_cifar(depths, input_shape, num_classes, filters=(16, 32, 64)):
+    """He et al.'s CIFAR ResNet (option A) as a plain functional Keras model.
+
+    Written from the paper with stock layers, independently of the zoo builder,
+    with the same layers and parameter count as zoo's `resnet20`.
+    """
+    import keras
+    from keras import layers, ops
+
+    init = keras.initializers.VarianceScaling(2.0, "fan_out", "untruncated_normal")
+
+    def bn(name):
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, kernel_initializer=init,
+                      name="conv")(inputs)
+    x = layers.ReLU()(bn("bn")(x))
+    channels = filters[0]
+    for s, (depth, width) in enumerate(zip(depths, filters)):
+        for b in range(depth):
+            stride = 2 if (b == 0 and s > 0) else 1
+            y = x
+            if stride > 1:
+                y = layers.ZeroPadding2D(1)(y)
+            y = layers.Conv2D(width, 3, strides=stride, padding="valid" if stride > 1 else "same",
+                              use_bias=False, kernel_initializer=init)(y)
+            y = layers.ReLU()(bn(f"s{s}b{b}bn1")(y))
+            y = layers.Conv2D(width, 3, padding="same", use_bias=False, kernel_initializer=init)(y)
+            y = bn(f"s{s}b{b}bn2")(y)
+            shortcut = x
+            if stride > 1 or channels != width:
+                shortcut = shortcut[:, ::stride, ::stride, :]
+                extra = width - channels
+                shortcut = ops.pad(shortcut, [[0, 0], [0, 0], [0, 0],
+                                              [extra // 2, extra - extra // 2]])
+            x = layers.ReLU()(layers.Add()([y, shortcut]))
+            channels = width
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(num_classes, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="plain_resnet20")
+
+
+def make_rows(pair, args, variants):
+    """[(label, builder)] for one pair: zoo first, then its variants, then the reference."""
+    import keras
+
+    import zoo
+
+    if pair == "resnet50":
+        size, classes = args.image_size, args.num_classes or 1000
+        ref_label = "keras.applications.ResNet50"
+
+        def reference():
+            return keras.applications.ResNet50(weights=None, input_shape=(size, size, 3),
+                                               classes=classes, classifier_activation=None)
+    else:
+        size, classes = args.cifar_image_size, args.num_classes or 10
+        ref_label = "plain functional Keras resnet20"
+
+        def reference():
+            return plain_resnet_cifar((3, 3, 3), (size, size, 3), classes)
+
+    shape = (size, size, 3)
+    rows = [(f"zoo {pair}", lambda: zoo.create(pair, input_shape=shape, num_classes=classes))]
+    for label, kwargs in variants:
+        rows.append((f"zoo {pair} [{label}]",
+                     lambda kw=kwargs: zoo.create(pair, input_shape=shape, num_classes=classes,
+                                                  **kw)))
+    if not args.no_reference:
+        rows.append((ref_label, reference))
+    return shape, classes, rows
+
+
+# ---------------------------------------------------------------------- timing
+def synthetic_batch(shape, classes, batch_size, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(batch_size, *shape)).astype("float32")
+    y = rng.integers(0, classes, size=(batch_size,)).astype("int32")
+    return x, y
+
+
+def make_data(x, y, mode):
+    """An endless source of the same batch: on the device, or through tf.data from host."""
+    import keras
+
+    if mode == "device":
+        batch = (keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(y))
+
+        def forever():
+            while True:
+                yield batch
+
+        return forever()
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensors((x, y)).repeat()
+
+
+def _timer_callback():
+    import keras
+
+    class WindowTimer(keras.callbacks.Callback):
+        """Wall time of each epoch, closed when the epoch's loss is on the host."""
+
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            float(logs["loss"])  # waits for the last step of the epoch
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return WindowTimer()
+
+
+def compile_model(model, args):
+    import keras
+
+    optimizer = (keras.optimizers.SGD(0.01, momentum=0.9) if args.optimizer == "sgd"
+                 else keras.optimizers.Adam(1e-4))
+    jit = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"], jit_compile=jit,
+                  steps_per_execution=args.steps_per_execution)
+
+
+def run_pair(pair, args, variants, data_mode):
+    import keras
+
+    shape, classes, rows = make_rows(pair, args, variants)
+    x, y = synthetic_batch(shape, classes, args.batch_size)
+    keras.config.set_dtype_policy(args.precision)
+    models = []
+    for label, build in rows:
+        keras.utils.set_random_seed(0)
+        model = build()
+        compile_model(model, args)
+        trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+        models.append({"label": label, "model": model, "trainable_params": int(trainable),
+                       "seconds": [], "first_epoch_seconds": []})
+    data = make_data(x, y, data_mode)
+    for _ in range(args.rounds):
+        for entry in models:
+            timer = _timer_callback()
+            entry["model"].fit(data, epochs=1 + args.windows, steps_per_epoch=args.steps,
+                               callbacks=[timer], verbose=0)
+            entry["first_epoch_seconds"].append(timer.seconds[0])
+            entry["seconds"].extend(timer.seconds[1:])
+    keras.config.set_dtype_policy("float32")
+    images = args.steps * args.batch_size
+    results = []
+    for entry in models:
+        rates = [images / s for s in entry["seconds"]]
+        results.append({
+            "label": entry["label"],
+            "trainable_params": entry["trainable_params"],
+            "images_per_second": statistics.median(rates),
+            "window_images_per_second": rates,
+            "first_epoch_seconds": entry["first_epoch_seconds"],
+        })
+        del entry["model"]
+    reference = results[-1] if not args.no_reference else None
+    for r in results:
+        if reference is not None and r is not reference:
+            r["ratio_to_reference"] = r["images_per_second"] / reference["images_per_second"]
+    return {"pair": pair, "image_shape": list(shape), "num_classes": classes, "rows": results}
+
+
+def device_name():
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            d = jax.devices()[0]
+            return f"{d.platform}:{getattr(d, 'device_kind', '')}"
+        if backend == "torch":
+            import torch
+
+            return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return "gpu" if gpus else "cpu"
+    except Exception:  # pragma: no cover - informational only
+        return "unknown"
+
+
+def main(argv=None):
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        pairs, variants = check_args(args)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    import keras
+
+    backend = keras.backend.backend()
+    data_mode = args.data if args.data != "auto" else (
+        "host" if backend == "tensorflow" else "device")
+    header = {
+        "backend": backend, "device": device_name(), "keras": keras.__version__,
+        "precision": args.precision, "batch_size": args.batch_size, "steps": args.steps,
+        "windows": args.windows, "rounds": args.rounds, "data": data_mode,
+        "optimizer": args.optimizer, "jit_compile": args.jit_compile,
+        "steps_per_execution": args.steps_per_execution, "python": platform.python_version(),
+        "command": "python scripts/bench.py vision " + " ".join(sys.argv[1:] if argv is None
+                                                                else argv),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(f"vision training throughput: backend={backend} device={header['device']} "
+          f"precision={args.precision} batch={args.batch_size} data={data_mode} "
+          f"optimizer={args.optimizer} jit_compile={args.jit_compile} "
+          f"steps/window={args.steps} windows={args.windows}x{args.rounds}")
+    report = {**header, "pairs": []}
+    for pair in pairs:
+        result = run_pair(pair, args, variants, data_mode)
+        report["pairs"].append(result)
+        size = "x".join(str(d) for d in result["image_shape"])
+        print(f"\n{pair} ({size}, {result['num_classes']} classes)")
+        print(f"  {'model':44s} {'trainable':>12s} {'img/s':>10s} {'ratio':>7s}  windows img/s")
+        for r in result["rows"]:
+            ratio = f"{r['ratio_to_reference']:.3f}" if "ratio_to_reference" in r else "ref"
+            windows = " ".join(f"{v:.0f}" for v in r["window_images_per_second"])
+            print(f"  {r['label']:44s} {r['trainable_params']:>12,d} "
+                  f"{r['images_per_second']:>10.1f} {ratio:>7s}  {windows}")
+        if not args.no_reference:
+            zoo_ratio = result["rows"][0]["ratio_to_reference"]
+            verdict = "meets" if zoo_ratio >= 0.97 else "BELOW"
+            print(f"  ratio zoo/reference {zoo_ratio:.3f} ({verdict} the 0.97 target)")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"\nwritten to {args.json_out}")
+    return 0

@@ -1,0 +1,117 @@
+"""VGG (Simonyan & Zisserman 2014) and the seed's CIFAR VGG."""
+
+from keras import layers
+
+from zoo.models._vision import CONV_INIT, VisionClassifier, apply, check_bool, check_depths, scale
+from zoo.models._vision import batch_norm as bn_layer
+
+from zoo.models.base import check_widths
+from zoo.registry import register
+
+_IMAGENET = {"input_shape": (224, 224, 3), "num_classes": 1000}
+
+
+def _variants():
+    depths = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2),
+              "vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
+    table = {}
+    for name, d in depths.items():
+        table[name] = {"depths": d, **_IMAGENET}
+        table[f"{name}_bn"] = {"depths": d, "batch_norm": True, **_IMAGENET}
+    # the seed's CIFAR-100 network: five units of two 3x3 convs, Dense 256-128
+    table["vgg13_cifar"] = {"depths": (2, 2, 2, 2, 2), "head_units": (256, 128), "dropout": 0.0,
+                            "input_shape": (32, 32, 3), "num_classes": 100}
+    return table
+
+
+@register(family="vgg", variants=_variants())
+class VGG(VisionClassifier):
+    """VGG: stages of 3x3 convolutions (+BN) each ending in 2x2 max-pooling, then Dense layers.
+
+    Layout as torchvision's `vgg11` ... `vgg19_bn` (convolutions keep their
+    bias, also before BN; classifier Dense-ReLU-Dropout twice, then the logits).
+    Trainable parameters at 224x224x3 / 1000 classes equal torchvision 0.29's:
+    vgg11 132,863,336; vgg11_bn 132,868,840; vgg13 133,047,848; vgg13_bn
+    133,053,736; vgg16 138,357,544; vgg16_bn 138,365,992; vgg19 143,667,240;
+    vgg19_bn 143,678,248.
+
+    `vgg13_cifar` is the seed's CIFAR-100 network: five units of two 3x3
+    convolutions (64, 128, 256, 512, 512) each followed by 2x2 max-pooling,
+    then Dense 256-128-num_classes: 9,582,116 parameters at 32x32x3 / 100
+    classes (counted here).
+
+    Differences from torchvision, none at 224x224: the classifier flattens the
+    last map as it is (keras.applications does too) where torchvision first
+    average-pools it to 7x7, so the first Dense layer's size follows the input
+    size; max-pooling pads odd sizes ("same"), so every input size works
+    (28x28 ends at 1x1; torchvision's floor pooling needs 32x32).
+
+    Args:
+        input_shape: (height, width, channels).
+        num_classes: number of logits.
+        include_top: end with the Dense classifier.
+        pooling: with `include_top=False`: None, "avg" or "max".
+        depths: convolutions per stage (five stages).
+        filters: per-stage widths.
+        width_multiplier: multiplies every width, the Dense layers' included.
+        dropout: dropout rate after each hidden Dense layer.
+        features_only: `call` returns every stage's output (after its pool).
+        batch_norm: BatchNormalization after each convolution (`*_bn`).
+        head_units: widths of the hidden Dense layers.
+        **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
+
+    Example:
+
+    ```python
+    model = zoo.create("vgg13_cifar", input_shape=(32, 32, 3), num_classes=100)
+    model.compile(optimizer="adam")
+    ```
+    """
+
+    def __init__(
+        self,
+        input_shape=(224, 224, 3),
+        num_classes=1000,
+        include_top=True,
+        pooling=None,
+        depths=(1, 1, 2, 2, 2),
+        filters=(64, 128, 256, 512, 512),
+        width_multiplier=1.0,
+        dropout=0.5,
+        features_only=False,
+        batch_norm=False,
+        head_units=(4096, 4096),
+        **kwargs,
+    ):
+        self.depths = check_depths("depths", depths, None)
+        self.batch_norm = check_bool("batch_norm", batch_norm)
+        self.head_units = check_widths("head_units", head_units)
+        super().__init__(input_shape, num_classes, include_top, pooling, filters,
+                         width_multiplier, dropout, features_only, num_stages=len(self.depths),
+                         **kwargs)
+        self.stages = []
+        for s, (depth, f) in enumerate(zip(self.depths, self.filters)):
+            stage = []
+            for c in range(depth):
+                name = f"stage{s + 1}_conv{c + 1}"
+                stage.append(layers.Conv2D(self.width(f), 3, padding="same",
+                                           kernel_initializer=CONV_INIT, name=name))
+                if self.batch_norm:
+                    stage.append(bn_layer(f"stage{s + 1}_bn{c + 1}"))
+                stage.append(layers.ReLU(name=f"{name}_relu"))
+            stage.append(layers.MaxPooling2D(2, padding="same", name=f"stage{s + 1}_pool"))
+            self.stages.append(stage)
+        self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
+                        flatten=True)
+        self.build_now()
+
+    def stage_outputs(self, inputs, training=False):
+        outputs, x = [], inputs
+        for stage in self.stages:
+            x = apply(stage, x, training)
+            outputs.append(x)
+        return outputs
+
+    def get_config(self):
+        return {**super().get_config(), "depths": self.depths, "batch_norm": self.batch_norm,
+                "head_units": self.head_units}
