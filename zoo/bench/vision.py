@@ -52,8 +52,8 @@ def build_parser():
     p.add_argument("--cifar-image-size", type=int, default=32, help="image side for resnet20")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--steps", type=int, default=5, help="training steps per timed window")
-    p.add_argument("--windows", type=int, default=3, help="timed windows per round")
-    p.add_argument("--rounds", type=int, default=2, help="rounds alternating the models")
+    p.add_argument("--windows", type=int, default=2, help="timed windows per round")
+    p.add_argument("--rounds", type=int, default=3, help="rounds alternating the models")
     p.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
                    default="float32")
     p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
@@ -96,7 +96,8 @@ def check_args(args):
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in PAIRS]
     if unknown or not models:
-        raise ValueError(f"`--models` must name pairs among {list(PAIRS)}. Received: {args.models!r}")
+        raise ValueError(
+            f"`--models` must name pairs among {list(PAIRS)}. Received: {args.models!r}")
     return models, [parse_variant(v) for v in args.variant]
 
 
@@ -253,7 +254,7 @@ def run_pair(pair, args, variants, data_mode):
         for entry in models:
             timer = _timer_callback()
             entry["model"].fit(data, epochs=1 + args.windows, steps_per_epoch=args.steps,
-                               callbacks=[timer], verbose=0)
+                               callbacks=[timer], shuffle=False, verbose=0)
             entry["first_epoch_seconds"].append(timer.seconds[0])
             entry["seconds"].extend(timer.seconds[1:])
     keras.config.set_dtype_policy("float32")

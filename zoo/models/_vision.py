@@ -135,15 +135,33 @@ def batch_norm(name, epsilon=1e-5, zero_gamma=False, fast=False):
 
 
 def apply(sequence, x, training=False):
-    """Applies a list of layers; `training` goes to the layers that take it."""
+    """Applies a list of layers; `training` goes to the layers whose `call` takes it."""
     for layer in sequence:
-        if isinstance(layer, (layers.BatchNormalization, layers.Dropout)) or getattr(
-            layer, "_zoo_takes_training", False
-        ):
+        if getattr(layer, "_call_has_training_arg", False):
             x = layer(x, training=training)
         else:
             x = layer(x)
     return x
+
+
+AUGMENTATIONS = (None, "flip", "translate", "flip_translate")
+
+
+def augmentation_layers(augment, input_shape):
+    """Training-only augmentation at the model's input (identity at inference).
+
+    "flip": random horizontal flips; "translate": random shifts of up to 1/8
+    of the image side (zero fill, nearest pixel), as the usual pad-4-and-crop
+    of 32x32 CIFAR images; "flip_translate": both.
+    """
+    check_choice("augment", augment, AUGMENTATIONS)
+    out = []
+    if augment in ("flip", "flip_translate"):
+        out.append(layers.RandomFlip("horizontal", name="augment_flip"))
+    if augment in ("translate", "flip_translate"):
+        out.append(layers.RandomTranslation(0.125, 0.125, fill_mode="constant",
+                                            interpolation="nearest", name="augment_translate"))
+    return out
 
 
 class SymbolicBuild:
@@ -163,9 +181,7 @@ class SymbolicBuild:
 
 
 class Block(SymbolicBuild, layers.Layer):
-    """Base of the families' blocks: built symbolically, takes `training`."""
-
-    _zoo_takes_training = True
+    """Base of the families' blocks: built symbolically."""
 
 
 class VisionClassifier(SymbolicBuild, ZooClassifier):
@@ -186,11 +202,13 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         dropout: dropout rate (family-specific position, see the family).
         features_only: `call` returns the list of every stage's feature map
             (no head; `include_top` and `pooling` are then not used).
+        augment: training-only input augmentation: None, "flip", "translate"
+            or "flip_translate" (see `augmentation_layers`).
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
     """
 
     def __init__(self, input_shape, num_classes, include_top, pooling, filters, width_multiplier,
-                 dropout, features_only, *, num_stages=None, **kwargs):
+                 dropout, features_only, augment=None, *, num_stages=None, **kwargs):
         input_shape = check_input_shape(input_shape, 3)
         self.include_top = check_bool("include_top", include_top)
         self.pooling = check_choice("pooling", pooling, POOLINGS)
@@ -203,7 +221,10 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         self.width_multiplier = check_multiplier(width_multiplier)
         self.dropout = check_rate("dropout", dropout)
         self.features_only = check_bool("features_only", features_only)
+        check_choice("augment", augment, AUGMENTATIONS)
         super().__init__(input_shape, num_classes, **kwargs)
+        self.augment = augment
+        self.augmentation = augmentation_layers(augment, input_shape)
 
     # ------------------------------------------------------------------ helpers
     def width(self, w):
@@ -276,6 +297,7 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         raise NotImplementedError  # pragma: no cover
 
     def call(self, inputs, training=False):
+        inputs = apply(self.augmentation, inputs, training)
         features = self.stage_outputs(inputs, training=training)
         if self.features_only:
             return features
@@ -292,4 +314,5 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
             "width_multiplier": self.width_multiplier,
             "dropout": self.dropout,
             "features_only": self.features_only,
+            "augment": self.augment,
         }

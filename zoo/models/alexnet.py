@@ -40,6 +40,7 @@ class AlexNet(VisionClassifier):
         width_multiplier: multiplies every width, the Dense layers' included.
         dropout: dropout rate before each hidden Dense layer.
         features_only: `call` returns the output of each of the three stages.
+        augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         stem: None, "imagenet" or "small" (see above).
         head_units: widths of the hidden Dense layers.
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
@@ -61,13 +62,14 @@ class AlexNet(VisionClassifier):
         width_multiplier=1.0,
         dropout=0.5,
         features_only=False,
+        augment=None,
         stem=None,
         head_units=(4096, 4096),
         **kwargs,
     ):
         self.head_units = check_widths("head_units", head_units)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, num_stages=5, **kwargs)
+                         width_multiplier, dropout, features_only, augment, num_stages=5, **kwargs)
         self.stem = self._check_stem(stem, _MIN_SIZE, "alexnet")
         w = [self.width(f) for f in self.filters]
 

@@ -120,6 +120,7 @@ class DenseNet(VisionClassifier):
             augmentation; torchvision's `drop_rate`).
         features_only: `call` returns each dense block's output (the last
             after the final BN-ReLU).
+        augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         stem: "imagenet", "small" or None (see above).
         bn_size: bottleneck width, in multiples of the growth rate.
         compression: transition width as a fraction of its input width.
@@ -143,6 +144,7 @@ class DenseNet(VisionClassifier):
         width_multiplier=1.0,
         dropout=0.0,
         features_only=False,
+        augment=None,
         stem=None,
         bn_size=4,
         compression=0.5,
@@ -153,11 +155,12 @@ class DenseNet(VisionClassifier):
             raise ValueError(f"`bn_size` must be an int > 0. Received: bn_size={bn_size!r}")
         if isinstance(compression, bool) or not isinstance(compression, (int, float)) or \
                 not 0 < compression <= 1:
-            raise ValueError(f"`compression` must be in (0, 1]. Received: compression={compression!r}")
+            raise ValueError(
+                f"`compression` must be in (0, 1]. Received: compression={compression!r}")
         self.bn_size, self.compression = bn_size, float(compression)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, num_stages=len(self.depths),
-                         **kwargs)
+                         width_multiplier, dropout, features_only, augment,
+                         num_stages=len(self.depths), **kwargs)
         pools = [(2, 2, 0)] * (len(self.depths) - 1)
         self.stem = self._check_stem(stem, {
             "imagenet": min_input_size([(7, 2, 6), (3, 2, 2)] + pools),

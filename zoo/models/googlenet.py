@@ -124,6 +124,7 @@ class GoogLeNet(VisionClassifier):
         width_multiplier: multiplies every width.
         dropout: dropout rate before the logits (0.2 as torchvision).
         features_only: `call` returns the stem's and each stage's output.
+        augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         stem: "imagenet" (7x7/2 conv, 3x3/2 pools), "small" or None ("imagenet").
         aux_logits: add the two auxiliary classifiers (training only).
         aux_weight: weight of each auxiliary loss.
@@ -149,6 +150,7 @@ class GoogLeNet(VisionClassifier):
         width_multiplier=1.0,
         dropout=0.2,
         features_only=False,
+        augment=None,
         stem=None,
         aux_logits=False,
         aux_weight=0.3,
@@ -158,11 +160,12 @@ class GoogLeNet(VisionClassifier):
         self.aux_logits = check_bool("aux_logits", aux_logits)
         if isinstance(aux_weight, bool) or not isinstance(aux_weight, (int, float)) or \
                 aux_weight < 0:
-            raise ValueError(f"`aux_weight` must be a number >= 0. Received: aux_weight={aux_weight!r}")
+            raise ValueError(
+                f"`aux_weight` must be a number >= 0. Received: aux_weight={aux_weight!r}")
         self.aux_weight = float(aux_weight)
         self.branch3_kernel_size = check_choice("branch3_kernel_size", branch3_kernel_size, (3, 5))
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, num_stages=4, **kwargs)
+                         width_multiplier, dropout, features_only, augment, num_stages=4, **kwargs)
         self.stem = self._check_stem(stem, {"imagenet": 1, "small": 1}, "googlenet")
         ratios = [self.width_multiplier * f / d for f, d in zip(self.filters, _DEFAULT_FILTERS)]
         s0 = [scale(w, ratios[0]) for w in _STEM]
@@ -214,6 +217,7 @@ class GoogLeNet(VisionClassifier):
         return self._forward(inputs, training)[0]
 
     def call(self, inputs, training=False):
+        inputs = apply(self.augmentation, inputs, training)
         features, aux = self._forward(inputs, training)
         if self.features_only:
             return features

@@ -64,8 +64,8 @@ class ResidualBlock(Block):
         self.project = None
         if (strides != 1 or in_channels != out) and shortcut == "projection":
             self.project = [
-                layers.Conv2D(out, 1, strides=strides, use_bias=False, name=f"{name}_downsample_conv",
-                              kernel_initializer=CONV_INIT),
+                layers.Conv2D(out, 1, strides=strides, use_bias=False,
+                              kernel_initializer=CONV_INIT, name=f"{name}_downsample_conv"),
                 batch_norm(f"{name}_downsample_bn"),
             ]
 
@@ -141,6 +141,7 @@ class ResNet(VisionClassifier):
         width_multiplier: multiplies every width.
         dropout: dropout rate before the logits.
         features_only: `call` returns every stage's output.
+        augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         stem: "imagenet" (7x7/2 conv, 3x3/2 max-pool), "small" (3x3/1 conv)
             or None ("imagenet" here: every input size is supported).
         shortcut: "projection" (1x1 conv + BN where shapes change, option B)
@@ -173,6 +174,7 @@ class ResNet(VisionClassifier):
         width_multiplier=1.0,
         dropout=0.0,
         features_only=False,
+        augment=None,
         stem=None,
         shortcut="projection",
         zero_init_residual=False,
@@ -185,8 +187,8 @@ class ResNet(VisionClassifier):
         self.zero_init_residual = check_bool("zero_init_residual", zero_init_residual)
         self.fast_batch_norm = check_bool("fast_batch_norm", fast_batch_norm)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, num_stages=len(self.depths),
-                         **kwargs)
+                         width_multiplier, dropout, features_only, augment,
+                         num_stages=len(self.depths), **kwargs)
         self.stem = self._check_stem(stem, {"imagenet": 1, "small": 1}, "resnet")
         width0 = self.width(self.filters[0])
         stem_bn = _batch_norm("stem_bn", fast=self.fast_batch_norm)

@@ -56,6 +56,7 @@ class VGG(VisionClassifier):
         width_multiplier: multiplies every width, the Dense layers' included.
         dropout: dropout rate after each hidden Dense layer.
         features_only: `call` returns every stage's output (after its pool).
+        augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         batch_norm: BatchNormalization after each convolution (`*_bn`).
         head_units: widths of the hidden Dense layers.
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
@@ -79,6 +80,7 @@ class VGG(VisionClassifier):
         width_multiplier=1.0,
         dropout=0.5,
         features_only=False,
+        augment=None,
         batch_norm=False,
         head_units=(4096, 4096),
         **kwargs,
@@ -87,8 +89,8 @@ class VGG(VisionClassifier):
         self.batch_norm = check_bool("batch_norm", batch_norm)
         self.head_units = check_widths("head_units", head_units)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, num_stages=len(self.depths),
-                         **kwargs)
+                         width_multiplier, dropout, features_only, augment,
+                         num_stages=len(self.depths), **kwargs)
         self.stages = []
         for s, (depth, f) in enumerate(zip(self.depths, self.filters)):
             stage = []
