@@ -66,6 +66,9 @@ def build_parser():
                    help="extra zoo row with these constructor arguments (repeatable)")
     p.add_argument("--no-reference", action="store_true",
                    help="time only the zoo rows (e.g. to try variants in less device time)")
+    p.add_argument("--cost-analysis", action="store_true",
+                   help="JAX only: also print XLA's cost model of each compiled train step "
+                        "(flops, bytes accessed); no extra timing")
     p.add_argument("--json-out", default=None, help="write every figure to this JSON file")
     return p
 
@@ -247,8 +250,11 @@ def run_pair(pair, args, variants, data_mode):
         model = build()
         compile_model(model, args)
         trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
-        models.append({"label": label, "model": model, "trainable_params": int(trainable),
-                       "seconds": [], "first_epoch_seconds": []})
+        entry = {"label": label, "model": model, "trainable_params": int(trainable),
+                 "seconds": [], "first_epoch_seconds": []}
+        if args.cost_analysis:
+            entry["xla_cost"] = xla_cost(model, x, y)
+        models.append(entry)
     data = make_data(x, y, data_mode)
     for _ in range(args.rounds):
         for entry in models:
@@ -268,6 +274,7 @@ def run_pair(pair, args, variants, data_mode):
             "images_per_second": statistics.median(rates),
             "window_images_per_second": rates,
             "first_epoch_seconds": entry["first_epoch_seconds"],
+            **({"xla_cost": entry["xla_cost"]} if "xla_cost" in entry else {}),
         })
         del entry["model"]
     reference = results[-1] if not args.no_reference else None
@@ -275,6 +282,30 @@ def run_pair(pair, args, variants, data_mode):
         if reference is not None and r is not reference:
             r["ratio_to_reference"] = r["images_per_second"] / reference["images_per_second"]
     return {"pair": pair, "image_shape": list(shape), "num_classes": classes, "rows": results}
+
+
+def xla_cost(model, x, y):
+    """XLA's cost model of the model's compiled train step: {"flops", "bytes accessed"}.
+
+    JAX only: lowers keras's stateless `train_step` (the function `fit` jits)
+    and reads `cost_analysis()` of the compiled executable. A fusion-aware
+    count of the memory traffic, which a BN-heavy network's speed follows.
+    """
+    import jax
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise ValueError("`--cost-analysis` needs the JAX backend. "
+                         f"Received: backend={keras.backend.backend()!r}")
+    model.optimizer.build(model.trainable_variables)
+    state = tuple([v.value for v in vs] for vs in (
+        model.trainable_variables, model.non_trainable_variables, model.optimizer.variables,
+        model.metrics_variables))
+    compiled = jax.jit(model.train_step).lower(state, (x, y)).compile()
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return {"flops": float(cost.get("flops", 0.0)),
+            "bytes_accessed": float(cost.get("bytes accessed", 0.0))}
 
 
 def device_name():
@@ -309,6 +340,10 @@ def main(argv=None):
     import keras
 
     backend = keras.backend.backend()
+    if args.cost_analysis and backend != "jax":
+        print(f"error: `--cost-analysis` needs the JAX backend. Received: backend={backend!r}",
+              file=sys.stderr)
+        return 2
     data_mode = args.data if args.data != "auto" else (
         "host" if backend == "tensorflow" else "device")
     header = {
@@ -337,6 +372,11 @@ def main(argv=None):
             windows = " ".join(f"{v:.0f}" for v in r["window_images_per_second"])
             print(f"  {r['label']:44s} {r['trainable_params']:>12,d} "
                   f"{r['images_per_second']:>10.1f} {ratio:>7s}  {windows}")
+        for r in result["rows"]:
+            if "xla_cost" in r:
+                c = r["xla_cost"]
+                print(f"  XLA cost of one step, {r['label']:33s} "
+                      f"{c['flops'] / 1e9:10.1f} GFLOP {c['bytes_accessed'] / 1e9:9.3f} GB")
         if not args.no_reference:
             zoo_ratio = result["rows"][0]["ratio_to_reference"]
             verdict = "meets" if zoo_ratio >= 0.97 else "BELOW"
