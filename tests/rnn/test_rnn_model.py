@@ -54,10 +54,15 @@ def test_family_registers_every_variant():
     ],
 )
 def test_shared_model_test_with_raw_strings(name, tmp_path):
-    extra = {"lstm": {"num_layers": 2}, "gru": {"pooling": "max"}, "bigru": {"pooling": "mean"}}
-    model = _text_model(name, dropout=0.1, **extra.get(name, {}))
+    extra = {
+        "lstm": {"num_layers": 2, "dropout": 0.1},
+        "gru": {"pooling": "max"},
+        "bigru": {"pooling": "mean"},
+    }
+    model = _text_model(name, **extra.get(name, {}))
     run_model_test(
-        model, TEXTS, LABELS, (len(TEXTS), 2), tmp_path, compile_kwargs={"optimizer": "adam"}
+        model, TEXTS, LABELS, (len(TEXTS), 2), tmp_path,
+        compile_kwargs={"optimizer": keras.optimizers.Adam(0.01)},
     )
 
 
