@@ -1,5 +1,6 @@
 """Fetching and the cache, over a real HTTP server on 127.0.0.1 started by the tests."""
 
+import dataclasses
 import hashlib
 import http.client
 import http.server
@@ -185,12 +186,27 @@ def test_unreachable_url_lists_every_place_then_a_copied_file_works_offline(
     assert (zoo_home / "weights" / (spec.filename + ".verified")).is_file()
 
 
-def test_file_url_and_progress(zoo_home, tiny_file, capsys):
+def test_file_url_and_progress_on_stderr(zoo_home, tiny_file, capsys):
     tiny_path, data, _, _ = tiny_file
     spec = _spec(Path(tiny_path).as_uri(), data)
     path = zw.fetch(spec)
     assert path.read_bytes() == data
-    assert "Downloading" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "Downloading" in err and f"{len(data)}/{len(data)}" in err and out == ""
+
+
+def test_unwritable_cache_still_loads_shipped_files(tmp_path, monkeypatch, tiny_file):
+    _, data, _, _ = tiny_file
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "t.weights.h5").write_bytes(data)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("ZOO_HOME", str(blocker / "zoo"))  # mkdir there fails
+    spec = dataclasses.replace(_spec("package://files/t.weights.h5", data), root=str(tmp_path))
+    assert zw.fetch(spec) == (tmp_path / "files" / "t.weights.h5").resolve()
+    bad = dataclasses.replace(spec, sha256="1" * 64)
+    with pytest.raises(zw.WeightsIntegrityError, match="shipped"):
+        zw.fetch(bad)
 
 
 def test_leftover_part_files_are_never_taken_as_weights(zoo_home, tiny_file):

@@ -50,10 +50,16 @@ def test_publish_a_training_run(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert f"accuracy: {spec.metrics['accuracy']:.4f}" in printed
 
-    # publishing again needs --force
+    # publishing again needs --force; a url that is not live yet is measured from the cache
     assert publish_weights.main([str(run_dir), "--name", "mlp.tiny", "--package-dir",
                                  str(package)]) == 2
     assert "--force" in capsys.readouterr().err
+    url = "http://127.0.0.1:9/mlp.tiny.weights.h5"
+    assert publish_weights.main([str(run_dir), "--name", "mlp.tiny", "--package-dir",
+                                 str(package), "--force", "--url", url]) == 0
+    again = zw.WeightsSpec.read(package / "mlp.tiny.json")
+    assert again.url == url and again.sha256 == zw.sha256_of(weights_file)
+    assert again.metrics["accuracy"] == pytest.approx(spec.metrics["accuracy"], abs=1e-6)
 
 
 def test_publish_refuses_bad_runs(tmp_path, capsys):

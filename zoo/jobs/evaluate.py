@@ -51,7 +51,8 @@ def measure(model, dataset, batch_size=256):
     """
     import zoo
 
-    if not getattr(model, "compiled", False) and model.players() is None:
+    players = getattr(model, "players", None)
+    if not getattr(model, "compiled", False) and (players is None or players() is None):
         model.compile()
     _, test = zoo.datasets.load(dataset, batch_size=batch_size, shuffle=False)
     return model.evaluation_metrics(test, dataset=dataset)

@@ -143,7 +143,10 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
     from zoo import registry
 
     entry = registry._entry(name)
-    if isinstance(weights, WeightsSpec) or not _is_path(weights):
+    published = isinstance(weights, str) and (
+        f"{name}.{weights}" in _entries() or weights in _entries()
+    )
+    if isinstance(weights, WeightsSpec) or published or not _is_path(weights):
         if not isinstance(weights, (str, WeightsSpec)):
             raise TypeError(
                 "`weights` must be an entry name or a path. Received: "

@@ -21,6 +21,7 @@ keras.utils.get_file is not used: it downloads straight to the final name,
 keeps a file that failed the hash check, and re-hashes on every cache hit.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -181,7 +182,9 @@ def download(url, dest, sha256, size=None, root=None, progress=True):
                     digest.update(chunk)
                     received += len(chunk)
                     if bar is not None:
-                        bar.update(received)
+                        # progress on stderr: stdout may be a result (evaluate.py --json)
+                        with contextlib.redirect_stdout(sys.stderr):
+                            bar.update(received)
             out.flush()
             os.fsync(out.fileno())
         expected_size = size if size is not None else total
