@@ -87,7 +87,9 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     package_dir = Path(package_dir) if package_dir else Path(zw.__file__).resolve().parent
     entry_path = package_dir / f"{name}.json"
     if entry_path.exists() and not force:
-        raise ValueError(f"{entry_path} exists; pass --force to replace it. Received: name={name!r}")
+        raise ValueError(
+            f"{entry_path} exists; pass --force to replace it. Received: name={name!r}"
+        )
 
     trained = keras.saving.load_model(model_file)
     model_config = config.get("model_config") or trained.get_config()
@@ -120,7 +122,8 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
         preprocessing=PREPROCESSING.get(info["kind"], info["kind"]),
         training_command=config["command"],
         license=license,
-        dataset_license=dataset_license or DATASET_LICENSES.get(dataset, "see the dataset's source"),
+        dataset_license=dataset_license
+        or DATASET_LICENSES.get(dataset, "see the dataset's source"),
         trained_with={
             "backend": config.get("backend"),
             "keras_version": config.get("keras_version"),

@@ -70,7 +70,9 @@ class WeightsSpec:
         for field in ("name", "model", "url", "dataset", "license"):
             value = getattr(self, field)
             if not isinstance(value, str) or not value:
-                raise ValueError(f"`{field}` must be a non-empty string. Received: {field}={value!r}")
+                raise ValueError(
+                    f"`{field}` must be a non-empty string. Received: {field}={value!r}"
+                )
         if not self.name.startswith(self.model + ".") or len(self.name) == len(self.model) + 1:
             raise ValueError(
                 "`name` must be '<model>.<tag>' with the model's name first. "

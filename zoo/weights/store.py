@@ -228,9 +228,10 @@ def fetch(spec, progress=True):
     except WeightsIntegrityError:
         raise
     except (OSError, urllib.error.URLError, ValueError) as err:
-        if spec.url.startswith("package://") and _resolve_package_url(spec.url, spec.root).is_file():
+        shipped = spec.url.startswith("package://") and _resolve_package_url(spec.url, spec.root)
+        if shipped and shipped.is_file():
             # An unwritable cache: use the shipped file in place, hashed on each load.
-            return _verify_in_place(_resolve_package_url(spec.url, spec.root), spec)
+            return _verify_in_place(shipped, spec)
         raise WeightsNotFoundError(_not_found_message(spec, dest, err)) from err
 
 
