@@ -13,6 +13,7 @@ sizes) is chosen that way, then measured once on the test split.
 ```sh
 flock /tmp/zoo-cpu.lock python scripts/bench.py rnn
 flock /tmp/zoo-cpu.lock python scripts/bench.py rnn --holdout --models lstm --epochs 8
+python scripts/bench.py rnn --gradients   # exploding / vanishing gradient figures
 ```
 """
 
@@ -42,6 +43,8 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--holdout", action="store_true",
                    help=f"score on {HOLDOUT} held-out training sentences, not the test split")
+    p.add_argument("--gradients", action="store_true",
+                   help="print the exploding/vanishing gradient figures of tests/rnn instead")
     p.add_argument("--json", default=None, help="also write the results to this file")
     p.add_argument("--backend", default=None, help="applied by scripts/bench.py")
     return p
@@ -101,12 +104,70 @@ def recurrent(name, train, test, model_kwargs, epochs, lr, batch_size, seed):
     }
 
 
+def gradients():
+    """Norms of d sum(features) / d input at the first step, as tests/rnn measures them."""
+    import keras
+    import numpy as np
+    from keras import ops
+
+    import zoo
+    from zoo.training import input_gradient
+
+    def first_last(model, x):
+        grad = ops.convert_to_numpy(input_gradient(lambda e: model.encode(e), x))
+        return np.linalg.norm(grad[:, 0]), np.linalg.norm(grad[:, -1])
+
+    print("Exploding: SimpleRNN, 8 units, recurrent kernel 1.5 I, zero inputs (tanh's linear regime)")
+    for length in (10, 30, 60):
+        keras.utils.set_random_seed(0)
+        model = zoo.create("simple_rnn", text_input=False, vocabulary_size=10, embedding_dim=4,
+                           units=8, sequence_length=length)
+        model.recurrent[0].cell.recurrent_kernel.assign(1.5 * np.eye(8, dtype="float32"))
+        first, _ = first_last(model, np.zeros((2, length, 4), "float32"))
+        print(f"  {length:>3} steps: |grad of first input| = {first:.3g}")
+    ids, labels = np.full((4, 60), 3, "int32"), np.ones(4, "int32")
+    for clip in (None, 1.0):
+        keras.utils.set_random_seed(0)
+        model = zoo.create("simple_rnn", text_input=False, vocabulary_size=10, embedding_dim=4,
+                           units=8, sequence_length=60, gradient_clip_norm=clip)
+        model.recurrent[0].cell.recurrent_kernel.assign(1.5 * np.eye(8, dtype="float32"))
+        model.embedding.embeddings.assign(np.zeros((10, 4), "float32"))
+        model.compile(optimizer=keras.optimizers.SGD(0.01))
+        before = [ops.convert_to_numpy(w) for w in model.trainable_weights]
+        model.train_on_batch(ids, labels)
+        change = np.sqrt(sum(np.sum((ops.convert_to_numpy(w) - b) ** 2)
+                             for w, b in zip(model.trainable_weights, before)))
+        print(f"  one SGD step (lr 0.01), 60 steps, gradient_clip_norm={clip}: "
+              f"weight change {change:.3g}")
+    print("Vanishing: 100 steps of N(0, 1) inputs (16 dims), 32 units; |grad first| / |grad last|")
+    x = np.random.default_rng(0).normal(size=(4, 100, 16)).astype("float32")
+    for cell in ("simple_rnn", "lstm", "gru"):
+        keras.utils.set_random_seed(0)
+        model = zoo.create(cell, text_input=False, vocabulary_size=10, embedding_dim=16, units=32)
+        first, last = first_last(model, x)
+        line = f"  {cell:<10} default init {first / last:.3g}"
+        if cell != "simple_rnn":
+            bias = model.recurrent[0].cell.bias
+            value = ops.convert_to_numpy(bias).copy()
+            if cell == "lstm":
+                value[32:64] = 5.0  # forget gate open
+            else:
+                value[0, :32] = 5.0  # update gate keeps the state
+            bias.assign(value)
+            first, last = first_last(model, x)
+            line += f", gate bias 5: {first / last:.3g}"
+        print(line)
+    return 0
+
+
 def main(argv=None):
     import keras
 
     from zoo.jobs.train import parse_model_args
 
     args = build_parser().parse_args(argv)
+    if args.gradients:
+        return gradients()
     model_kwargs = {**RECIPE, **parse_model_args(args.model_arg)}
     vocabulary_size = model_kwargs.get("vocabulary_size", 20000)
     train, test = splits(args.holdout)
