@@ -33,7 +33,8 @@ def test_train_job_then_saved_model_classifies_raw_strings_in_a_fresh_process(tm
 
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
     out = subprocess.run(
-        [sys.executable, "-c", _LOAD_AND_PREDICT, str(run_dir / "model.keras"), json.dumps(QUERIES)],
+        [sys.executable, "-c", _LOAD_AND_PREDICT, str(run_dir / "model.keras"),
+         json.dumps(QUERIES)],
         capture_output=True, text=True, env=env, timeout=120, check=True,
     ).stdout
     logits = np.array(json.loads(out.split("LOGITS", 1)[1]))

@@ -32,7 +32,8 @@ def build_parser():
                    help="comma-separated zoo names; 'none' for the baseline alone")
     p.add_argument("--epochs", type=int, default=4, help="epochs of every recurrent model")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the recurrent models")
+    p.add_argument("--lr", type=float, default=1e-3,
+                   help="Adam learning rate of the recurrent models")
     p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="constructor argument for every recurrent model (repeatable); "
                         f"the defaults add {RECIPE}")
@@ -117,7 +118,8 @@ def gradients():
         grad = ops.convert_to_numpy(input_gradient(lambda e: model.encode(e), x))
         return np.linalg.norm(grad[:, 0]), np.linalg.norm(grad[:, -1])
 
-    print("Exploding: SimpleRNN, 8 units, recurrent kernel 1.5 I, zero inputs (tanh's linear regime)")
+    print("Exploding: SimpleRNN, 8 units, recurrent kernel 1.5 I, zero inputs "
+          "(tanh's linear regime)")
     for length in (10, 30, 60):
         keras.utils.set_random_seed(0)
         model = zoo.create("simple_rnn", text_input=False, vocabulary_size=10, embedding_dim=4,
@@ -181,13 +183,15 @@ def main(argv=None):
             args.baseline_lr, args.batch_size, args.seed,
         )
     }
-    print(f"{'model':<14}{'accuracy':>9}{'params':>11}{'train s':>9}  accuracy per epoch", flush=True)
+    header = f"{'model':<14}{'accuracy':>9}{'params':>11}{'train s':>9}  accuracy per epoch"
+    print(header, flush=True)
     row = results["bag_of_words"]
     print(f"{'bag_of_words':<14}{row['accuracy']:>9.4f}{row['params']:>11,}{row['train_s']:>9.1f}",
           flush=True)
     names = [] if args.models == "none" else [n for n in args.models.split(",") if n]
     for name in names:
-        row = recurrent(name, train, test, model_kwargs, args.epochs, args.lr, args.batch_size, args.seed)
+        row = recurrent(name, train, test, model_kwargs, args.epochs, args.lr, args.batch_size,
+                        args.seed)
         results[name] = row
         print(f"{name:<14}{row['accuracy']:>9.4f}{row['params']:>11,}{row['train_s']:>9.1f}  "
               + " ".join(f"{a:.3f}" for a in row["per_epoch"]), flush=True)

@@ -63,11 +63,13 @@ def check_texts(arr, argument):
     """Raises unless `arr` is a 1-D array of non-blank strings."""
     if arr.dtype.kind not in _STRING_KINDS:
         raise TypeError(
-            f"`{argument}` must hold strings (raw text). Received: {argument} with dtype {arr.dtype}"
+            f"`{argument}` must hold strings (raw text). "
+            f"Received: {argument} with dtype {arr.dtype}"
         )
     if arr.ndim != 1:
         raise ValueError(
-            f"`{argument}` must be a 1-D list of strings. Received: {argument} with shape {arr.shape}"
+            f"`{argument}` must be a 1-D list of strings. "
+            f"Received: {argument} with shape {arr.shape}"
         )
     for i, text in enumerate(arr):
         if isinstance(text, bytes):

@@ -193,7 +193,7 @@ class RNNClassifier(ZooClassifier):
         return ops.where(ops.logical_and(empty, ops.equal(positions, 0)), _OOV, ids)
 
     def encode(self, embedded, mask=None, training=False):
-        """Features of an embedded sequence (batch, time, embedding_dim), pooled as `pooling` says."""
+        """Features of an embedded sequence (batch, time, embedding_dim), pooled by `pooling`."""
         x = embedded
         for rnn in self.recurrent:
             x = rnn(x, mask=mask, training=training)
@@ -209,7 +209,8 @@ class RNNClassifier(ZooClassifier):
 
     def call(self, inputs, training=False):
         ids = self.token_ids(inputs)
-        x = self.encode(self.embedding(ids), mask=self.embedding.compute_mask(ids), training=training)
+        mask = self.embedding.compute_mask(ids)
+        x = self.encode(self.embedding(ids), mask=mask, training=training)
         if self.head_dropout is not None:
             x = self.head_dropout(x, training=training)
         return self.logits(x)
@@ -236,7 +237,8 @@ class RNNClassifier(ZooClassifier):
             texts = _text.as_array(data, "data")
             if texts.dtype.kind not in "USO":
                 raise TypeError(
-                    f"`adapt` needs the training texts (strings). Received: data with dtype {texts.dtype}"
+                    "`adapt` needs the training texts (strings). "
+                    f"Received: data with dtype {texts.dtype}"
                 )
         self.vectorizer.adapt(texts, batch_size=batch_size, steps=steps)
         if self.vectorizer.vocabulary_size() <= 2:
@@ -299,7 +301,8 @@ class RNNClassifier(ZooClassifier):
             )
         if arr.dtype.kind not in "iu":
             raise TypeError(
-                f"`{argument}` must hold integer token ids. Received: {argument} with dtype {arr.dtype}"
+                f"`{argument}` must hold integer token ids. "
+                f"Received: {argument} with dtype {arr.dtype}"
             )
         if arr.ndim != 2:
             raise ValueError(
