@@ -97,9 +97,12 @@ def test_shared_model_checks(name, input_shape, tmp_path):
 
 
 @pytest.mark.jax
-@pytest.mark.parametrize("name,input_shape", [("resnet20", (32, 32, 3)), ("vgg11", (28, 28, 1))])
+@pytest.mark.parametrize("name,input_shape", [
+    pytest.param("resnet20", (32, 32, 3), marks=pytest.mark.torch),
+    ("vgg11", (28, 28, 1)),
+])
 def test_shared_model_checks_traced(name, input_shape, tmp_path):
-    # the compiled step (jax.jit under KERAS_BACKEND=jax, tf.function here)
+    # the compiled step (jax.jit under KERAS_BACKEND=jax, tf.function here; torch: eager)
     model = tiny_model(name, input_shape)
     x, y = fixed_batch(input_shape)
     vision_model_test(model, x, y, tmp_path, run_eagerly=False)

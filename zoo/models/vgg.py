@@ -4,7 +4,6 @@ from keras import layers
 
 from zoo.models._vision import CONV_INIT, VisionClassifier, apply, check_bool, check_depths, scale
 from zoo.models._vision import batch_norm as bn_layer
-
 from zoo.models.base import check_widths
 from zoo.registry import register
 
