@@ -248,6 +248,18 @@ def test_layer_names_are_deterministic_and_unique():
             "stage2_block0_downsample_conv", "logits"} <= layer_names
 
 
+def test_fast_batch_norm_matches_keras_batch_norm():
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(16, 8, 8, 4)).astype("float32")
+    args = {"input_shape": (8, 8, 4), "num_classes": 5, "width_multiplier": 0.25}
+    plain = zoo.create("resnet20", **args)
+    fast = zoo.create("resnet20", fast_batch_norm=True, **args)
+    fast.set_weights(plain.get_weights())
+    np.testing.assert_allclose(fast(x, training=True), plain(x, training=True), atol=1e-4)
+    for a, b in zip(fast.get_weights(), plain.get_weights()):  # moving statistics too
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert any(getattr(layer, "fast_variance", False) for layer in fast._flatten_layers())
+
+
 def test_googlenet_aux_heads_train_only(tmp_path):
     shape = (28, 28, 1)
     model = tiny_model("googlenet", shape, aux_logits=True)

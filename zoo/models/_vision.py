@@ -79,10 +79,10 @@ def min_input_size(ops_list, limit=4096):
     for size in range(1, limit):
         if spatial_size(size, ops_list) >= 1:
             return size
-    raise ValueError("no input size up to {limit} fits")  # pragma: no cover
+    raise ValueError(f"no input size up to {limit} fits")  # pragma: no cover
 
 
-def conv(filters, kernel_size, strides=1, name=None, use_bias=False, groups=1):
+def conv(filters, kernel_size, strides=1, name=None, use_bias=False):
     """A Conv2D padded like torch's `padding=kernel_size // 2`.
 
     Stride 1: "same" (symmetric for odd kernels). Stride > 1: explicit
@@ -109,8 +109,8 @@ class BatchNormalization(layers.BatchNormalization):
     as keras does), so that both statistics come from one read of the
     activations (XLA fuses the two sums into one reduction); keras's two-pass
     variance reads them twice. Flax's BatchNorm does the same by default
-    (`use_fast_variance=True`). Training-time batch statistics only; the
-    moving statistics and inference are unchanged.
+    (`use_fast_variance=True`). Only how the batch variance is computed
+    changes (to float32 rounding); inference uses the moving statistics as before.
     """
 
     def __init__(self, fast_variance=False, **kwargs):
