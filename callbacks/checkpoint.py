@@ -153,6 +153,8 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
                 "`Checkpoint`, since installing a schedule changes the optimizer's variables. "
                 f"{detail}"
             )
+        for w in caught:  # restored fine: pass keras's warnings on
+            warnings.warn(w.message, w.category, stacklevel=2)
         model._initial_epoch = epoch  # read by fit after on_train_begin, as BackupAndRestore does
         self.best = meta.get("best")
         self.best_epoch = meta.get("best_epoch")

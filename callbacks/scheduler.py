@@ -19,6 +19,8 @@ class Scheduler(DeepCopyable, keras.callbacks.Callback):
     so the values change every step on TensorFlow, JAX and PyTorch, and a
     resumed run (restored `iterations`) continues every schedule where it was.
     The schedules stay installed after training, so `model.save` records them.
+    A schedule's position is the optimizer's iteration count: a second `fit`
+    continues it rather than starting it again.
 
     Put it before `Checkpoint` in the callback list: installing a schedule
     replaces the optimizer's learning-rate variable, which changes the

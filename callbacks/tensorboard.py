@@ -107,13 +107,24 @@ class TensorBoard(DeepCopyable, keras.callbacks.TensorBoard):
         if self.hparams:
             write_hparams(self.log_dir, self.hparams, trial_id=self.trial_id)
 
+    def _quiet_step(self):
+        """A step that writes nothing: keras's batch hooks would still swap writers
+        and read every log value (a device sync), so they are skipped."""
+        return (
+            self.update_freq == "epoch" or self._global_train_batch % self.update_freq != 0
+        ) and not (self._should_trace or self.write_steps_per_second)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._global_train_batch += 1
+        if self._quiet_step():
+            return
+        self._global_train_batch -= 1  # keras's hook counts the step itself
+        super().on_train_batch_begin(batch, logs)
+
     def on_train_batch_end(self, batch, logs=None):
-        if (
-            isinstance(logs, dict)
-            and "lr" not in logs
-            and self.update_freq != "epoch"
-            and self._global_train_batch % self.update_freq == 0
-        ):
+        if self._quiet_step() and not self._should_write_train_graph:
+            return
+        if isinstance(logs, dict) and "lr" not in logs:
             lr = _current_lr(self.model)
             if lr is not None:
                 logs = {**logs, "lr": lr}

@@ -41,28 +41,34 @@ def build_parser():
                    help="use only the first N training and N test examples (quick runs, tests)")
     g = p.add_argument_group("schedules, checkpoints, TensorBoard (callbacks package)")
     g.add_argument("--schedule", choices=SCHEDULES, default="none",
-                   help="learning-rate schedule, evaluated every step (onecycle also cycles momentum)")
+                   help="learning-rate schedule, evaluated every step "
+                        "(onecycle also cycles momentum)")
     g.add_argument("--max-lr", type=float, default=None,
                    help="peak rate of onecycle/cosine, initial rate of step/multistep "
                         "(default: --lr, else the optimizer's default)")
-    g.add_argument("--pct-start", type=float, default=0.3, help="onecycle: fraction of steps rising")
+    g.add_argument("--pct-start", type=float, default=0.3,
+                   help="onecycle: fraction of steps rising")
     g.add_argument("--div-factor", type=float, default=25.0, help="onecycle: initial = max / this")
-    g.add_argument("--final-div-factor", type=float, default=1e4, help="onecycle: final = initial / this")
+    g.add_argument("--final-div-factor", type=float, default=1e4,
+                   help="onecycle: final = initial / this")
     g.add_argument("--anneal", choices=["cos", "linear"], default="cos", help="onecycle annealing")
     g.add_argument("--cycle-momentum", default="auto", metavar="BASE,MAX|auto|none",
                    help="onecycle momentum range; auto: 0.85,0.95 when the optimizer has momentum")
     g.add_argument("--warmup-pct", type=float, default=0.05, help="cosine: warm-up fraction")
     g.add_argument("--min-lr", type=float, default=0.0, help="cosine: final rate")
     g.add_argument("--step-size", type=int, default=10, help="step: decay every this many epochs")
-    g.add_argument("--milestones", default="10,20", help="multistep: epochs at which to decay, e.g. 10,20")
+    g.add_argument("--milestones", default="10,20",
+                   help="multistep: epochs at which to decay, e.g. 10,20")
     g.add_argument("--gamma", type=float, default=0.1, help="step/multistep decay factor")
     g.add_argument("--resume", action="store_true",
-                   help="continue from the newest valid checkpoint in --run-dir (fresh start if none)")
+                   help="continue from the newest valid checkpoint in --run-dir "
+                        "(fresh start if none)")
     g.add_argument("--monitor", default="val_loss", help="metric that picks checkpoints/best.keras")
     g.add_argument("--keep-checkpoints", type=int, default=3, help="latest states kept")
     g.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
                    help="write TensorBoard event files to RUN_DIR/tensorboard")
-    g.add_argument("--tb-update-freq", type=int, default=1, help="TensorBoard: log every N steps")
+    g.add_argument("--tb-update-freq", type=int, default=None,
+                   help="TensorBoard: log every N steps (default: 1 with --schedule, else 50)")
     g.add_argument("--find-lr", action="store_true",
                    help="run the learning-rate range test, write RUN_DIR/lr_finder.png, print the "
                         "suggested rate, and exit without training")
@@ -165,7 +171,8 @@ def _cycle_momentum(value, optimizer, momentum_attribute):
         return None
     if value == "auto":
         attr = momentum_attribute(optimizer)
-        has = attr is not None and getattr(getattr(optimizer, "inner_optimizer", optimizer), attr) != 0
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        has = attr is not None and getattr(inner, attr) != 0
         return (0.85, 0.95) if has else None
     try:
         base, high = (float(v) for v in value.split(","))
@@ -181,7 +188,9 @@ def load_data(args, info, epoch):
     import zoo
 
     if args.limit is None:
-        return zoo.datasets.load(args.dataset, batch_size=args.batch_size, seed=args.seed, epoch=epoch)
+        return zoo.datasets.load(
+            args.dataset, batch_size=args.batch_size, seed=args.seed, epoch=epoch
+        )
     if args.limit <= 0:
         raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
     (xtr, ytr), (xte, yte) = zoo.datasets.load_arrays(args.dataset)
@@ -204,10 +213,15 @@ def _check_job_args(args):
     if args.epochs <= 0:
         raise ValueError(f"`--epochs` must be > 0. Received: {args.epochs}")
     if args.resume and not args.run_dir:
-        raise ValueError("`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset")
-    for flag, value in (("--keep-checkpoints", args.keep_checkpoints), ("--tb-update-freq", args.tb_update_freq),
-                        ("--find-lr-steps", args.find_lr_steps)):
-        if value <= 0:
+        raise ValueError(
+            "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
+        )
+    for flag, value in (
+        ("--keep-checkpoints", args.keep_checkpoints),
+        ("--tb-update-freq", args.tb_update_freq),
+        ("--find-lr-steps", args.find_lr_steps),
+    ):
+        if value is not None and value <= 0:
             raise ValueError(f"`{flag}` must be > 0. Received: {value}")
 
 
@@ -301,7 +315,10 @@ def find_lr(args, argv):
     model, train, _, _, _, run_dir = _setup(args, argv)
     plot = run_dir / "lr_finder.png"
     finder = callbacks.LRFinder(
-        min_lr=args.find_lr_min, max_lr=args.find_lr_max, num_steps=args.find_lr_steps, plot_path=plot
+        min_lr=args.find_lr_min,
+        max_lr=args.find_lr_max,
+        num_steps=args.find_lr_steps,
+        plot_path=plot,
     )
     suggestion = finder.find(model, train)
     _write_json(run_dir / "lr_finder.json", {
