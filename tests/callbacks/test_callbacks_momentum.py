@@ -176,3 +176,27 @@ def test_momentum_schedule_needs_an_optimizer_with_momentum():
     model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="mse")
     with pytest.raises(ValueError, match=r"momentum\(0\)=1.5"):
         model.fit(X, Y, verbose=0, callbacks=[callbacks.Scheduler(momentum=lambda s: 1.5)])
+
+
+@pytest.mark.jax
+def test_schedule_installed_after_a_traced_fit_takes_effect():
+    model = Linear()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1, momentum=0.9), loss="mse")
+    model.fit(X, Y, batch_size=4, epochs=1, shuffle=False, verbose=0)  # traced with the lr variable
+    n_vars = len(model.optimizer.variables)
+    logs = StepLogs()
+    sched = callbacks.StepDecay(0.1, step_size=1, gamma=0.5, unit="step")
+    model.fit(
+        np.concatenate([X] * 3),
+        np.concatenate([Y] * 3),
+        batch_size=4,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[callbacks.Scheduler(sched), logs],
+    )
+    # iterations 1, 2, 3 of the schedule; the replaced learning-rate variable is untracked
+    np.testing.assert_allclose(logs.lr, [0.05, 0.025, 0.0125], rtol=1e-6)
+    assert len(model.optimizer.variables) == n_vars - 1
+    expected = sgd_by_hand([0.1, 0.05, 0.025, 0.0125], [0.9] * 4)
+    np.testing.assert_allclose(model.dense.get_weights()[0], expected, rtol=1e-5, atol=1e-6)
