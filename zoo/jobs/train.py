@@ -241,10 +241,10 @@ def _setup(args, argv):
     keras.utils.set_random_seed(args.seed)
 
     info = zoo.datasets.info(args.dataset)
-    epoch = _epoch_variable()
-    train, test = load_data(args, info, epoch)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     model = zoo.create(args.model, **model_kwargs)
+    epoch = _epoch_variable()
+    train, test = load_data(args, info, epoch)
     model.adapt(train)
     model.compile(optimizer=optimizer)
 
