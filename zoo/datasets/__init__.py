@@ -94,6 +94,7 @@ def load(
     split_seed=0,
     maxlen=None,
     num_words=None,
+    epoch=None,
 ):
     """Train and test `tf.data.Dataset`s of `name`.
 
@@ -108,6 +109,7 @@ def load(
         shuffle: shuffle the training set.
         subset, test_fraction, split_seed: `movie_reviews` only (see `load_arrays`).
         maxlen, num_words: `imdb` only, passed to `keras.datasets.imdb`.
+        epoch: optional int64 `tf.Variable` holding the current epoch; see `pipeline`.
 
     Returns:
         (train, test) datasets of `(x, y)` batches.
@@ -123,16 +125,21 @@ def load(
         raise ValueError(f"`batch_size` must be an int > 0. Received: batch_size={batch_size!r}")
     (xtr, ytr), (xte, yte) = load_arrays(name, subset, test_fraction, split_seed, maxlen, num_words)
     kind = _INFO[name]["kind"]
-    train = pipeline(xtr, ytr, batch_size, shuffle=shuffle, seed=seed, kind=kind)
+    train = pipeline(xtr, ytr, batch_size, shuffle=shuffle, seed=seed, kind=kind, epoch=epoch)
     test = pipeline(xte, yte, batch_size, shuffle=False, seed=seed, kind=kind)
     return train, test
 
 
-def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image"):
+def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
     """A batched `tf.data` pipeline over arrays `x`, `y`.
 
     Shuffles indices, not examples, and gathers whole batches at once: the
     map runs once per batch, vectorised, as DESIGN.md's measurements favour.
+
+    With `epoch` (an int64 `tf.Variable`, kept current by
+    `callbacks.DataEpoch`), the order of a pass is a pure function of
+    (`seed`, epoch) rather than of how many passes came before, so a run
+    resumed at epoch k sees epoch k's order again.
     """
     import tensorflow as tf
 
@@ -147,7 +154,16 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image"):
     ys = tf.constant(y)
     n = len(x)
     indices = tf.data.Dataset.range(n)
-    if shuffle:
+    if shuffle and epoch is not None:
+
+        def order(_):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(epoch, tf.int64)])
+            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+
+        # read when each pass starts; the known cardinality keeps fit's epoch length
+        indices = tf.data.Dataset.from_tensors(0).map(order).unbatch()
+        indices = indices.apply(tf.data.experimental.assert_cardinality(n))
+    elif shuffle:
         indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     batches = indices.batch(batch_size)
 

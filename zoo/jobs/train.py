@@ -1,7 +1,11 @@
 """`scripts/train.py MODEL --dataset D ...`: train with `fit`, evaluate, save the run.
 
 The run directory receives `config.json` (the resolved configuration and the
-exact command), `history.json`, `metrics.json` (test metrics) and `model.keras`.
+exact command), `history.json`, `metrics.json` (test metrics) and `model.keras`,
+plus what `callbacks.standard_callbacks` writes: `checkpoints/` (best model,
+latest states; `--resume` continues from them) and `tensorboard/` (event files).
+`--schedule` installs a per-step learning-rate (and momentum) schedule;
+`--find-lr` runs the learning-rate range test instead of training.
 """
 
 import argparse
@@ -33,7 +37,48 @@ def build_parser():
                    help="constructor argument, Python literal value (repeatable), e.g. hidden_units=(512,256)")
     p.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"], default=None)
     p.add_argument("--verbose", type=int, default=1, help="keras fit verbosity (1: progress bar)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="use only the first N training and N test examples (quick runs, tests)")
+    g = p.add_argument_group("schedules, checkpoints, TensorBoard (callbacks package)")
+    g.add_argument("--schedule", choices=SCHEDULES, default="none",
+                   help="learning-rate schedule, evaluated every step "
+                        "(onecycle also cycles momentum)")
+    g.add_argument("--max-lr", type=float, default=None,
+                   help="peak rate of onecycle/cosine, initial rate of step/multistep "
+                        "(default: --lr, else the optimizer's default)")
+    g.add_argument("--pct-start", type=float, default=0.3,
+                   help="onecycle: fraction of steps rising")
+    g.add_argument("--div-factor", type=float, default=25.0, help="onecycle: initial = max / this")
+    g.add_argument("--final-div-factor", type=float, default=1e4,
+                   help="onecycle: final = initial / this")
+    g.add_argument("--anneal", choices=["cos", "linear"], default="cos", help="onecycle annealing")
+    g.add_argument("--cycle-momentum", default="auto", metavar="BASE,MAX|auto|none",
+                   help="onecycle momentum range; auto: 0.85,0.95 when the optimizer has momentum")
+    g.add_argument("--warmup-pct", type=float, default=0.05, help="cosine: warm-up fraction")
+    g.add_argument("--min-lr", type=float, default=0.0, help="cosine: final rate")
+    g.add_argument("--step-size", type=int, default=10, help="step: decay every this many epochs")
+    g.add_argument("--milestones", default="10,20",
+                   help="multistep: epochs at which to decay, e.g. 10,20")
+    g.add_argument("--gamma", type=float, default=0.1, help="step/multistep decay factor")
+    g.add_argument("--resume", action="store_true",
+                   help="continue from the newest valid checkpoint in --run-dir "
+                        "(fresh start if none)")
+    g.add_argument("--monitor", default="val_loss", help="metric that picks checkpoints/best.keras")
+    g.add_argument("--keep-checkpoints", type=int, default=3, help="latest states kept")
+    g.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
+                   help="write TensorBoard event files to RUN_DIR/tensorboard")
+    g.add_argument("--tb-update-freq", type=int, default=None,
+                   help="TensorBoard: log every N steps (default: 1 with --schedule, else 50)")
+    g.add_argument("--find-lr", action="store_true",
+                   help="run the learning-rate range test, write RUN_DIR/lr_finder.png, print the "
+                        "suggested rate, and exit without training")
+    g.add_argument("--find-lr-steps", type=int, default=100, help="steps of the range test")
+    g.add_argument("--find-lr-min", type=float, default=1e-7, help="range test start rate")
+    g.add_argument("--find-lr-max", type=float, default=10.0, help="range test end rate")
     return p
+
+
+SCHEDULES = ["none", "onecycle", "cosine", "step", "multistep"]
 
 
 def parse_model_args(items):
@@ -95,17 +140,102 @@ def default_run_dir(model, dataset):
     return Path("runs") / f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def run(args, argv, extra_callbacks=()):
-    """Trains as `args` say; returns (model, test metrics dict, run dir)."""
+def make_schedule(args, optimizer):
+    """The `--schedule` as a callbacks schedule (None for "none")."""
+    import keras
+
+    import callbacks
+    from zoo.training import momentum_attribute
+
+    if args.schedule == "none":
+        return None
+    base = args.max_lr if args.max_lr is not None else args.lr
+    if base is None:
+        base = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    if args.schedule == "onecycle":
+        return callbacks.OneCycle(
+            base, pct_start=args.pct_start, div_factor=args.div_factor,
+            final_div_factor=args.final_div_factor, anneal=args.anneal,
+            momentum=_cycle_momentum(args.cycle_momentum, optimizer, momentum_attribute),
+        )
+    if args.schedule == "cosine":
+        return callbacks.CosineWarmup(base, warmup_pct=args.warmup_pct, min_lr=args.min_lr)
+    if args.schedule == "step":
+        return callbacks.StepDecay(base, step_size=args.step_size, gamma=args.gamma)
+    milestones = [int(m) for m in str(args.milestones).split(",") if m.strip()]
+    return callbacks.MultiStep(base, milestones=milestones, gamma=args.gamma)
+
+
+def _cycle_momentum(value, optimizer, momentum_attribute):
+    if value == "none":
+        return None
+    if value == "auto":
+        attr = momentum_attribute(optimizer)
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        has = attr is not None and getattr(inner, attr) != 0
+        return (0.85, 0.95) if has else None
+    try:
+        base, high = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ValueError(
+            f"`--cycle-momentum` must be BASE,MAX, auto or none. Received: {value!r}"
+        ) from None
+    return (base, high)
+
+
+def load_data(args, info, epoch):
+    """(train, test) datasets; the training order of epoch k depends only on (seed, k)."""
+    import zoo
+
+    if args.limit is None:
+        return zoo.datasets.load(
+            args.dataset, batch_size=args.batch_size, seed=args.seed, epoch=epoch
+        )
+    if args.limit <= 0:
+        raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
+    (xtr, ytr), (xte, yte) = zoo.datasets.load_arrays(args.dataset)
+    n = args.limit
+    kind = info["kind"]
+    train = zoo.datasets.pipeline(xtr[:n], ytr[:n], args.batch_size, shuffle=True, seed=args.seed,
+                                  kind=kind, epoch=epoch)
+    test = zoo.datasets.pipeline(xte[:n], yte[:n], args.batch_size, shuffle=False, kind=kind)
+    return train, test
+
+
+def _epoch_variable():
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):  # read by the tf.data pipeline
+        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+
+
+def _check_job_args(args):
+    if args.epochs <= 0:
+        raise ValueError(f"`--epochs` must be > 0. Received: {args.epochs}")
+    if args.resume and not args.run_dir:
+        raise ValueError(
+            "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
+        )
+    for flag, value in (
+        ("--keep-checkpoints", args.keep_checkpoints),
+        ("--tb-update-freq", args.tb_update_freq),
+        ("--find-lr-steps", args.find_lr_steps),
+    ):
+        if value is not None and value <= 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+
+
+def _setup(args, argv):
+    """Model, data and run directory shared by training and `--find-lr`."""
     import keras
 
     import zoo
 
-    if args.epochs <= 0:
-        raise ValueError(f"`--epochs` must be > 0. Received: {args.epochs}")
+    _check_job_args(args)
     zoo.registry._entry(args.model)  # unknown names fail before any data loads
     model_kwargs = parse_model_args(args.model_arg)
     optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
+    schedule = make_schedule(args, optimizer)
     if args.mixed_precision:
         keras.config.set_dtype_policy(args.mixed_precision)
     keras.utils.set_random_seed(args.seed)
@@ -113,7 +243,8 @@ def run(args, argv, extra_callbacks=()):
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     model = zoo.create(args.model, **model_kwargs)
-    train, test = zoo.datasets.load(args.dataset, batch_size=args.batch_size, seed=args.seed)
+    epoch = _epoch_variable()
+    train, test = load_data(args, info, epoch)
     model.adapt(train)
     model.compile(optimizer=optimizer)
 
@@ -125,6 +256,7 @@ def run(args, argv, extra_callbacks=()):
         "model": args.model,
         "model_config": model.get_config(),
         "optimizer": keras.optimizers.serialize(model.optimizer),
+        "schedule": keras.saving.serialize_keras_object(schedule) if schedule is not None else None,
         "dataset": args.dataset,
         "dataset_source": str(info.get("source")),
         "backend": keras.backend.backend(),
@@ -132,19 +264,68 @@ def run(args, argv, extra_callbacks=()):
         "params": model.count_params(),
     }
     _write_json(run_dir / "config.json", config)
+    return model, train, test, schedule, epoch, run_dir
 
-    callbacks = list(extra_callbacks) + list(model.default_callbacks(str(run_dir)))
+
+def _hparams(args):
+    keys = ["model", "dataset", "optimizer", "lr", "momentum", "batch_size", "epochs", "schedule",
+            "max_lr", "seed"]
+    return {k: ("default" if getattr(args, k) is None else getattr(args, k)) for k in keys}
+
+
+def run(args, argv, extra_callbacks=()):
+    """Trains as `args` say; returns (model, test metrics dict, run dir)."""
+    import callbacks
+
+    model, train, test, schedule, epoch, run_dir = _setup(args, argv)
+    standard = callbacks.standard_callbacks(
+        run_dir, schedule=schedule, monitor=args.monitor, keep=args.keep_checkpoints,
+        resume=args.resume, tensorboard=args.tensorboard, update_freq=args.tb_update_freq,
+        hparams=_hparams(args), trial_id=run_dir.name, data_epoch=epoch,
+    )
+    checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
+    callbacks_ = standard + list(extra_callbacks) + list(model.default_callbacks(str(run_dir)))
     start = time.time()
-    history = model.fit(
-        train, validation_data=test, epochs=args.epochs, callbacks=callbacks, verbose=args.verbose
+    # shuffle=False: the dataset shuffles itself (keras would only warn that it ignores it)
+    model.fit(
+        train, validation_data=test, epochs=args.epochs, callbacks=callbacks_, verbose=args.verbose,
+        shuffle=False,
     )
     wall = time.time() - start
-    _write_json(run_dir / "history.json", {k: [float(v) for v in vs] for k, vs in history.history.items()})
+    # the checkpoint's record covers the epochs of an interrupted run too
+    history = {}
+    for logs in checkpoint.history:
+        for k, v in logs.items():
+            history.setdefault(k, []).append(float(v))
+    _write_json(run_dir / "history.json", history)
     results = model.evaluate(test, return_dict=True, verbose=0)
     results = {k: float(v) for k, v in results.items()}
-    _write_json(run_dir / "metrics.json", {"test": results, "train_seconds": wall, "epochs": args.epochs})
+    metrics = {"test": results, "train_seconds": wall, "epochs": args.epochs}
+    if checkpoint.restored_epoch is not None:
+        metrics["resumed_after_epoch"] = checkpoint.restored_epoch
+    _write_json(run_dir / "metrics.json", metrics)
     model.save(run_dir / "model.keras")
     return model, results, run_dir
+
+
+def find_lr(args, argv):
+    """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
+    import callbacks
+
+    model, train, _, _, _, run_dir = _setup(args, argv)
+    plot = run_dir / "lr_finder.png"
+    finder = callbacks.LRFinder(
+        min_lr=args.find_lr_min,
+        max_lr=args.find_lr_max,
+        num_steps=args.find_lr_steps,
+        plot_path=plot,
+    )
+    suggestion = finder.find(model, train)
+    _write_json(run_dir / "lr_finder.json", {
+        "suggested_lr": suggestion, "lr": finder.lrs, "loss": finder.losses,
+        "smoothed_loss": finder.smoothed, "diverged": finder.diverged,
+    })
+    return suggestion, plot, run_dir
 
 
 def _write_json(path, obj):
@@ -157,6 +338,12 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
+        if args.find_lr:
+            suggestion, plot, run_dir = find_lr(args, argv)
+            print(f"suggested learning rate: {suggestion:.3g}" if suggestion is not None
+                  else "suggested learning rate: none (too few points; see the plot)")
+            print(f"Plot written to {plot}")
+            return 0
         _, results, run_dir = run(args, argv)
     except (ValueError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,0 +1,319 @@
+"""`Checkpoint`: best model by a metric, latest training state every epoch, exact resume."""
+
+import glob
+import hashlib
+import json
+import math
+import os
+import re
+import time
+import warnings
+
+import keras
+
+from callbacks._common import DeepCopyable, iterations, to_float, write_json_atomic
+
+_STATE = re.compile(r"^state-(\d+)\.json$")
+_TMP_PREFIX = ".tmp-"
+
+
+class Checkpoint(DeepCopyable, keras.callbacks.Callback):
+    """Saves the best model and the latest training state; resumes from it.
+
+    Every epoch end writes `state-EEEEE.weights.h5` (model weights, optimizer
+    state including `iterations`, metric state: keras `save_weights`) and then
+    `state-EEEEE.json` (epoch, iterations, best value, history, SHA-256 of the
+    weights file), keeping the last `keep`. When `monitor` improves,
+    `best.keras` (the whole model) and `best.json` are written. Every file is
+    written under a temporary name, synced, then renamed into place, and a
+    state counts only once its JSON exists and the weights match its hash,
+    so a run killed at any moment leaves no half-written file taken as valid.
+
+    With `resume=True`, `on_train_begin` loads the newest valid state (falling
+    back to older ones if it is damaged) and makes fit start at the next epoch,
+    as keras `BackupAndRestore` does. Schedules resume with it: their position
+    is the restored `optimizer.iterations`. Place `Scheduler` before this
+    callback. For the same data order after a restart, shuffle with an epoch
+    variable (`zoo.datasets.load(..., epoch=v)` and `DataEpoch(v)`).
+
+    Args:
+        directory: folder of the checkpoints (created).
+        monitor: log key deciding the best model, e.g. "val_loss", "val_accuracy".
+        mode: "min", "max" or "auto" (min for losses/errors, max for accuracy, AUC, ...).
+        keep: how many latest states to keep, an int > 0.
+        save_best: write `best.keras` when `monitor` improves.
+        resume: restore the newest valid state at the start of fit. When False,
+            the checkpoints an earlier run left in `directory` are removed.
+        verbose: 1 prints saves and restores.
+
+    Example:
+
+    ```python
+    ckpt = Checkpoint("runs/r18/checkpoints", monitor="val_accuracy", resume=True)
+    model.fit(train, validation_data=test, epochs=10, callbacks=[ckpt])
+    ```
+    """
+
+    def __init__(
+        self,
+        directory,
+        monitor="val_loss",
+        mode="auto",
+        keep=3,
+        save_best=True,
+        resume=False,
+        verbose=0,
+    ):
+        super().__init__()
+        if not directory:
+            raise ValueError(
+                f"`directory` must be a non-empty path. Received: directory={directory!r}"
+            )
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"`mode` must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise ValueError(f"`keep` must be an int >= 1. Received: keep={keep!r}")
+        self.directory = str(directory)
+        self.monitor = monitor
+        self.mode = _resolve_mode(monitor, mode)
+        self.keep = keep
+        self.save_best = save_best
+        self.resume = resume
+        self.verbose = verbose
+        self.best = None
+        self.best_epoch = None
+        self.history = []
+        self.restored_epoch = None
+        self._warned_missing = False
+
+    # ------------------------------------------------------------------ paths
+    def state_paths(self, epoch):
+        """(weights file, JSON file) of the state after `epoch` epochs."""
+        base = os.path.join(self.directory, f"state-{epoch:05d}")
+        return base + ".weights.h5", base + ".json"
+
+    @property
+    def best_path(self):
+        return os.path.join(self.directory, "best.keras")
+
+    def valid_states(self):
+        """[(epoch, metadata)] of the states that pass every check, newest first."""
+        found = []
+        for path in glob.glob(os.path.join(self.directory, "state-*.json")):
+            match = _STATE.match(os.path.basename(path))
+            if not match:
+                continue
+            meta = self._read_valid(path)
+            if meta is not None:
+                found.append((int(match.group(1)), meta))
+        return sorted(found, key=lambda item: -item[0])
+
+    def _read_valid(self, json_path):
+        try:
+            with open(json_path) as f:
+                meta = json.load(f)
+            weights = os.path.join(self.directory, meta["weights"])
+            if os.path.getsize(weights) != meta["size"] or _sha256(weights) != meta["sha256"]:
+                raise ValueError("weights file does not match its recorded size and SHA-256")
+            return meta
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            warnings.warn(f"Checkpoint: ignoring {json_path}: {err}", stacklevel=3)
+            return None
+
+    # ------------------------------------------------------------------ training
+    def on_train_begin(self, logs=None):
+        os.makedirs(self.directory, exist_ok=True)
+        _remove_temporaries(self.directory)
+        self.history = []
+        self.restored_epoch = None
+        if not self.resume:
+            self._remove_states()
+            self.best = self.best_epoch = None
+            return
+        for epoch, meta in self.valid_states():
+            self._restore(epoch, meta)
+            return
+
+    def _restore(self, epoch, meta):
+        model = self.model
+        optimizer = model.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        weights = os.path.join(self.directory, meta["weights"])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(weights)
+        got = iterations(model)
+        if got != meta["iterations"]:
+            detail = "; ".join(str(w.message) for w in caught)
+            raise RuntimeError(
+                f"Checkpoint {weights} restored the weights but not the optimizer state "
+                f"(iterations {got}, saved {meta['iterations']}). The optimizer differs from "
+                "the one saved: compile it the same way and place `Scheduler` before "
+                "`Checkpoint`, since installing a schedule changes the optimizer's variables. "
+                f"{detail}"
+            )
+        for w in caught:  # restored fine: pass keras's warnings on
+            warnings.warn(w.message, w.category, stacklevel=2)
+        model._initial_epoch = epoch  # read by fit after on_train_begin, as BackupAndRestore does
+        self.best = meta.get("best")
+        self.best_epoch = meta.get("best_epoch")
+        self.history = list(meta.get("history", []))
+        self.restored_epoch = epoch
+        if self.verbose:
+            print(f"Checkpoint: resumed after epoch {epoch} (iterations {got}) from {weights}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        done = epoch + 1
+        self.history.append({k: _finite_or_str(to_float(v)) for k, v in logs.items()})
+        if self.save_best:
+            self._maybe_save_best(done, logs)
+        self._save_state(done)
+        self._prune()
+
+    def on_train_end(self, logs=None):
+        if (
+            self.restored_epoch is not None
+            and getattr(self.model, "_initial_epoch", None) is not None
+        ):
+            self.model._initial_epoch = None  # a later fit() starts where it is asked to
+
+    def _maybe_save_best(self, epoch, logs):
+        if self.monitor not in logs:
+            if not self._warned_missing:
+                warnings.warn(
+                    f"Checkpoint: `monitor`={self.monitor!r} is not in the logs "
+                    f"({sorted(logs)}); no best model is saved.",
+                    stacklevel=2,
+                )
+                self._warned_missing = True
+            return
+        value = to_float(logs[self.monitor])
+        if math.isnan(value):
+            return
+        better = (
+            self.best is None
+            or (self.mode == "min" and value < self.best)
+            or (self.mode == "max" and value > self.best)
+        )
+        if not better:
+            return
+        self.best, self.best_epoch = value, epoch
+        tmp = self._temporary("best.keras")
+        self.model.save(tmp)
+        _fsync(tmp)
+        os.replace(tmp, self.best_path)
+        write_json_atomic(
+            os.path.join(self.directory, "best.json"),
+            {"epoch": epoch, "monitor": self.monitor, "value": value, "mode": self.mode},
+        )
+        if self.verbose:
+            print(f"Checkpoint: {self.monitor} improved to {value:.6g}; saved {self.best_path}")
+
+    def _save_state(self, epoch):
+        weights, meta_path = self.state_paths(epoch)
+        tmp = self._temporary(os.path.basename(weights))
+        self.model.save_weights(tmp)
+        _fsync(tmp)
+        digest, size = _sha256(tmp), os.path.getsize(tmp)
+        os.replace(tmp, weights)
+        meta = {
+            "format": 1,
+            "epoch": epoch,
+            "iterations": iterations(self.model),
+            "weights": os.path.basename(weights),
+            "sha256": digest,
+            "size": size,
+            "monitor": self.monitor,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+            "backend": keras.backend.backend(),
+            "keras_version": keras.__version__,
+            "time": time.time(),
+        }
+        # the JSON is the commit record: written last, it makes the state valid
+        write_json_atomic(meta_path, meta)
+        _fsync_dir(self.directory)
+        if self.verbose:
+            print(f"Checkpoint: saved state after epoch {epoch} to {weights}")
+
+    def _prune(self):
+        epochs = sorted(
+            int(m.group(1))
+            for m in (
+                _STATE.match(os.path.basename(p))
+                for p in glob.glob(os.path.join(self.directory, "state-*.json"))
+            )
+            if m
+        )
+        for epoch in epochs[: -self.keep]:
+            weights, meta_path = self.state_paths(epoch)
+            for path in (meta_path, weights):  # JSON first: the state stops being valid at once
+                if os.path.exists(path):
+                    os.remove(path)
+
+    def _remove_states(self):
+        paths = glob.glob(os.path.join(self.directory, "state-*"))
+        paths += [self.best_path, os.path.join(self.directory, "best.json")]
+        for path in paths:
+            if os.path.exists(path):
+                os.remove(path)
+
+    def _temporary(self, name):
+        # keras checks the suffix (".keras", ".weights.h5"), so the marker goes in front
+        return os.path.join(self.directory, f"{_TMP_PREFIX}{os.getpid()}-{name}")
+
+
+def _resolve_mode(monitor, mode):
+    if mode != "auto":
+        return mode
+    name = str(monitor).lower()
+    if name.endswith(("loss", "error")) or "error" in name:
+        return "min"
+    if any(key in name for key in ("acc", "auc", "precision", "recall", "f1", "iou")):
+        return "max"
+    raise ValueError(
+        f"Cannot tell whether `monitor`={monitor!r} should be minimised or maximised; "
+        f"pass mode='min' or mode='max'. Received: mode={mode!r}"
+    )
+
+
+def _finite_or_str(value):
+    return value if math.isfinite(value) else str(value)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path):
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_temporaries(directory):
+    """Deletes files left by a writer that was killed before its rename."""
+    for path in glob.glob(os.path.join(directory, _TMP_PREFIX + "*")):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
