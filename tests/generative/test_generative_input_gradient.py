@@ -39,7 +39,8 @@ def test_generative_input_gradient_in_evaluate_and_fit():
     model = SquareNormModel()
     model.compile(optimizer=PlayerOptimizers({"p": keras.optimizers.SGD(0.01)}))
     # ||2 w x||^2 averaged: 4 w^2 * mean(||x||^2) = 4 * 7 = 28 at w = 1
-    assert model.evaluate(x, batch_size=2, return_dict=True, verbose=0)["p_loss"] == pytest.approx(28.0)
+    results = model.evaluate(x, batch_size=2, return_dict=True, verbose=0)
+    assert results["p_loss"] == pytest.approx(28.0)
     model.fit(x, batch_size=2, epochs=1, verbose=0)
     # d/dw 4 w^2 * 7 = 56 at w = 1: one SGD step of 0.01
     assert float(keras.ops.convert_to_numpy(model.w)) == pytest.approx(1 - 0.56, rel=1e-5)
