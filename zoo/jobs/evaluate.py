@@ -6,6 +6,7 @@ accuracy and loss on the test split).
 """
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -19,6 +20,9 @@ def build_parser():
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--feature-model", default=None,
+                   help="generative models: classifier (run dir or .keras) whose penultimate "
+                        "layer gives the FID features (default: mlp fashion_mnist weights)")
     return p
 
 
@@ -45,7 +49,15 @@ def main(argv=None):
     try:
         model = load_model(args.model, args.weights)
         _, test = zoo.datasets.load(args.dataset, batch_size=args.batch_size, shuffle=False)
-        results = model.evaluation_metrics(test, dataset=args.dataset)
+        extra = {}
+        if args.feature_model is not None:
+            if "feature_model" not in inspect.signature(model.evaluation_metrics).parameters:
+                raise ValueError(
+                    f"`--feature-model` applies to generative models; {type(model).__name__} "
+                    f"takes none. Received: --feature-model {args.feature_model}"
+                )
+            extra["feature_model"] = args.feature_model
+        results = model.evaluation_metrics(test, dataset=args.dataset, **extra)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
