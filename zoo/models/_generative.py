@@ -211,9 +211,12 @@ class GenerativeModel(ZooModel):
     # ------------------------------------------------------------------ job hooks
     def adapt(self, dataset):
         """Keeps a few training images to show in the reconstruction grid."""
-        batch = next(iter(dataset))
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        self._preview_inputs = np.asarray(x)[:32]
+        if isinstance(dataset, np.ndarray):
+            x = dataset
+        else:
+            batch = next(iter(dataset))
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        self._preview_inputs = np.asarray(x, dtype="float32")[:32]
 
     def default_callbacks(self, run_dir):
         """An `ImageGrid` writing samples/reconstructions each epoch (PNG + TensorBoard)."""

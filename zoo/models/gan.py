@@ -180,16 +180,16 @@ class AdversarialModel(GenerativeModel):
         """FID-FMNIST: generated images against the test images (as many, 10,000).
 
         On another dataset, the Fréchet distance in `feature_model`'s features
-        (`frechet_distance`) where one is given; otherwise only the players'
-        test losses.
+        (`frechet_distance`) where one is given. A compiled model also reports
+        the players' test losses.
         """
         from zoo.evaluation import fid
 
         x = dataset_images(test_dataset)
-        results = {
-            k: float(v)
-            for k, v in self.evaluate(x, batch_size=batch_size, return_dict=True, verbose=0).items()
-        }
+        results = {}
+        if getattr(self, "compiled", False):
+            logs = self.evaluate(x, batch_size=batch_size, return_dict=True, verbose=0)
+            results.update({k: float(v) for k, v in logs.items()})
         if dataset == "fashion_mnist" or feature_model is not None:
             samples = self.generate(num_samples or len(x), seed=seed, batch_size=batch_size)
             key = "fid_fmnist" if dataset == "fashion_mnist" else "frechet_distance"
