@@ -146,3 +146,21 @@ def test_generative_compile_forms():
         gan.compile(d_optimizer=shared, g_optimizer=shared)
     with pytest.raises(ValueError, match="not both"):
         gan.compile(optimizer=zoo.PlayerOptimizers({"d": "adam", "g": "adam"}), d_optimizer="sgd")
+
+
+@pytest.mark.jax
+@pytest.mark.torch
+def test_generative_gan_evaluation_leaves_batch_norm_statistics_alone():
+    model = tiny("dcgan")
+    model.compile()
+    x = images()
+    model.train_on_batch(x, return_dict=True)  # the training step does update them
+    stats = [keras.ops.convert_to_numpy(v) for v in model.generator.non_trainable_variables]
+    assert stats, "the generator has batch normalisation"
+    model.evaluate(x, batch_size=8, verbose=0)
+    for before, v in zip(stats, model.generator.non_trainable_variables):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(v), before)
+    trained = model.train_on_batch(x, return_dict=True)  # and training still works after
+    assert all(np.isfinite(float(v)) for v in trained.values())
+    after = [keras.ops.convert_to_numpy(v) for v in model.generator.non_trainable_variables]
+    assert any(np.any(a != b) for a, b in zip(after, stats))

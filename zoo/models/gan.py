@@ -58,6 +58,9 @@ class AdversarialModel(GenerativeModel):
             activation="leaky_relu", kernel_size=4,
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # True in the training step; evaluation runs the players' losses in
+        # inference mode, so it leaves batch-norm statistics alone
+        self.training_players = True
         # epoch means of the players' losses and of what they log besides
         self.trackers = [
             keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss") + self.logged_aux
@@ -134,6 +137,14 @@ class AdversarialModel(GenerativeModel):
             ),
         ]
 
+    def player_test_step(self, data):
+        # read while the step is traced: the test step's graph is built in inference mode
+        self.training_players = False
+        try:
+            return super().player_test_step(data)
+        finally:
+            self.training_players = True
+
     @staticmethod
     def _player_loss(fn):
         def loss(data):
@@ -146,8 +157,9 @@ class AdversarialModel(GenerativeModel):
         """z ~ N(0, I) of shape (n, latent_dim) from the model's seed generator."""
         return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
 
-    def fake_images(self, n, training=True):
-        return ops.cast(self.generator(self.sample_latent(n), training=training), "float32")
+    def fake_images(self, n):
+        z = self.sample_latent(n)
+        return ops.cast(self.generator(z, training=self.training_players), "float32")
 
     def discriminator_loss(self, real):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -257,17 +269,16 @@ class DCGAN(AdversarialModel):
     def discriminator_loss(self, real):
         n = ops.shape(real)[0]
         fake = ops.stop_gradient(self.fake_images(n))
-        real_logits = ops.cast(self.discriminator(real, training=True), "float32")
-        fake_logits = ops.cast(self.discriminator(fake, training=True), "float32")
+        real_logits = ops.cast(self.discriminator(real, training=self.training_players), "float32")
+        fake_logits = ops.cast(self.discriminator(fake, training=self.training_players), "float32")
         bce = ops.binary_crossentropy
         real_loss = ops.mean(bce(ops.ones_like(real_logits), real_logits, from_logits=True))
         fake_loss = ops.mean(bce(ops.zeros_like(fake_logits), fake_logits, from_logits=True))
         return 0.5 * (real_loss + fake_loss)
 
     def generator_loss(self, real):
-        fake_logits = ops.cast(
-            self.discriminator(self.fake_images(ops.shape(real)[0]), training=True), "float32"
-        )
+        fake = self.fake_images(ops.shape(real)[0])
+        fake_logits = ops.cast(self.discriminator(fake, training=self.training_players), "float32")
         return ops.mean(
             ops.binary_crossentropy(ops.ones_like(fake_logits), fake_logits, from_logits=True)
         )
@@ -345,21 +356,22 @@ class WGANGP(AdversarialModel):
         shape = (n,) + (1,) * len(self._zoo_input_shape)
         eps = keras.random.uniform(shape, seed=self.seed_generator)
         x_hat = fake + eps * (real - fake)
-        grads = input_gradient(lambda t: self.critic(t, training=True), x_hat)
+        grads = input_gradient(lambda t: self.critic(t, training=self.training_players), x_hat)
         norms = ops.sqrt(per_example_sum(ops.square(ops.cast(grads, "float32"))) + 1e-12)
         return ops.mean(ops.square(norms - 1.0))
 
     def discriminator_loss(self, real):
         n = ops.shape(real)[0]
         fake = ops.stop_gradient(self.fake_images(n))
-        real_score = ops.mean(ops.cast(self.critic(real, training=True), "float32"))
-        fake_score = ops.mean(ops.cast(self.critic(fake, training=True), "float32"))
+        training = self.training_players
+        real_score = ops.mean(ops.cast(self.critic(real, training=training), "float32"))
+        fake_score = ops.mean(ops.cast(self.critic(fake, training=training), "float32"))
         penalty = self.gradient_penalty(real, fake)
         wasserstein = real_score - fake_score
         return -wasserstein + self.gp_weight * penalty, {"gp": penalty, "wasserstein": wasserstein}
 
     def generator_loss(self, real):
-        scores = self.critic(self.fake_images(ops.shape(real)[0]), training=True)
+        scores = self.critic(self.fake_images(ops.shape(real)[0]), training=self.training_players)
         return -ops.mean(ops.cast(scores, "float32"))
 
     def get_config(self):
