@@ -42,12 +42,15 @@ def main(argv=None):
         os.execv(sys.executable, [sys.executable, "-m", "zoo.cli", *argv])
     command, rest = argv[0], argv[1:]
     if command in ("list", "info"):
+        rest = [a for i, a in enumerate(rest)
+                if not a.startswith("--backend") and (i == 0 or rest[i - 1] != "--backend")]
         import zoo
 
         if command == "list":
             print("\n".join(zoo.list_models(rest[0] if rest else "*")))
         else:
-            print(json.dumps(zoo.model_info(rest[0]), indent=2, default=str))
+            info = {**zoo.model_info(rest[0]), "backend": keras.backend.backend()}
+            print(json.dumps(info, indent=2, default=str))
         return 0
     return importlib.import_module(COMMANDS[command]).main(rest)
 

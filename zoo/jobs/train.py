@@ -111,9 +111,9 @@ def run(args, argv, extra_callbacks=()):
     keras.utils.set_random_seed(args.seed)
 
     info = zoo.datasets.info(args.dataset)
-    train, test = zoo.datasets.load(args.dataset, batch_size=args.batch_size, seed=args.seed)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     model = zoo.create(args.model, **model_kwargs)
+    train, test = zoo.datasets.load(args.dataset, batch_size=args.batch_size, seed=args.seed)
     model.adapt(train)
     model.compile(optimizer=optimizer)
 

@@ -1,4 +1,5 @@
 """Every family registers its names on import."""
 
 from zoo.models import mlp, perceptron  # noqa: F401
+from zoo.models import rnn  # noqa: F401
 from zoo.models import autoencoder, gan, vae  # noqa: F401

@@ -121,10 +121,11 @@ def check_labels(model, labels):
         return  # one-hot or multi-output targets: left to the loss
     flat = flat[:, 0]
     if labels.dtype.kind == "f" and not np.all(np.mod(flat, 1) == 0):
-        raise ValueError(f"`y` must hold integer class ids. Received: non-integer values such as {flat[np.mod(flat, 1) != 0][0]}")
+        example = flat[np.mod(flat, 1) != 0][0].item()
+        raise ValueError(f"`y` must hold integer class ids. Received: non-integer label {example!r}")
     lo, hi = flat.min(), flat.max()
     if lo < 0 or hi >= num_classes:
-        bad = lo if lo < 0 else hi
+        bad = (lo if lo < 0 else hi).item()
         raise ValueError(
             f"`y` labels must lie in [0, {num_classes}). Received: label {bad!r}"
         )

@@ -84,6 +84,21 @@ class ZooTrainer(BaseZooModel):
             outer.add_update((v, value))
         return loss, aux, grads
 
+    def _apply_gradients(self, optimizer, grads, variables):
+        # stateless_apply, as keras's JAX trainer does: a LossScaleOptimizer's
+        # stateful apply assigns inside lax.cond branches, which leaks tracers.
+        scope = self._zoo_step_context.scope
+        optimizer_variables = optimizer.variables
+        new_values, new_optimizer_values = optimizer.stateless_apply(
+            [scope.get_current_value(v) for v in optimizer_variables],
+            grads,
+            [scope.get_current_value(v) for v in variables],
+        )
+        for v, value in zip(variables, new_values):
+            scope.add_update((v, value))
+        for v, value in zip(optimizer_variables, new_optimizer_values):
+            scope.add_update((v, value))
+
     def _traced_float(self, nominal, tensor):
         return _JaxTracedFloat(nominal, tensor)
 

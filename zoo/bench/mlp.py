@@ -1,0 +1,135 @@
+"""`scripts/bench.py mlp`: the seed's eager loop vs keras fit vs the zoo MLP, one process.
+
+Rows, all on real Fashion-MNIST, the seed's 784-256-128-64-32-10 network, Adam 1e-3:
+  (a) the seed's eager `tf.GradientTape` loop over a per-element `map` pipeline;
+  (b) a plain `keras.Sequential` with `fit` on the zoo pipeline;
+  (c) the zoo MLP with `fit` on the zoo pipeline.
+Prints seconds per epoch (median of the epochs after the first, which traces),
+test accuracy after the run, and the ratios c/b (target <= 1.05) and a/c (>= 8).
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+
+def _sequential(keras, hidden=(256, 128, 64, 32)):
+    layers = [keras.Input((28, 28, 1)), keras.layers.Flatten()]
+    layers += [keras.layers.Dense(u, activation="relu") for u in hidden]
+    layers += [keras.layers.Dense(10)]
+    return keras.Sequential(layers)
+
+
+class _EpochTimer:
+    def __init__(self, keras):
+        class Timer(keras.callbacks.Callback):
+            def on_train_begin(cb, logs=None):
+                cb.times = []
+
+            def on_epoch_begin(cb, epoch, logs=None):
+                cb.start = time.perf_counter()
+
+            def on_epoch_end(cb, epoch, logs=None):
+                cb.times.append(time.perf_counter() - cb.start)
+
+        self.callback = Timer()
+
+
+def run_fit(keras, model, train, test, epochs):
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    timer = _EpochTimer(keras).callback
+    model.fit(train, epochs=epochs, callbacks=[timer], verbose=0)
+    acc = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    return timer.times, float(acc)
+
+
+def run_eager(keras, tf, arrays, epochs, batch_size, seed):
+    """The seed's loop: per-element map, Python loop, GradientTape, no tf.function."""
+    (xtr, ytr), (xte, yte) = arrays
+
+    def normalize(x, y):
+        return tf.cast(x, tf.float32) / 255.0, y
+
+    train = (
+        tf.data.Dataset.from_tensor_slices((xtr, ytr))
+        .map(normalize)
+        .shuffle(10000, seed=seed)
+        .batch(batch_size)
+    )
+    model = _sequential(keras)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    optimizer = keras.optimizers.Adam(1e-3)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        for x, y in train:
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        times.append(time.perf_counter() - start)
+    logits = model.predict(xte.astype("float32") / 255.0, batch_size=1024, verbose=0)
+    acc = float((logits.argmax(-1) == yte).mean())
+    return times, acc
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bench.py mlp", description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-eager", action="store_true", help="omit row (a), the slow one")
+    parser.add_argument("--json-out", default=None)
+    args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("--epochs must be >= 2 (the first epoch traces and is not timed)")
+
+    import keras
+    import tensorflow as tf
+
+    import zoo
+
+    if keras.backend.backend() != "tensorflow":
+        parser.error("the mlp suite compares against the seed's TensorFlow loop: use the tensorflow backend")
+    arrays = zoo.datasets.load_arrays("fashion_mnist")
+    rows = {}
+
+    keras.utils.set_random_seed(args.seed)
+    train, test = zoo.datasets.load("fashion_mnist", batch_size=args.batch_size, seed=args.seed)
+    rows["b"] = run_fit(keras, _sequential(keras), train, test, args.epochs)
+
+    keras.utils.set_random_seed(args.seed)
+    train, test = zoo.datasets.load("fashion_mnist", batch_size=args.batch_size, seed=args.seed)
+    rows["c"] = run_fit(keras, zoo.create("mlp"), train, test, args.epochs)
+
+    if not args.skip_eager:
+        keras.utils.set_random_seed(args.seed)
+        rows["a"] = run_eager(keras, tf, arrays, args.epochs, args.batch_size, args.seed)
+
+    names = {
+        "a": "seed eager GradientTape loop, per-element map",
+        "b": "keras.Sequential fit, zoo pipeline",
+        "c": "zoo mlp fit, zoo pipeline",
+    }
+    per_epoch = {k: statistics.median(times[1:]) for k, (times, _) in rows.items()}
+    print(f"Fashion-MNIST MLP 784-256-128-64-32-10, Adam 1e-3, batch {args.batch_size}, "
+          f"{args.epochs} epochs, keras {keras.__version__}, TF {tf.__version__}")
+    print(f"{'row':<4}{'setup':<48}{'s/epoch':>9}{'test acc':>10}")
+    for key in ("a", "b", "c"):
+        if key in rows:
+            print(f"({key}) {names[key]:<48}{per_epoch[key]:>9.3f}{rows[key][1]:>10.4f}")
+    ratios = {"c/b": per_epoch["c"] / per_epoch["b"]}
+    if "a" in rows:
+        ratios["a/c"] = per_epoch["a"] / per_epoch["c"]
+    print("ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items())
+          + "   (targets: c/b <= 1.05, a/c >= 8)")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"s_per_epoch": per_epoch, "accuracy": {k: v[1] for k, v in rows.items()},
+                       "epoch_times": {k: v[0] for k, v in rows.items()}, "ratios": ratios}, f, indent=2)
+    return 0
