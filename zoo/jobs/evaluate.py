@@ -6,6 +6,7 @@ accuracy and loss on the test split).
 """
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -20,6 +21,9 @@ def build_parser():
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--feature-model", default=None,
+                   help="generative models: classifier (run dir or .keras) whose penultimate "
+                        "layer gives the FID features (default: mlp fashion_mnist weights)")
     return p
 
 
@@ -43,19 +47,29 @@ def load_model(spec, weights=None):
     return zoo.create(spec, weights=weights)
 
 
-def measure(model, dataset, batch_size=256):
+def measure(model, dataset, batch_size=256, feature_model=None):
     """The model's `evaluation_metrics` on the test split of `dataset`.
 
     A model fresh from `zoo.create(..., weights=...)` is not compiled yet; it
     gets the family's default loss and metrics (no training happens).
+    `feature_model` goes to generative families (the classifier of their FID).
     """
     import zoo
+
+    extra = {}
+    if feature_model is not None:
+        if "feature_model" not in inspect.signature(model.evaluation_metrics).parameters:
+            raise ValueError(
+                f"`--feature-model` applies to generative models; {type(model).__name__} "
+                f"takes none. Received: --feature-model {feature_model}"
+            )
+        extra["feature_model"] = feature_model
 
     players = getattr(model, "players", None)
     if not getattr(model, "compiled", False) and (players is None or players() is None):
         model.compile()
     _, test = zoo.datasets.load(dataset, batch_size=batch_size, shuffle=False)
-    return model.evaluation_metrics(test, dataset=dataset)
+    return model.evaluation_metrics(test, dataset=dataset, **extra)
 
 
 def main(argv=None):
@@ -64,7 +78,7 @@ def main(argv=None):
 
     try:
         model = load_model(args.model, args.weights)
-        results = measure(model, args.dataset, args.batch_size)
+        results = measure(model, args.dataset, args.batch_size, args.feature_model)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -42,8 +42,11 @@ def _detach(aux):
 def input_gradient(fn, x):
     """d sum(fn(x)) / dx, differentiable again (for gradient penalties)."""
     x = x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
-    if not x.requires_grad:
-        x = x.detach().requires_grad_(True)
-    y = fn(x)
-    (grad,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    # keras runs evaluation steps under torch.no_grad(); a gradient penalty
+    # logged there still needs the graph of fn
+    with torch.enable_grad():
+        if not x.requires_grad:
+            x = x.detach().requires_grad_(True)
+        y = fn(x)
+        (grad,) = torch.autograd.grad(y.sum(), x, create_graph=True)
     return grad
