@@ -63,19 +63,19 @@ def test_tune_script_refuses_bad_input_before_searching(tmp_path):
 @pytest.mark.slow
 def test_a_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
     """Also the acceptance run's outputs: keras-tuner's progress, the table, the files."""
-    command = _command(tmp_path, "--algorithm", "hyperband", "--max-trials", "5")
+    command = _command(tmp_path, "--algorithm", "hyperband", "--max-trials", "3")
     project = tmp_path / "mlp-fashion_mnist-hyperband"
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True, cwd=ROOT, env=_env())
     deadline = time.time() + 240
     while time.time() < deadline and first.poll() is None:
-        if sum(t["status"] == "COMPLETED" for t in _trials(project).values()) >= 2:
+        if any(t["status"] == "COMPLETED" for t in _trials(project).values()):
             break
         time.sleep(0.1)
     first.send_signal(signal.SIGKILL)
     first.wait()
     done = {k: t for k, t in _trials(project).items() if t["status"] == "COMPLETED"}
-    assert 2 <= len(done) < 5, first.stdout.read()[-3000:]
+    assert 1 <= len(done) < 3, first.stdout.read()[-3000:]
 
     second = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=_env(),
                             timeout=300)
@@ -84,18 +84,18 @@ def test_a_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
     rerun = {trial for _, trial in _ran(second.stdout)}
     assert rerun and not rerun & set(done), (rerun, set(done))
     trials = _trials(project)
-    assert len(trials) == 5 and all(t["status"] == "COMPLETED" for t in trials.values())
+    assert len(trials) == 3 and all(t["status"] == "COMPLETED" for t in trials.values())
     for trial_id, trial in done.items():  # untouched by the second run
         assert trials[trial_id]["score"] == trial["score"]
         assert trials[trial_id]["hyperparameters"] == trial["hyperparameters"]
 
-    assert "Search: Running Trial #5" in second.stdout  # keras-tuner's own progress
+    assert "Search: Running Trial #3" in second.stdout  # keras-tuner's own progress
     table = second.stdout.split("trial  status")[1].split("\n\n")[0]
-    assert len(re.findall(r"^\d+\s+COMPLETED\s+1\s", table, flags=re.M)) == 5
+    assert len(re.findall(r"^\d+\s+COMPLETED\s+1\s", table, flags=re.M)) == 3
     best = json.loads((project / "best_hyperparameters.json").read_text())
     assert set(best["hyperparameters"]) == {"dropout", "learning_rate"}
     assert best["model_arguments"]["hidden_units"] == [16]
-    assert best["trials"] == 5 and 0 < best["test"]["accuracy"] <= 1
+    assert best["trials"] == 3 and 0 < best["test"]["accuracy"] <= 1
     assert best["score"] == max(t["score"] for t in trials.values())
 
     import keras

@@ -48,6 +48,9 @@ def build_parser():
     p.add_argument("--extend", action="append", default=[], metavar="KEY=RANGE",
                    help="also search a constructor argument (repeatable), "
                         "e.g. activation=['relu','gelu']")
+    p.add_argument("--evaluation", action="append", default=[], metavar="KEY=VALUE",
+                   help="argument of model.evaluation_metrics for objectives measured after "
+                        "fit (repeatable), e.g. feature_model=runs/fid-mlp or num_samples=2000")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--validation-split", type=float, default=0.1,
                    help="fraction of the training data the search is scored on")
@@ -153,7 +156,9 @@ def run(args, argv):
     fixed = {**dataset_model_kwargs(args.model, info, fixed), **fixed}
     hypermodel = zoo.hypermodel(args.model, fixed=fixed,
                                 overrides=parse_model_args(args.override),
-                                extend=parse_model_args(args.extend))
+                                extend=parse_model_args(args.extend),
+                                evaluation={"dataset": args.dataset,
+                                            **parse_model_args(args.evaluation)})
     if args.show_space:
         print(hypermodel.describe())
         return None
@@ -175,8 +180,12 @@ def run(args, argv):
     print(f"data: {sizes[0]} training, {sizes[1]} validation, {sizes[2]} test examples "
           f"of {args.dataset}; backend {keras.backend.backend()}", flush=True)
     start = time.time()
-    tuner.search(train, validation_data=val, epochs=args.epochs, callbacks=callbacks,
-                 verbose=args.verbose)
+    search_kwargs = dict(validation_data=val, epochs=args.epochs, callbacks=callbacks,
+                         verbose=args.verbose)
+    if dist_utils.is_chief_oracle():
+        search_as_chief(tuner, train, **search_kwargs)
+    else:
+        tuner.search(train, **search_kwargs)
     wall = time.time() - start
     if is_worker:
         print(f"[{tuner.tuner_id}] no trials left; worker done ({wall:.0f} s)")
@@ -221,6 +230,40 @@ def run(args, argv):
         summary["baseline"] = train_default(hypermodel, args, train, val, test)
     _write_json(project_dir / "best_hyperparameters.json", summary)
     return summary
+
+
+def search_as_chief(tuner, *args, poll_seconds=0.5, **kwargs):
+    """keras-tuner's chief (`tuner.search` serving the oracle), returning as soon as every
+    trial is done and every worker has been told to stop.
+
+    keras-tuner's own server loop re-checks that only every 20 s; the chief serves
+    from a daemon thread here and applies keras-tuner's exit test (`exit_chief`) twice
+    a second once `max_trials` trials exist.
+    """
+    import threading
+
+    from keras_tuner.src.distribute import oracle_chief
+
+    oracle = tuner.oracle
+    failure = []
+
+    def serve():
+        try:
+            tuner.search(*args, **kwargs)
+        except BaseException as err:  # noqa: BLE001  (re-raised in the main thread)
+            failure.append(err)
+
+    server = threading.Thread(target=serve, name="keras-tuner-chief", daemon=True)
+    server.start()
+    while server.is_alive():
+        server.join(poll_seconds)
+        trials = list(oracle.trials.values())
+        if (oracle.max_trials and len(trials) >= oracle.max_trials
+                and all(t.status != "RUNNING" for t in trials)
+                and oracle_chief.exit_chief(oracle)):
+            break
+    if failure:
+        raise failure[0]
 
 
 def train_default(hypermodel, args, train, val, test):

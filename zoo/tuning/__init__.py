@@ -13,7 +13,7 @@ from zoo.tuning.spaces import SPACES, register_space
 from zoo.tuning.tuners import ALGORITHMS, tuner
 
 
-def hypermodel(name, fixed=None, overrides=None, extend=None, **kwargs):
+def hypermodel(name, fixed=None, overrides=None, extend=None, evaluation=None, **kwargs):
     """A `keras_tuner.HyperModel` building and compiling the zoo model `name`.
 
     Args:
@@ -25,6 +25,9 @@ def hypermodel(name, fixed=None, overrides=None, extend=None, **kwargs):
             `(low, high, "log")`, `[choice, ...]` or a dict of fields.
         extend: dict {constructor argument or training knob: range or choices}
             searched in addition to the family's space.
+        evaluation: arguments of `model.evaluation_metrics` for objectives
+            measured after `fit` (e.g. `{"dataset": "fashion_mnist"}` for a
+            GAN's `fid_fmnist`).
         **kwargs: more fixed values.
 
     Returns:
@@ -39,7 +42,8 @@ def hypermodel(name, fixed=None, overrides=None, extend=None, **kwargs):
     tuner = zoo.tuner(hm, "random", max_trials=8)
     ```
     """
-    return ZooHyperModel(name, fixed=fixed, overrides=overrides, extend=extend, **kwargs)
+    return ZooHyperModel(name, fixed=fixed, overrides=overrides, extend=extend,
+                         evaluation=evaluation, **kwargs)
 
 
 __all__ = [

@@ -119,9 +119,11 @@ class SearchSpace:
         objective: the default objective (a metric name `fit` logs).
         players: for adversarial families, the player names whose
             `<player>_learning_rate` hyperparameters set their optimizers.
-        evaluated: metrics that `model.evaluation_metrics(validation_data)`
-            adds after each trial's `fit` (e.g. "fid"), for objectives `fit`
-            does not log.
+        evaluated: objectives `fit` does not log, measured after each trial by
+            `model.evaluation_metrics(validation_data, **kwargs)`: `{metric:
+            {kwarg: required value, or None where any given value will do}}`,
+            e.g. `{"fid_fmnist": {"dataset": "fashion_mnist"}}`. The kwargs
+            come from the hypermodel's `evaluation` argument.
         notes: one line shown by `describe()` (why a knob is left out, ...).
     """
 
@@ -129,7 +131,7 @@ class SearchSpace:
     derived: tuple = ()
     objective: object = "val_accuracy"
     players: tuple = ()
-    evaluated: tuple = ()
+    evaluated: dict = dataclasses.field(default_factory=dict)
     notes: str = ""
 
     @property

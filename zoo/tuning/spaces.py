@@ -121,30 +121,42 @@ def autoencoder_space(arguments):
          _learning_rate(1e-4, 1e-2)),
         derived=(derived,),
         objective="val_loss",
+        evaluated=dict(_RECONSTRUCTION),
     )
+
+
+#: what the generative families' `evaluation_metrics` measure, and what each needs
+_FRECHET = {"fid_fmnist": {"dataset": "fashion_mnist"}, "frechet_distance": {"feature_model": None}}
+_RECONSTRUCTION = {"reconstruction_mse": {}, "reconstruction_bce": {}}
 
 
 @register_space("vae")
 def vae_space(arguments):
     widths, derived = _generative_widths(arguments, (32, 1024), (8, 128))
     return SearchSpace(
-        (Int("latent_dim", 2, 64, step=2, sampling="log"), *widths, _learning_rate(1e-4, 1e-2)),
+        (Int("latent_dim", 2, 64, step=2, sampling="log"), *widths,
+         Float("beta", 0.25, 4.0, sampling="log"), _learning_rate(1e-4, 1e-2)),
         derived=(derived,),
-        objective="val_loss",
-        notes="`beta` is not searched by default: it reweights the loss, so val_loss is not "
-              "comparable across betas; add it with extend={'beta': (0.5, 4.0, 'log')} and an "
-              "objective that does not depend on it.",
+        # the ELBO (beta = 1) compares trials of any beta; val_loss would favour small betas
+        objective=Objective("elbo", "max"),
+        evaluated={"elbo": {}, **_RECONSTRUCTION, **_FRECHET},
     )
 
 
 @register_space("gan")
 def gan_space(arguments):
     widths, derived = _generative_widths(arguments, (64, 1024), (16, 128))
+    # the papers' rates: WGAN-GP (it has `gp_weight`) 1e-4, DCGAN 2e-4
+    rate = 1e-4 if "gp_weight" in arguments else 2e-4
     return SearchSpace(
         (Int("latent_dim", 16, 256, step=2, sampling="log"), *widths,
-         _learning_rate(1e-5, 1e-3, 2e-4, name="d_learning_rate"),
-         _learning_rate(1e-5, 1e-3, 2e-4, name="g_learning_rate")),
+         _learning_rate(1e-5, 1e-3, rate, name="d_learning_rate"),
+         _learning_rate(1e-5, 1e-3, rate, name="g_learning_rate")),
         derived=(derived,),
-        objective=Objective("fid", "min"),
+        # the players' losses do not rank generators; the Fréchet distance does
+        objective=Objective("fid_fmnist", "min"),
         players=("d", "g"),
+        evaluated=dict(_FRECHET),
+        notes="the objective fid_fmnist needs Fashion-MNIST and the published MLP features; "
+              "elsewhere use objective frechet_distance with evaluation={'feature_model': ...}",
     )

@@ -74,13 +74,18 @@ class ZooHyperModel(keras_tuner.HyperModel):
       the space does not search, in the same forms.
 
     `fit` adapts data-dependent layers (text vocabularies) on the training data,
-    applies the `schedule` hyperparameter, and passes the search's callbacks.
+    applies the `schedule` hyperparameter, passes the search's callbacks, and,
+    for objectives `fit` does not log (a VAE's `elbo`, a GAN's `fid_fmnist`),
+    returns `model.evaluation_metrics(validation_data)` with the epoch logs.
 
     Args:
         name: a registered model name (see `zoo.list_models()`).
         fixed: dict of fixed values (merged with `**kwargs`).
         overrides: dict {hyperparameter: range or choices}.
         extend: dict {argument: range or choices}.
+        evaluation: keyword arguments of `model.evaluation_metrics` for such
+            objectives, e.g. `{"dataset": "fashion_mnist"}` (FID-FMNIST) or
+            `{"feature_model": "runs/fid-mlp", "num_samples": 2000}`.
         **kwargs: more fixed values.
 
     Example:
@@ -93,7 +98,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
     ```
     """
 
-    def __init__(self, name, fixed=None, overrides=None, extend=None, **kwargs):
+    def __init__(self, name, fixed=None, overrides=None, extend=None, evaluation=None, **kwargs):
         super().__init__(name=f"zoo_{name}" if isinstance(name, str) else None, tunable=True)
         entry = registry._entry(name)
         self.model_name = name
@@ -171,12 +176,17 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 spec = with_default(spec, self._defaults.get(key))
             specs[key] = self._check_knob_spec(spec)
 
+        specs = {k: v for k, v in specs.items() if k not in self.fixed_values}
         specs = self._with_defaults(specs, derived)
         self.space = space_module.SearchSpace(
             tuple(specs.values()), derived=tuple(derived), objective=declared.objective,
             players=declared.players, evaluated=declared.evaluated, notes=declared.notes,
         )
         self._fixed, self._overrides, self._extend = fixed, overrides, extend
+        self.evaluation = _as_dict("evaluation", evaluation)
+        # objectives measured after fit; set from the tuner's objective (check_objective)
+        self._evaluated_now = [n for n in _objective_names(declared.objective)
+                               if n in self.space.evaluated]
 
     # ------------------------------------------------------------------ checks
     def _merge_fixed(self, fixed, kwargs):
@@ -259,8 +269,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         for key, value in self.fixed_values.items():
             values[key] = hp.Fixed(key, value)
         for spec in self.space.hyperparameters:
-            if spec.name not in values:
-                values[spec.name] = spec.declare(hp)
+            values[spec.name] = spec.declare(hp)
         return values
 
     def arguments(self, values):
@@ -313,18 +322,26 @@ class ZooHyperModel(keras_tuner.HyperModel):
         if hp.values.get("schedule") == "cosine":
             callbacks.append(_cosine_schedule(hp.values.get("learning_rate"), model,
                                               kwargs.get("epochs", 1)))
-        history = model.fit(*args, callbacks=callbacks, **kwargs)
-        if not self.space.evaluated:
-            return history
         validation = kwargs.get("validation_data")
-        if validation is None:
+        if self._evaluated_now and validation is None:
             raise ValueError(
-                f"The objective of {self.model_name!r} ({list(self.space.evaluated)}) is measured "
-                "on `validation_data`; pass it to search(). Received: validation_data=None"
+                f"The objective {self._evaluated_now} of {self.model_name!r} is measured on "
+                "`validation_data`; pass it to search(). Received: validation_data=None"
             )
+        history = model.fit(*args, callbacks=callbacks, **kwargs)
+        if not self._evaluated_now:
+            return history
         results = {k: float(v[-1]) for k, v in history.history.items()}
-        results.update(model.evaluation_metrics(validation))
+        if isinstance(validation, (tuple, list)):
+            validation = validation[0]  # (x,) or (x, y) arrays: the images
+        results.update(model.evaluation_metrics(validation, **self._evaluation_kwargs()))
         return results
+
+    def _evaluation_kwargs(self):
+        """`evaluation`, less what only objectives not chosen need (no FID unless asked)."""
+        needed = {k for n in self._evaluated_now for k in self.space.evaluated[n]}
+        optional = {k for reqs in self.space.evaluated.values() for k in reqs} - needed
+        return {k: v for k, v in self.evaluation.items() if k not in optional}
 
     # ------------------------------------------------------------------ description
     def default_values(self):
@@ -337,9 +354,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
         for key, value in {**self.fixed_arguments, **self.fixed_values}.items():
             lines.append(f"  {key} = {value!r} (fixed)")
         for spec in self.space.hyperparameters:
-            if spec.name not in self.fixed_values:
-                default = "" if spec.default is None else f", default {spec.default!r}"
-                lines.append(f"  {spec.name}: {spec.describe()}{default}")
+            default = "" if spec.default is None else f", default {spec.default!r}"
+            lines.append(f"  {spec.name}: {spec.describe()}{default}")
         for d in self.space.derived:
             lines.append(f"  {d.argument} <- {', '.join(d.names)}")
         if self.space.notes:
@@ -350,8 +366,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
         """What identifies this search (stored beside the tuner, checked on resume)."""
         return {
             "model": self.model_name,
-            "fixed": {k: repr(v) for k, v in sorted(self._fixed.items())},
+            "fixed": {k: _stable_repr(v) for k, v in sorted(self._fixed.items())},
             "space": [repr(s) for s in self.space.hyperparameters],
+            "evaluation": {k: _stable_repr(v)
+                           for k, v in sorted(self._evaluation_kwargs().items())},
         }
 
     # ------------------------------------------------------------------ objectives
@@ -364,10 +382,12 @@ class ZooHyperModel(keras_tuner.HyperModel):
         """
         if model is None:
             model = self.build(keras_tuner.HyperParameters())
-        names = set()
+        names, hyper = set(), {"lr", "momentum"}
         players = model.players()
         if players:
             names.update(f"{p.name}_loss" for p in players)
+            # the step logs the first player's lr/momentum bare, the others' prefixed
+            hyper |= {f"{p.name}_{k}" for p in players[1:] for k in ("lr", "momentum")}
         else:
             names.add("loss")
             config = model.get_compile_config() or {}
@@ -375,18 +395,37 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 for metric in keras.tree.flatten(config.get(key) or []):
                     names.add(_metric_name(metric))
         names.update(m.name for m in model.metrics if m.name != "compile_metrics")
-        logged = names | {f"val_{n}" for n in names} | {"lr", "momentum"}
-        return logged | set(self.space.evaluated)
+        return names | {f"val_{n}" for n in names} | hyper | set(self.space.evaluated)
 
     def check_objective(self, objective, model=None):
-        """Raises ValueError if `objective` names a metric this model does not log."""
+        """Raises ValueError if `objective` names a metric this model does not log, or one
+        measured after `fit` whose `evaluation` arguments are missing; then uses it."""
         logged = self.logged_metrics(model)
-        for name in _objective_names(objective):
+        names = _objective_names(objective)
+        for name in names:
             if name not in logged:
                 raise ValueError(
                     f"The objective {name!r} is not logged by {self.model_name!r}. It logs: "
-                    f"{sorted(logged)} (val_* with validation data). Received: objective={name!r}"
+                    f"{sorted(logged)} (val_* with validation data; "
+                    f"{sorted(self.space.evaluated)} measured after fit). "
+                    f"Received: objective={name!r}"
                 )
+            for key, required in self.space.evaluated.get(name, {}).items():
+                given = self.evaluation.get(key)
+                if given is None or (required is not None and given != required):
+                    need = f"{key}={required!r}" if required is not None else f"a `{key}`"
+                    raise ValueError(
+                        f"The objective {name!r} of {self.model_name!r} needs {need} in "
+                        f"`evaluation` (arguments of model.evaluation_metrics). "
+                        f"Received: evaluation={self.evaluation!r}"
+                    )
+        self._evaluated_now = [n for n in names if n in self.space.evaluated]
+
+
+def _stable_repr(value):
+    if value is None or isinstance(value, (str, int, float, bool, tuple, list, dict)):
+        return repr(value)
+    return f"<{type(value).__name__}>"  # no memory addresses: the same search resumes
 
 
 def _objective_names(objective):
