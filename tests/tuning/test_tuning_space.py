@@ -113,6 +113,8 @@ def test_fixing_a_derived_argument_removes_the_hyperparameters_that_make_it():
         (dict(extend={"num_classes": [2, 3]}), "no hyperparameter or argument 'num_classes'"),
         (dict(dropout=0.1, overrides={"dropout": (0.0, 0.2)}), "is fixed"),
         (dict(hidden_units=(8,), units=16), "is fixed, so the hyperparameter 'units'"),
+        (dict(units=16, extend={"hidden_units": [(8,)]}), "searched directly"),
+        (dict(evaluation="fashion_mnist"), "`evaluation` must be a dict"),
         (dict(learning_rate=-1.0), "learning_rate=-1.0"),
         (dict(optimizer="adamm"), "optimizer='adamm'"),
         (dict(schedule="linear"), "schedule='linear'"),

@@ -221,6 +221,7 @@ def run(args, argv):
         print(f"The best trial's checkpoint could not be read ({err}); retrain it with the "
               f"hyperparameters in {project_dir / 'best_hyperparameters.json'}.")
         model = None
+        (project_dir / "best_model.keras").unlink(missing_ok=True)  # not a stale one
     if model is not None:
         model.adapt(train)  # vocabularies are not in weight checkpoints
         summary["test"] = model.evaluation_metrics(test, dataset=args.dataset)

@@ -119,10 +119,25 @@ class ZooHyperModel(keras_tuner.HyperModel):
         specs = {h.name: h for h in declared.hyperparameters}
         derived = list(declared.derived)
         self.fixed_values, self.fixed_arguments = {}, {}
+        self._apply_fixed(fixed, overrides, specs, derived, params)
+        self._apply_overrides(overrides, fixed, specs, params)
+        self._apply_extend(extend, overrides, fixed, specs, derived, params)
+        specs = {k: v for k, v in specs.items() if k not in self.fixed_values}
+        specs = self._with_defaults(specs, derived)
+        self.space = space_module.SearchSpace(
+            tuple(specs.values()), derived=tuple(derived), objective=declared.objective,
+            players=declared.players, evaluated=declared.evaluated, notes=declared.notes,
+        )
+        self._fixed, self._overrides, self._extend = fixed, overrides, extend
+        self.evaluation = _as_dict("evaluation", evaluation)
+        # objectives measured after fit; set from the tuner's objective (check_objective)
+        self._evaluated_now = [n for n in _objective_names(declared.objective)
+                               if n in self.space.evaluated]
+
+    # ------------------------------------------------------------------ reshaping
+    def _apply_fixed(self, fixed, overrides, specs, derived, params):
         for key, value in fixed.items():
-            if key in specs:
-                self.fixed_values[key] = self._check_fixed_value(key, value)
-            elif key in self._knobs():
+            if key in specs or key in self._knobs():
                 self.fixed_values[key] = self._check_fixed_value(key, value)
             elif key in params:
                 self.fixed_arguments[key] = value
@@ -139,6 +154,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
                         specs.pop(hp_name, None)
             else:
                 raise ValueError(self._unknown(key, value, "fixed", specs))
+
+    def _apply_overrides(self, overrides, fixed, specs, params):
         for key, value in overrides.items():
             if key in self.fixed_values or key in self.fixed_arguments:
                 raise ValueError(f"{key!r} is fixed, so it cannot also be overridden. "
@@ -146,12 +163,14 @@ class ZooHyperModel(keras_tuner.HyperModel):
             if key not in specs:
                 if key in params or key in self._knobs():
                     raise ValueError(
-                        f"{key!r} is not in the search space of {name!r}; add it with "
-                        f"extend={{{key!r}: ...}}. Received: overrides={{{key!r}: {value!r}}}"
+                        f"{key!r} is not in the search space of {self.model_name!r}; add it "
+                        f"with extend={{{key!r}: ...}}. Received: overrides={{{key!r}: {value!r}}}"
                     )
                 raise ValueError(self._unknown(key, value, "overrides", specs))
             specs[key] = self._check_knob_spec(
                 space_module.spec_from_user(key, value, base=specs[key], argument="overrides"))
+
+    def _apply_extend(self, extend, overrides, fixed, specs, derived, params):
         for key, value in extend.items():
             if key in specs:
                 raise ValueError(
@@ -165,28 +184,16 @@ class ZooHyperModel(keras_tuner.HyperModel):
             for d in [d for d in derived if d.argument == key]:
                 derived.remove(d)
                 for hp_name in d.names:
-                    if hp_name in overrides:
+                    if hp_name in overrides or hp_name in self.fixed_values:
                         raise ValueError(
-                            f"`{key}` is searched directly (extend), so {hp_name!r} that made it "
-                            f"is gone; do not also override it. Received: overrides={{{hp_name!r}: "
-                            f"{overrides[hp_name]!r}}}")
+                            f"`{key}` is searched directly (extend), so {hp_name!r} that made "
+                            f"it is gone; do not also set it. Received: {hp_name}="
+                            f"{overrides.get(hp_name, self.fixed_values.get(hp_name))!r}")
                     specs.pop(hp_name, None)
             spec = space_module.spec_from_user(key, value, argument="extend")
             if key in params:
                 spec = with_default(spec, self._defaults.get(key))
             specs[key] = self._check_knob_spec(spec)
-
-        specs = {k: v for k, v in specs.items() if k not in self.fixed_values}
-        specs = self._with_defaults(specs, derived)
-        self.space = space_module.SearchSpace(
-            tuple(specs.values()), derived=tuple(derived), objective=declared.objective,
-            players=declared.players, evaluated=declared.evaluated, notes=declared.notes,
-        )
-        self._fixed, self._overrides, self._extend = fixed, overrides, extend
-        self.evaluation = _as_dict("evaluation", evaluation)
-        # objectives measured after fit; set from the tuner's objective (check_objective)
-        self._evaluated_now = [n for n in _objective_names(declared.objective)
-                               if n in self.space.evaluated]
 
     # ------------------------------------------------------------------ checks
     def _merge_fixed(self, fixed, kwargs):
