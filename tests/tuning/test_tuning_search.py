@@ -92,6 +92,13 @@ def test_the_default_objective_and_resuming_the_same_search(tmp_path):
     assert len(fresh.oracle.trials) == 0
 
 
+def test_a_validation_objective_without_validation_data_stops_the_search_at_once(tmp_path):
+    tuner = zoo.tuner(zoo.hypermodel("mlp", **TINY), max_trials=3, directory=tmp_path)
+    with pytest.raises(ValueError, match="Received: validation_data=None"):
+        tuner.search(*_data(), epochs=1, verbose=0)
+    assert all(t.status != "COMPLETED" for t in tuner.oracle.trials.values())
+
+
 @pytest.mark.jax
 def test_the_cosine_schedule_anneals_the_learning_rate(tmp_path):
     x, y = _data()

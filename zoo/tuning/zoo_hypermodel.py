@@ -130,9 +130,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
         )
         self._fixed, self._overrides, self._extend = fixed, overrides, extend
         self.evaluation = _as_dict("evaluation", evaluation)
-        # objectives measured after fit; set from the tuner's objective (check_objective)
-        self._evaluated_now = [n for n in _objective_names(declared.objective)
-                               if n in self.space.evaluated]
+        # the tuner's objective (check_objective sets it) and those measured after fit
+        self._objectives = _objective_names(declared.objective)
+        self._evaluated_now = [n for n in self._objectives if n in self.space.evaluated]
 
     # ------------------------------------------------------------------ reshaping
     def _apply_fixed(self, fixed, overrides, specs, derived, params):
@@ -330,9 +330,11 @@ class ZooHyperModel(keras_tuner.HyperModel):
             callbacks.append(_cosine_schedule(hp.values.get("learning_rate"), model,
                                               kwargs.get("epochs", 1)))
         validation = kwargs.get("validation_data")
-        if self._evaluated_now and validation is None:
-            raise ValueError(
-                f"The objective {self._evaluated_now} of {self.model_name!r} is measured on "
+        needs = self._evaluated_now + [n for n in self._objectives if n.startswith("val_")]
+        if needs and validation is None:
+            # Fatal: keras-tuner would otherwise count it as a failed trial and go on
+            raise keras_tuner.errors.FatalValueError(
+                f"The objective {needs} of {self.model_name!r} is measured on "
                 "`validation_data`; pass it to search(). Received: validation_data=None"
             )
         history = model.fit(*args, callbacks=callbacks, **kwargs)
@@ -426,6 +428,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
                         f"`evaluation` (arguments of model.evaluation_metrics). "
                         f"Received: evaluation={self.evaluation!r}"
                     )
+        self._objectives = names
         self._evaluated_now = [n for n in names if n in self.space.evaluated]
 
 
