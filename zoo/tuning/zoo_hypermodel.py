@@ -131,8 +131,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self._fixed, self._overrides, self._extend = fixed, overrides, extend
         self.evaluation = _as_dict("evaluation", evaluation)
         # the tuner's objective (check_objective sets it) and those measured after fit
-        self._objectives = _objective_names(declared.objective)
-        self._evaluated_now = [n for n in self._objectives if n in self.space.evaluated]
+        self._objectives = []
+        self._evaluated_now = [n for n in _objective_names(declared.objective)
+                               if n in self.space.evaluated]
 
     # ------------------------------------------------------------------ reshaping
     def _apply_fixed(self, fixed, overrides, specs, derived, params):
