@@ -3,7 +3,6 @@
 import json
 import os
 
-import keras
 import keras_tuner
 from keras_tuner.src.engine import tuner_utils
 
@@ -21,17 +20,22 @@ class _ZooTunerMixin:
     """What the zoo adds to keras-tuner's tuners: HParams on every backend, a trial line."""
 
     def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        super()._configure_tensorboard_dir(callbacks, trial, execution)
-        if keras.backend.backend() == "tensorflow":
-            return
-        # keras-tuner adds the HParams callback on TensorFlow only, to avoid
-        # importing TensorFlow; the zoo depends on TensorFlow on every backend.
+        # keras-tuner's own version, on every backend (it skips all but TensorFlow to
+        # avoid importing TensorFlow, which the zoo always has), and handing the zoo's
+        # TensorBoard (callbacks.TensorBoard) its trial's values to write itself.
         from tensorboard.plugins.hparams import api as hparams_api
 
         for callback in list(callbacks):
-            if callback.__class__.__name__ == "TensorBoard":
-                logdir = self._get_tensorboard_dir(callback.log_dir, trial.trial_id, execution)
-                callback.log_dir = logdir
+            if callback.__class__.__name__ != "TensorBoard":
+                continue
+            logdir = self._get_tensorboard_dir(callback.log_dir, trial.trial_id, execution)
+            callback.log_dir = logdir
+            if hasattr(callback, "hparams") and hasattr(callback, "trial_id"):
+                values = trial.hyperparameters.values
+                callback.hparams = {hp.name: values[hp.name]
+                                    for hp in trial.hyperparameters.space if hp.name in values}
+                callback.trial_id = trial.trial_id
+            else:
                 hparams = tuner_utils.convert_hyperparams_to_hparams(
                     trial.hyperparameters, hparams_api)
                 callbacks.append(hparams_api.KerasCallback(
