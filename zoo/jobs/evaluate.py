@@ -14,7 +14,8 @@ from pathlib import Path
 def build_parser():
     p = argparse.ArgumentParser(prog="evaluate.py", description="Evaluate a zoo model on a test split.")
     p.add_argument("model", help="registered name, a .keras file, or a run directory")
-    p.add_argument("--weights", default=None, help="published weights name (e.g. fashion_mnist)")
+    p.add_argument("--weights", default=None,
+                   help="published weights tag (e.g. fashion_mnist) or a .weights.h5 path")
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
@@ -33,19 +34,37 @@ def load_model(spec, weights=None):
     if path.suffix == ".keras":
         if not path.is_file():
             raise ValueError(f"No model file at {path}. Received: model={spec!r}")
+        if weights is not None:
+            raise ValueError(
+                "`--weights` goes with a registered model name, not a saved model. "
+                f"Received: model={spec!r}, weights={weights!r}"
+            )
         return keras.saving.load_model(path)
     return zoo.create(spec, weights=weights)
+
+
+def measure(model, dataset, batch_size=256):
+    """The model's `evaluation_metrics` on the test split of `dataset`.
+
+    A model fresh from `zoo.create(..., weights=...)` is not compiled yet; it
+    gets the family's default loss and metrics (no training happens).
+    """
+    import zoo
+
+    players = getattr(model, "players", None)
+    if not getattr(model, "compiled", False) and (players is None or players() is None):
+        model.compile()
+    _, test = zoo.datasets.load(dataset, batch_size=batch_size, shuffle=False)
+    return model.evaluation_metrics(test, dataset=dataset)
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    import zoo
 
     try:
         model = load_model(args.model, args.weights)
-        _, test = zoo.datasets.load(args.dataset, batch_size=args.batch_size, shuffle=False)
-        results = model.evaluation_metrics(test, dataset=args.dataset)
+        results = measure(model, args.dataset, args.batch_size)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,0 +1,311 @@
+"""Pretrained weights: typed entries, always-verified hashes, a cache, offline loading.
+
+```python
+import zoo
+model = zoo.create("mlp", weights="fashion_mnist")     # entry "mlp.fashion_mnist"
+zoo.list_weights("mlp.*")
+zoo.weights.get_weights("mlp.fashion_mnist").metrics    # measured by its evaluation command
+zoo.weights.load_weights(model, "/path/to/file.weights.h5")
+```
+
+Entries are the JSON files next to this module (`<model>.<tag>.json`); the
+weights shipped with the package are in `files/` and resolve through
+`package://` urls, so they load with no network. Fetching and the cache are
+described in `zoo.weights.store`.
+"""
+
+import difflib
+import fnmatch
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+from zoo.weights.spec import WeightsSpec
+from zoo.weights.store import (
+    WeightsIntegrityError,
+    WeightsNotFoundError,
+    cache_dir,
+    fetch,
+    sha256_of,
+)
+
+_WEIGHTS = {}
+_SHIPPED_LOADED = False
+
+
+def _entries():
+    global _SHIPPED_LOADED
+    if not _SHIPPED_LOADED:
+        _SHIPPED_LOADED = True
+        for path in sorted(Path(__file__).resolve().parent.glob("*.json")):
+            register_weights(WeightsSpec.read(path))
+    return _WEIGHTS
+
+
+def register_weights(spec):
+    """Adds a `WeightsSpec` to the published entries; a taken name raises ValueError."""
+    if not isinstance(spec, WeightsSpec):
+        raise TypeError(f"`spec` must be a WeightsSpec. Received: spec={spec!r}")
+    if spec.name in _WEIGHTS:
+        raise ValueError(f"Weights name {spec.name!r} is already registered.")
+    _WEIGHTS[spec.name] = spec
+    return spec
+
+
+def list_weights(pattern="*"):
+    """Published entries whose full name ("<model>.<tag>") matches an fnmatch `pattern`.
+
+    Example:
+
+    ```python
+    [w.name for w in zoo.list_weights("mlp.*")]   # ['mlp.fashion_mnist']
+    ```
+    """
+    return [w for n, w in sorted(_entries().items()) if fnmatch.fnmatchcase(n, pattern)]
+
+
+def get_weights(name):
+    """The `WeightsSpec` published under the full name `name` ("<model>.<tag>")."""
+    if not isinstance(name, str):
+        raise TypeError(f"Weights `name` must be a string. Received: name={name!r}")
+    entries = _entries()
+    if name not in entries:
+        close = difflib.get_close_matches(name, sorted(entries), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(
+            f"No published weights named {name!r}.{hint} "
+            f"Published: {sorted(entries)}. Received: name={name!r}"
+        )
+    return entries[name]
+
+
+def _is_path(weights):
+    return isinstance(weights, os.PathLike) or (
+        isinstance(weights, str)
+        and (os.sep in weights or weights.endswith((".h5", ".keras")) or os.path.isfile(weights))
+    )
+
+
+def _spec_for(model_name, weights):
+    """The entry `weights` names for `model_name`: a tag ("fashion_mnist") or full name."""
+    entries = _entries()
+    for candidate in (f"{model_name}.{weights}", weights):
+        spec = entries.get(candidate)
+        if spec is not None and spec.model == model_name:
+            return spec
+    published = [w.tag for w in list_weights(f"{model_name}.*")]
+    close = difflib.get_close_matches(weights, published, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"No weights {weights!r} are published for model {model_name!r}.{hint} "
+        f"Published for it: {published or 'none'}; a local `.weights.h5` path also works. "
+        f"Received: weights={weights!r}"
+    )
+
+
+def resolve(weights, model_name=None):
+    """A verified local file for `weights`: a WeightsSpec, an entry name, or a path."""
+    if isinstance(weights, WeightsSpec):
+        return fetch(weights)
+    if _is_path(weights):
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise WeightsNotFoundError(
+                f"No weights file at {path} (looked for it as a local path). "
+                f"Received: weights={str(weights)!r}"
+            )
+        return path
+    if not isinstance(weights, str):
+        raise TypeError(
+            "`weights` must be an entry name, a WeightsSpec or a path. "
+            f"Received: weights={weights!r}"
+        )
+    spec = _spec_for(model_name, weights) if model_name else get_weights(weights)
+    return fetch(spec)
+
+
+def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
+    """Builds model `name` for `weights` and loads them (what `zoo.create(name, weights=)` does).
+
+    A published entry builds the model from the entry's recorded config,
+    updated by `kwargs` (e.g. `num_classes=5` with `skip_mismatch=True` keeps
+    every layer but the head). A local path builds the model from `kwargs`.
+
+    Args:
+        name: registered model name.
+        weights: tag of an entry for this model ("fashion_mnist"), its full
+            name ("mlp.fashion_mnist"), or a path to a `.weights.h5` file.
+        skip_mismatch: load what matches and skip (with a warning) layers
+            whose shapes differ; otherwise a mismatch raises ValueError.
+        **kwargs: model constructor arguments.
+    """
+    from zoo import registry
+
+    entry = registry._entry(name)
+    published = isinstance(weights, str) and (
+        f"{name}.{weights}" in _entries() or weights in _entries()
+    )
+    if isinstance(weights, WeightsSpec) or published or not _is_path(weights):
+        if not isinstance(weights, (str, WeightsSpec)):
+            raise TypeError(
+                "`weights` must be an entry name or a path. Received: "
+                f"weights={weights!r}"
+            )
+        spec = weights if isinstance(weights, WeightsSpec) else _spec_for(name, weights)
+        path = fetch(spec)
+        kwargs = {**spec.model_config, **kwargs}
+    else:
+        path = resolve(weights)
+    registry._check_arguments(entry, kwargs)
+    model = entry.cls(**{**entry.defaults, **kwargs})
+    load_weights(model, path, skip_mismatch=skip_mismatch)
+    return model
+
+
+def load_weights(model, weights, skip_mismatch=False):
+    """Loads `weights` (entry name, WeightsSpec or path) into the built `model`.
+
+    Before loading, the file's variables are compared with the model's (paths
+    and shapes, as keras stores them). On a difference, with `skip_mismatch`
+    the differing layers keep their values and a warning names them (e.g. a
+    head built for another `num_classes`); without it a ValueError names them
+    and the model is left unchanged.
+
+    Example:
+
+    ```python
+    model = zoo.create("mlp", num_classes=5)
+    zoo.weights.load_weights(model, "mlp.fashion_mnist", skip_mismatch=True)
+    ```
+    """
+    if not getattr(model, "built", False):
+        raise ValueError(
+            "Build the model before loading weights (zoo models are built when created). "
+            f"Received: model={model!r}"
+        )
+    path = resolve(weights)
+    differences = compare_with_file(model, path)
+    if differences:
+        report = _describe_differences(model, differences)
+        if not skip_mismatch:
+            raise ValueError(
+                f"The weights in {path} do not fit {type(model).__name__} {model.name!r}:\n"
+                f"{report}\nBuild the model with the entry's configuration, or pass "
+                "skip_mismatch=True to load every matching layer and keep the others "
+                "(e.g. a new head for another num_classes)."
+            )
+        warnings.warn(
+            f"Skipping the layers that do not fit the weights in {path}; they keep "
+            f"their current values:\n{report}",
+            stacklevel=2,
+        )
+    with warnings.catch_warnings():
+        # the differences were reported above, more precisely than keras does
+        warnings.filterwarnings("ignore", message=r"A total of \d+ objects could not be loaded")
+        warnings.filterwarnings("ignore", message=r".*__array__ implementation")
+        model.load_weights(str(path), skip_mismatch=bool(differences))
+    return model
+
+
+def _variable_shapes(path):
+    """{variable path: shape} in a keras `.weights.h5` or `.keras` file."""
+    import zipfile
+
+    import h5py
+
+    shapes = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            shapes[name] = tuple(obj.shape)
+
+    path = str(path)
+    if path.endswith(".keras"):
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+            with h5py.File(member, "r") as f:
+                f.visititems(visit)
+    else:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    return shapes
+
+
+def compare_with_file(model, path):
+    """[(variable path, shape in file or None, shape in model or None)] that differ."""
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*__array__ implementation")
+        own = Path(tmp) / "model.weights.h5"
+        model.save_weights(str(own))
+        mine = _variable_shapes(own)
+    theirs = _variable_shapes(path)
+    if not any(key.startswith("optimizer/") for key in mine):
+        # a file saved from a trained model carries optimizer slots; keras ignores them here
+        theirs = {k: v for k, v in theirs.items() if not k.startswith("optimizer/")}
+    return [
+        (key, theirs.get(key), mine.get(key))
+        for key in sorted(set(mine) | set(theirs))
+        if theirs.get(key) != mine.get(key)
+    ]
+
+
+def _object_at(model, group):
+    """The layer stored under `group` (e.g. "layers/dense_4"), as keras names it."""
+    from keras.src.saving.keras_saveable import KerasSaveable
+    from keras.src.saving.saving_lib import _get_unique_name  # keras's own naming
+    from keras.src.utils.naming import to_snake_case
+
+    obj = model
+    for part in group.split("/"):
+        if isinstance(obj, (list, tuple, dict)):
+            items = list(obj.values()) if isinstance(obj, dict) else list(obj)
+            used, found = {}, None
+            for item in items:
+                if isinstance(item, KerasSaveable):
+                    kind = to_snake_case(type(item).__name__)
+                elif isinstance(item, (list, tuple, dict)):
+                    kind = "container"
+                else:
+                    continue
+                if _get_unique_name(kind, used) == part:
+                    found = item
+                    break
+            obj = found
+        else:
+            obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _describe_differences(model, differences, limit=8):
+    lines = []
+    for key, file_shape, model_shape in differences[:limit]:
+        group = key.rsplit("/vars/", 1)[0]
+        try:
+            layer = _object_at(model, group)
+        except Exception:  # naming is best effort; the path is always given
+            layer = None
+        where = f"layer {layer.name!r} ({key})" if getattr(layer, "name", None) else key
+        file_text = "absent" if file_shape is None else str(file_shape)
+        model_text = "absent" if model_shape is None else str(model_shape)
+        lines.append(f"  {where}: file {file_text}, model {model_text}")
+    if len(differences) > limit:
+        lines.append(f"  ... and {len(differences) - limit} more")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "WeightsIntegrityError",
+    "WeightsNotFoundError",
+    "WeightsSpec",
+    "cache_dir",
+    "create_with_weights",
+    "fetch",
+    "get_weights",
+    "list_weights",
+    "load_weights",
+    "register_weights",
+    "resolve",
+    "sha256_of",
+]

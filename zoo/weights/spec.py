@@ -1,0 +1,141 @@
+"""`WeightsSpec`: the typed record of one published weights file."""
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Optional
+
+_SCHEMES = ("package://", "file://", "http://", "https://")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsSpec:
+    """One published weights file: where it is, its hash, how it was made and measured.
+
+    Like torchvision's `Weights(url, transforms, meta)` and timm's
+    `PretrainedCfg`, but every number in it was measured by the commands it
+    records.
+
+    Args:
+        name: full name, `"<model>.<tag>"` (e.g. "mlp.fashion_mnist").
+        model: the registered model name the weights belong to.
+        model_config: the model's `get_config()` at training time; the model
+            is rebuilt from it before loading.
+        url: `package://<path inside the entry's folder>`, `file://`,
+            `http://` or `https://`.
+        sha256: hex digest of the file; always checked.
+        size: file size in bytes.
+        dataset: dataset the weights were trained and evaluated on.
+        metrics: test metrics measured by `evaluation_command`.
+        evaluation_command: the command that measures `metrics`.
+        params: parameter count of the model.
+        input_shape: per-example input shape (no batch axis).
+        preprocessing: what the inputs must look like.
+        training_command: the exact command that trained the weights.
+        license: licence of the weights file.
+        dataset_license: licence of the training data.
+        trained_with: backend, keras version, epochs, training time, ...
+        root: folder that `package://` URLs are relative to (not serialized);
+            None: the `zoo.weights` package folder.
+
+    Example:
+
+    ```python
+    spec = zoo.weights.get_weights("mlp.fashion_mnist")
+    print(spec.metrics["accuracy"], spec.training_command)
+    ```
+    """
+
+    name: str
+    model: str
+    model_config: dict
+    url: str
+    sha256: str
+    size: int
+    dataset: str
+    metrics: dict
+    evaluation_command: str
+    params: int
+    input_shape: tuple
+    preprocessing: str
+    training_command: str
+    license: str
+    dataset_license: str = ""
+    trained_with: dict = dataclasses.field(default_factory=dict)
+    root: Optional[str] = dataclasses.field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        for field in ("name", "model", "url", "dataset", "license"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or not value:
+                raise ValueError(
+                    f"`{field}` must be a non-empty string. Received: {field}={value!r}"
+                )
+        if not self.name.startswith(self.model + ".") or len(self.name) == len(self.model) + 1:
+            raise ValueError(
+                "`name` must be '<model>.<tag>' with the model's name first. "
+                f"Received: name={self.name!r}, model={self.model!r}"
+            )
+        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
+            raise ValueError(
+                f"`sha256` must be 64 lowercase hex digits. Received: sha256={self.sha256!r}"
+            )
+        for field in ("size", "params"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{field}` must be an int > 0. Received: {field}={value!r}")
+        if not self.url.startswith(_SCHEMES):
+            raise ValueError(
+                f"`url` must start with one of {_SCHEMES}. Received: url={self.url!r}"
+            )
+        if not isinstance(self.model_config, dict) or not isinstance(self.metrics, dict):
+            raise TypeError(
+                "`model_config` and `metrics` must be dicts. Received: "
+                f"model_config={type(self.model_config).__name__}, "
+                f"metrics={type(self.metrics).__name__}"
+            )
+        # stored as JSON holds them (tuples become lists), so equality survives a round trip
+        object.__setattr__(self, "model_config", json.loads(json.dumps(self.model_config)))
+        object.__setattr__(self, "input_shape", tuple(self.input_shape))
+
+    @property
+    def tag(self):
+        """The part after the model name: "fashion_mnist" in "mlp.fashion_mnist"."""
+        return self.name[len(self.model) + 1:]
+
+    @property
+    def filename(self):
+        """The file's name in the cache: keras needs the `.weights.h5` ending."""
+        return f"{self.name}-{self.sha256[:12]}.weights.h5"
+
+    def to_json(self):
+        data = dataclasses.asdict(self)
+        data.pop("root")
+        data["input_shape"] = list(self.input_shape)
+        return data
+
+    @classmethod
+    def from_json(cls, data, root=None):
+        fields = {f.name for f in dataclasses.fields(cls)} - {"root"}
+        unknown = sorted(set(data) - fields)
+        if unknown:
+            raise ValueError(f"Unknown WeightsSpec fields: {unknown}. Known: {sorted(fields)}")
+        return cls(**data, root=None if root is None else str(root))
+
+    @classmethod
+    def read(cls, path):
+        """The entry stored in the JSON file `path`; `package://` is relative to its folder."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise ValueError(f"Cannot read a weights entry from {path}: {err}") from None
+        return cls.from_json(data, root=path.parent)
+
+    def write(self, path):
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
+        tmp.replace(path)
