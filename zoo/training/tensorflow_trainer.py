@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from zoo.training.base import BaseZooModel, TracedFloat
+from zoo.training.base import BaseZooModel, TracedFloat, _inner
 
 
 class _TFTracedFloat(TracedFloat):
@@ -29,6 +29,15 @@ class ZooTrainer(BaseZooModel):
         grads = tape.gradient(scaled, variables)
         return loss, aux, grads
 
+    def _apply_gradients(self, optimizer, grads, variables):
+        # keras's global norm squares an IndexedSlices' rows one by one, so a row
+        # gathered twice (a token repeated in the batch: embeddings) is
+        # under-counted and the clipped step exceeds the clip norm. Sum the
+        # duplicates first: the slices stay sparse and the norm is the true one.
+        if getattr(_inner(optimizer), "global_clipnorm", None):
+            grads = [_deduplicate(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        optimizer.apply(grads, variables)
+
     def _traced_float(self, nominal, tensor):
         return _TFTracedFloat(nominal, tensor)
 
@@ -42,6 +51,12 @@ class ZooTrainer(BaseZooModel):
     def _unscale_for_distribution(self, loss):
         n = _replicas()
         return loss * float(n) if n > 1 else loss
+
+
+def _deduplicate(slices):
+    indices, positions = tf.unique(slices.indices)
+    values = tf.math.unsorted_segment_sum(slices.values, positions, tf.shape(indices)[0])
+    return tf.IndexedSlices(values, indices, slices.dense_shape)
 
 
 def input_gradient(fn, x):
