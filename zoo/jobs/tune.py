@@ -23,6 +23,10 @@ from pathlib import Path
 from zoo.jobs.train import _write_json, dataset_model_kwargs, parse_model_args
 
 
+class NoTrialCompleted(RuntimeError):
+    """Every trial of the search failed."""
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog="tune.py", description="Search a zoo model's hyperparameters with keras-tuner."
@@ -173,7 +177,12 @@ def run(args, argv):
 
     train, val, test, sizes = split_data(args, info)
     callbacks = []
-    if not args.no_tensorboard:
+    if not args.no_tensorboard and hypermodel.space.players:
+        # keras's TensorBoard reads `optimizer.optimizers` as a list; PlayerOptimizers
+        # holds a dict, so logging the learning rates of an adversarial model fails
+        print("TensorBoard logging is off for adversarial models (keras's TensorBoard cannot "
+              "read the players' learning rates); the table and files are written as usual.")
+    elif not args.no_tensorboard:
         # keras-tuner gives each trial its own log dir and adds its HParams
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(project_dir / "logs")))
     print(hypermodel.describe())
@@ -193,9 +202,9 @@ def run(args, argv):
 
     print()
     print(results_table(tuner, args.epochs))
-    best_trials = tuner.oracle.get_best_trials(1)
+    best_trials = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
     if not best_trials:
-        raise RuntimeError(f"No trial of {project_dir} completed; see the errors above.")
+        raise NoTrialCompleted(f"no trial of {project_dir} completed; see the errors above.")
     best = best_trials[0]
     summary = {
         "command": "python scripts/tune.py " + shlex.join(argv),
@@ -295,6 +304,9 @@ def main(argv=None):
     except (ValueError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except NoTrialCompleted as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if summary is None:
         return 0
     print()
