@@ -19,14 +19,29 @@ from zoo.weights import list_weights
 
 __version__ = "0.1.0"
 
+_TUNING = ("hypermodel", "tuner", "tuning")
+
+
+def __getattr__(name):
+    # keras-tuner is imported on first use, not by `import zoo`
+    if name in _TUNING:
+        import importlib
+
+        tuning = importlib.import_module("zoo.tuning")
+        return tuning if name == "tuning" else getattr(tuning, name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
 __all__ = [
     "Player",
     "PlayerOptimizers",
     "ZooModel",
     "create",
     "datasets",
+    "hypermodel",
     "list_models",
     "list_weights",
     "model_info",
     "register",
+    "tuner",
 ]

@@ -1,0 +1,323 @@
+"""`scripts/tune.py MODEL --dataset D --algorithm A --max-trials N --epochs E --directory DIR`.
+
+Runs a keras-tuner search over the model's search space (zoo/tuning/spaces.py)
+on a validation split of the training data, with keras-tuner's progress
+output; then prints a table of the trials, evaluates the best model on the
+test split and writes, under DIR/PROJECT: `best_hyperparameters.json`,
+`best_model.keras`, and TensorBoard logs with HParams per trial (`logs/`).
+
+Running the same command again resumes the search (finished trials are not
+run again). With KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP /
+KERASTUNER_ORACLE_PORT set, it is one process of a distributed search:
+the chief ("chief") hands out trials and writes the results, workers
+("tuner0", "tuner1", ...) run them.
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from zoo.jobs.train import _write_json, dataset_model_kwargs, parse_model_args
+
+
+class NoTrialCompleted(RuntimeError):
+    """Every trial of the search failed."""
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="tune.py", description="Search a zoo model's hyperparameters with keras-tuner."
+    )
+    p.add_argument("model", help="registered model name (see `zoo list`)")
+    p.add_argument("--dataset", default="fashion_mnist", help="dataset name (see zoo.datasets)")
+    p.add_argument("--algorithm", choices=["random", "hyperband", "bayesian"], default="random")
+    p.add_argument("--max-trials", type=int, default=10, help="number of trials")
+    p.add_argument("--epochs", type=int, default=5,
+                   help="epochs per trial (hyperband: the longest trial, max_epochs)")
+    p.add_argument("--directory", default="runs/tune", help="where searches live")
+    p.add_argument("--project-name", default=None,
+                   help="search name inside --directory (default MODEL-DATASET-ALGORITHM)")
+    p.add_argument("--objective", default=None,
+                   help="metric to optimise, e.g. val_accuracy (default: the family's); "
+                        "NAME:min or NAME:max for a metric keras-tuner cannot infer")
+    p.add_argument("--fixed", action="append", default=[], metavar="KEY=VALUE",
+                   help="fix a hyperparameter or constructor argument (repeatable), "
+                        "e.g. dropout=0.1 or hidden_units=(128,64)")
+    p.add_argument("--override", action="append", default=[], metavar="KEY=RANGE",
+                   help="new range or choices of a hyperparameter (repeatable), "
+                        "e.g. learning_rate=(1e-4,1e-2) or units=[64,128]")
+    p.add_argument("--extend", action="append", default=[], metavar="KEY=RANGE",
+                   help="also search a constructor argument (repeatable), "
+                        "e.g. activation=['relu','gelu']")
+    p.add_argument("--evaluation", action="append", default=[], metavar="KEY=VALUE",
+                   help="argument of model.evaluation_metrics for objectives measured after "
+                        "fit (repeatable), e.g. feature_model=runs/fid-mlp or num_samples=2000")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--validation-split", type=float, default=0.1,
+                   help="fraction of the training data the search is scored on")
+    p.add_argument("--train-examples", type=int, default=None,
+                   help="search on this many training examples (seeded subset; quick checks)")
+    p.add_argument("--seed", type=int, default=1,
+                   help="oracle and weight seed (keras-tuner treats 0 as unseeded)")
+    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
+    p.add_argument("--baseline", action="store_true",
+                   help="also train the default configuration as long and print both test scores")
+    p.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard logs")
+    p.add_argument("--show-space", action="store_true", help="print the search space and exit")
+    p.add_argument("--verbose", type=int, default=1,
+                   help="keras-tuner and fit verbosity (1: progress bars, 2: a line per epoch)")
+    return p
+
+
+def parse_objective(text):
+    if text is None or ":" not in text:
+        return text
+    import keras_tuner
+
+    name, direction = text.rsplit(":", 1)
+    if direction not in ("min", "max"):
+        raise ValueError(f"`--objective` NAME:DIRECTION takes min or max. Received: {text!r}")
+    return keras_tuner.Objective(name, direction)
+
+
+def split_data(args, info):
+    """(train, validation, test) tf.data pipelines: the validation split is held
+    out of the (optionally subsampled) training data, with a fixed seed."""
+    import numpy as np
+
+    import zoo
+
+    if not 0 < args.validation_split < 1:
+        raise ValueError("`--validation-split` must be in (0, 1). "
+                         f"Received: {args.validation_split!r}")
+    (x, y), (x_test, y_test) = zoo.datasets.load_arrays(args.dataset)
+    order = np.random.default_rng(args.seed).permutation(len(x))
+    if args.train_examples is not None:
+        if args.train_examples < 2:
+            raise ValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
+        order = order[: args.train_examples]
+    n_val = max(1, int(round(len(order) * args.validation_split)))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    kind = info["kind"]
+    make = zoo.datasets.pipeline
+    train = make(x[train_idx], y[train_idx], args.batch_size, shuffle=True, seed=args.seed,
+                 kind=kind)
+    val = make(x[val_idx], y[val_idx], args.batch_size, shuffle=False, kind=kind)
+    test = make(x_test, y_test, args.batch_size, shuffle=False, kind=kind)
+    return train, val, test, (len(train_idx), len(val_idx), len(x_test))
+
+
+def _hp_values(trial):
+    return {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def results_table(tuner, epochs=""):
+    """The trials as a text table: trial, status, epochs, each hyperparameter, score."""
+    trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
+    names = []
+    for t in trials:
+        names += [k for k in _hp_values(t) if k not in names]
+    objective = tuner.oracle.objective.name
+    header = ["trial", "status", "epochs", *names, objective]
+    rows = []
+    for t in trials:
+        values = t.hyperparameters.values
+        trial_epochs = values.get("tuner/epochs", epochs)
+        if values.get("tuner/initial_epoch"):
+            trial_epochs = f"{values['tuner/initial_epoch']}->{trial_epochs}"
+        rows.append([t.trial_id, t.status, str(trial_epochs),
+                     *[_format(values[n]) if n in values else "-" for n in names],
+                     _format(t.score) if t.score is not None else "-"])
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def run(args, argv):
+    """Runs the search as `args` say; returns a summary dict (None on a worker)."""
+    import keras
+    from keras_tuner.src.distribute import utils as dist_utils
+
+    import zoo
+
+    for flag, value in (("--epochs", args.epochs), ("--max-trials", args.max_trials),
+                        ("--batch-size", args.batch_size)):
+        if value <= 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+    zoo.registry._entry(args.model)  # unknown names fail before anything loads
+    info = zoo.datasets.info(args.dataset)
+    fixed = parse_model_args(args.fixed)
+    fixed = {**dataset_model_kwargs(args.model, info, fixed), **fixed}
+    hypermodel = zoo.hypermodel(args.model, fixed=fixed,
+                                overrides=parse_model_args(args.override),
+                                extend=parse_model_args(args.extend),
+                                evaluation={"dataset": args.dataset,
+                                            **parse_model_args(args.evaluation)})
+    if args.show_space:
+        print(hypermodel.describe())
+        return None
+    keras.utils.set_random_seed(args.seed)
+    project = args.project_name or f"{args.model}-{args.dataset}-{args.algorithm}"
+    extra = {"max_epochs": args.epochs} if args.algorithm == "hyperband" else {}
+    tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
+                      max_trials=args.max_trials, directory=args.directory,
+                      project_name=project, overwrite=args.overwrite, seed=args.seed, **extra)
+    project_dir = Path(tuner.project_dir)
+    is_worker = dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
+
+    train, val, test, sizes = split_data(args, info)
+    callbacks = []
+    if not args.no_tensorboard and hypermodel.space.players:
+        # keras's TensorBoard reads `optimizer.optimizers` as a list; PlayerOptimizers
+        # holds a dict, so logging the learning rates of an adversarial model fails
+        print("TensorBoard logging is off for adversarial models (keras's TensorBoard cannot "
+              "read the players' learning rates); the table and files are written as usual.")
+    elif not args.no_tensorboard:
+        # keras-tuner gives each trial its own log dir and adds its HParams
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(project_dir / "logs")))
+    print(hypermodel.describe())
+    print(f"data: {sizes[0]} training, {sizes[1]} validation, {sizes[2]} test examples "
+          f"of {args.dataset}; backend {keras.backend.backend()}", flush=True)
+    start = time.time()
+    search_kwargs = dict(validation_data=val, epochs=args.epochs, callbacks=callbacks,
+                         verbose=args.verbose)
+    if dist_utils.is_chief_oracle():
+        search_as_chief(tuner, train, **search_kwargs)
+    else:
+        tuner.search(train, **search_kwargs)
+    wall = time.time() - start
+    if is_worker:
+        print(f"[{tuner.tuner_id}] no trials left; worker done ({wall:.0f} s)")
+        return None
+
+    print()
+    print(results_table(tuner, args.epochs))
+    best_trials = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
+    if not best_trials:
+        raise NoTrialCompleted(f"no trial of {project_dir} completed; see the errors above.")
+    best = best_trials[0]
+    summary = {
+        "command": "python scripts/tune.py " + shlex.join(argv),
+        "model": args.model,
+        "dataset": args.dataset,
+        "algorithm": args.algorithm,
+        "objective": tuner.oracle.objective.name,
+        "best_trial": best.trial_id,
+        "score": best.score,
+        "hyperparameters": _hp_values(best),
+        "model_arguments": _jsonable(hypermodel.arguments(best.hyperparameters.values)),
+        "epochs": best.hyperparameters.values.get("tuner/epochs", args.epochs),
+        "trials": len(tuner.oracle.trials),
+        "search_seconds": wall,
+        "data": dict(zip(("train", "validation", "test"), sizes)),
+        "backend": keras.backend.backend(),
+        "project_dir": str(project_dir),
+    }
+    try:
+        model = tuner.load_model(best)
+    except (FileNotFoundError, OSError, ValueError) as err:
+        # distributed across machines without a shared --directory
+        print(f"The best trial's checkpoint could not be read ({err}); retrain it with the "
+              f"hyperparameters in {project_dir / 'best_hyperparameters.json'}.")
+        model = None
+        (project_dir / "best_model.keras").unlink(missing_ok=True)  # not a stale one
+    if model is not None:
+        model.adapt(train)  # vocabularies are not in weight checkpoints
+        summary["test"] = model.evaluation_metrics(test, dataset=args.dataset)
+        model.save(project_dir / "best_model.keras")
+        summary["best_model"] = str(project_dir / "best_model.keras")
+    if args.baseline:
+        summary["baseline"] = train_default(hypermodel, args, train, val, test)
+    _write_json(project_dir / "best_hyperparameters.json", summary)
+    return summary
+
+
+def search_as_chief(tuner, *args, poll_seconds=0.5, **kwargs):
+    """keras-tuner's chief (`tuner.search` serving the oracle), returning as soon as every
+    trial is done and every worker has been told to stop.
+
+    keras-tuner's own server loop re-checks that only every 20 s; the chief serves
+    from a daemon thread here and applies keras-tuner's exit test (`exit_chief`) twice
+    a second once `max_trials` trials exist.
+    """
+    import threading
+
+    from keras_tuner.src.distribute import oracle_chief
+
+    oracle = tuner.oracle
+    failure = []
+
+    def serve():
+        try:
+            tuner.search(*args, **kwargs)
+        except BaseException as err:  # noqa: BLE001  (re-raised in the main thread)
+            failure.append(err)
+
+    server = threading.Thread(target=serve, name="keras-tuner-chief", daemon=True)
+    server.start()
+    while server.is_alive():
+        server.join(poll_seconds)
+        trials = list(oracle.trials.values())
+        if (oracle.max_trials and len(trials) >= oracle.max_trials
+                and all(t.status != "RUNNING" for t in trials)
+                and oracle_chief.exit_chief(oracle)):
+            break
+    if failure:
+        raise failure[0]
+
+
+def train_default(hypermodel, args, train, val, test):
+    """The family's default configuration, trained as long as a full trial."""
+    import keras
+    import keras_tuner
+
+    keras.utils.set_random_seed(args.seed)
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel.build(hp)
+    model.adapt(train)
+    start = time.time()
+    model.fit(train, validation_data=val, epochs=args.epochs, verbose=args.verbose, shuffle=False)
+    return {"hyperparameters": dict(hp.values), "epochs": args.epochs,
+            "train_seconds": time.time() - start,
+            "test": model.evaluation_metrics(test, dataset=args.dataset)}
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj, default=str))
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        summary = run(args, argv)
+    except (ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except NoTrialCompleted as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if summary is None:
+        return 0
+    print()
+    print(f"best trial {summary['best_trial']}: {summary['objective']} = {summary['score']:.4f}")
+    for key, value in summary["hyperparameters"].items():
+        print(f"  {key} = {_format(value)}")
+    for key, value in summary.get("test", {}).items():
+        print(f"best model: test {key} = {_format(value)}")
+    for key, value in summary.get("baseline", {}).get("test", {}).items():
+        print(f"default configuration: test {key} = {_format(value)}")
+    if "best_model" in summary:
+        print(f"best model written to {summary['best_model']}")
+    print(f"best hyperparameters written to {summary['project_dir']}/best_hyperparameters.json")
+    return 0
