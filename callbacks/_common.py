@@ -46,7 +46,7 @@ def inner_optimizer(optimizer):
 
 def leaf_optimizers(optimizer):
     """The optimizers that update variables: each player's for a `PlayerOptimizers`."""
-    players = getattr(optimizer, "optimizers", None)
+    players = getattr(optimizer, "by_player", None)
     if isinstance(players, dict):
         return [inner_optimizer(o) for o in players.values()]
     return [inner_optimizer(optimizer)]

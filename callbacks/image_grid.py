@@ -118,7 +118,9 @@ class ImageGrid(keras.callbacks.Callback):
 
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.log_dir)
-        with self._writer.as_default():
+        # record_if(True): a TensorBoard callback in the same fit leaves its own
+        # every-N-steps condition installed while training runs
+        with self._writer.as_default(), tf.summary.record_if(True):
             tf.summary.image(name, grid[None], step=step)
         self._writer.flush()
 

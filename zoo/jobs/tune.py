@@ -177,12 +177,7 @@ def run(args, argv):
 
     train, val, test, sizes = split_data(args, info)
     callbacks = []
-    if not args.no_tensorboard and hypermodel.space.players:
-        # keras's TensorBoard reads `optimizer.optimizers` as a list; PlayerOptimizers
-        # holds a dict, so logging the learning rates of an adversarial model fails
-        print("TensorBoard logging is off for adversarial models (keras's TensorBoard cannot "
-              "read the players' learning rates); the table and files are written as usual.")
-    elif not args.no_tensorboard:
+    if not args.no_tensorboard:
         # keras-tuner gives each trial its own log dir and adds its HParams
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(project_dir / "logs")))
     print(hypermodel.describe())

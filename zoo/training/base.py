@@ -415,7 +415,11 @@ class BaseZooModel(keras.Model):
         checks.check_training_data(self, x, y, argument="x")
         if validation_data is not None:
             checks.check_validation_data(self, validation_data)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        try:
+            return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        except BaseException:
+            _release_summary_writers(kwargs.get("callbacks"))
+            raise
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         from zoo.training import checks
@@ -435,9 +439,29 @@ class BaseZooModel(keras.Model):
         return cls(**config)
 
 
+def _release_summary_writers(callbacks):
+    """Undoes what keras's TensorBoard installs globally for a fit that raised.
+
+    Its writer and `record_if` condition stay the process's defaults until
+    `on_train_end`, which an interrupted fit never reaches: later summaries
+    (keras-tuner's HParams, another TensorBoard) would go to the old writer or be
+    filtered by the old run's step condition.
+    """
+    for callback in callbacks or ():
+        stack = getattr(callback, "_prev_summary_state", None)
+        if not isinstance(stack, list):
+            continue
+        while stack:
+            writer_context, record_context = stack.pop()
+            record_context.__exit__(None, None, None)
+            writer_context.__exit__(None, None, None)
+        if hasattr(callback, "_close_writers"):
+            callback._close_writers()
+
+
 def _leaf_optimizers(optimizer):
     if isinstance(optimizer, PlayerOptimizers):
-        return list(optimizer.optimizers.values())
+        return optimizer.optimizers
     return [optimizer]
 
 

@@ -38,34 +38,39 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
                 "`optimizers` must be a non-empty dict {player name: optimizer}. "
                 f"Received: optimizers={optimizers!r}"
             )
-        self.optimizers = {}
+        self.by_player = {}
         for player, opt in optimizers.items():
             if isinstance(opt, dict):
                 opt = keras.optimizers.deserialize(opt)
             try:
-                self.optimizers[player] = keras.optimizers.get(opt)
+                self.by_player[player] = keras.optimizers.get(opt)
             except ValueError:
                 raise ValueError(
                     f"Unknown optimizer for player {player!r}. Received: {opt!r}"
                 ) from None
         self._player_variables = None
 
+    @property
+    def optimizers(self):
+        # A list, as keras's callbacks (TensorBoard) expect of a multi-optimizer.
+        return list(self.by_player.values())
+
     def __getitem__(self, player):
-        return self.optimizers[player]
+        return self.by_player[player]
 
     def wrap_for_loss_scaling(self):
         """Wraps each player's optimizer in a `LossScaleOptimizer` (mixed_float16)."""
-        for player, opt in list(self.optimizers.items()):
+        for player, opt in list(self.by_player.items()):
             if not isinstance(opt, keras.optimizers.LossScaleOptimizer):
-                self.optimizers[player] = keras.optimizers.LossScaleOptimizer(opt)
+                self.by_player[player] = keras.optimizers.LossScaleOptimizer(opt)
 
     def bind(self, player_variables):
         """Tells the container which variables each player's optimizer updates."""
-        missing = set(self.optimizers) ^ set(player_variables)
+        missing = set(self.by_player) ^ set(player_variables)
         if missing:
             raise ValueError(
                 f"Players and optimizers differ: players {sorted(player_variables)}, "
-                f"optimizers {sorted(self.optimizers)}."
+                f"optimizers {sorted(self.by_player)}."
             )
         self._player_variables = dict(player_variables)
 
@@ -78,26 +83,26 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
                 "built; compile a built ZooModel with it."
             )
         super().build([])
-        for player, opt in self.optimizers.items():
+        for player, opt in self.by_player.items():
             opt.build(self._player_variables[player])
         self.built = True
 
     @property
     def variables(self):
-        return self._variables + [v for opt in self.optimizers.values() for v in opt.variables]
+        return self._variables + [v for opt in self.optimizers for v in opt.variables]
 
     @property
     def iterations(self):
         # One train step ends with the last player's update.
-        return list(self.optimizers.values())[-1].iterations
+        return self.optimizers[-1].iterations
 
     @property
     def learning_rate(self):
-        return list(self.optimizers.values())[0].learning_rate
+        return self.optimizers[0].learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
-        for opt in self.optimizers.values():
+        for opt in self.optimizers:
             opt.learning_rate = value
 
     def apply(self, grads, trainable_variables=None):
@@ -110,7 +115,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
         return {
             "name": self.name,
             "optimizers": {
-                player: keras.optimizers.serialize(opt) for player, opt in self.optimizers.items()
+                player: keras.optimizers.serialize(opt) for player, opt in self.by_player.items()
             },
         }
 
