@@ -13,6 +13,9 @@ them. Choose the backend (KERAS_BACKEND) before importing it.
 """
 
 from zoo import datasets, models  # noqa: F401  (models registers every family)
+# A saved optimizer may hold one of the shared schedules (train.py --schedule):
+# registering them here lets `keras.saving.load_model` rebuild it after `import zoo`.
+import callbacks.schedules  # noqa: F401,E402
 from zoo.registry import create, list_models, model_info, register
 from zoo.training import Player, PlayerOptimizers, ZooModel
 from zoo.weights import list_weights

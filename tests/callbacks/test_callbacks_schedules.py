@@ -8,6 +8,7 @@ import pytest
 import keras
 
 import callbacks
+import zoo
 from callbacks import CosineWarmup, MomentumSchedule, MultiStep, OneCycle, StepDecay
 
 
@@ -197,3 +198,25 @@ def test_momentum_schedules_serialize():
     again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(wrapped))
     np.testing.assert_allclose(_values(again, [0, 5, 6]), [0.5, 0.5, 0.9])
     assert not MomentumSchedule(lambda s: 0.9).serializable()
+
+
+def test_model_saved_with_a_schedule_loads_after_import_zoo_alone(tmp_path):
+    """train.py --schedule saves the schedule inside the optimizer; a new process that
+    only imports zoo (not callbacks) must still load the file."""
+    import subprocess
+    import sys
+
+    model = zoo.create("mlp", input_shape=(4,), num_classes=3, hidden_units=(8,))
+    model.compile(optimizer=keras.optimizers.Adam(callbacks.OneCycle(1e-2, total_steps=10)))
+    model.fit(np.zeros((8, 4), "float32"), np.zeros(8, "int32"), epochs=1, verbose=0)
+    path = tmp_path / "scheduled.keras"
+    model.save(path)
+    code = (
+        "import sys, keras, zoo\n"
+        f"m = keras.saving.load_model({str(path)!r})\n"
+        "print(type(m.optimizer._learning_rate).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("OneCycle")
