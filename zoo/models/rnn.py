@@ -173,6 +173,12 @@ class RNNClassifier(ZooClassifier):
     def build_now(self):
         self(keras.KerasTensor((None, self.sequence_length), dtype="int32"))
 
+    def build(self, input_shape=None):
+        # Weights exist from __init__ (build_now); the loader calls build() again with
+        # the saved shape, and keras's default would warn about the vectorizer's
+        # lookup tables, which are state but not built by a symbolic call.
+        self.built = True
+
     def token_ids(self, inputs):
         """Token ids (batch, <= sequence_length), packed to the front, no empty row."""
         if _text.is_string_tensor(inputs) or isinstance(inputs, (list, tuple)):
