@@ -20,7 +20,9 @@ def _untrained(model):
 
 def test_wrong_input_shape(model):
     y = np.zeros(8, "int32")
-    with pytest.raises(ValueError, match=r"input shape \(6, 6, 1\).*Received: x with shape \(8, 6, 6\)"):
+    with pytest.raises(
+        ValueError, match=r"input shape \(6, 6, 1\).*Received: x with shape \(8, 6, 6\)"
+    ):
         model.fit(np.zeros((8, 6, 6), "float32"), y, verbose=0)
     with pytest.raises(ValueError, match=r"Received: x with shape \(8, 5, 6, 1\)"):
         model.fit(np.zeros((8, 5, 6, 1), "float32"), y, verbose=0)
@@ -50,7 +52,9 @@ def test_non_numeric_and_empty(model):
         model.fit(np.zeros((2, 6, 6, 1)), np.array(["cat", "dog"]), verbose=0)
     with pytest.raises(ValueError, match="empty"):
         model.fit(np.zeros((0, 6, 6, 1), "float32"), np.zeros(0), verbose=0)
-    empty = tf.data.Dataset.from_tensor_slices((np.zeros((0, 6, 6, 1), "float32"), np.zeros(0))).batch(2)
+    empty = tf.data.Dataset.from_tensor_slices(
+        (np.zeros((0, 6, 6, 1), "float32"), np.zeros(0))
+    ).batch(2)
     with pytest.raises(ValueError, match="empty dataset"):
         model.fit(empty, verbose=0)
     with pytest.raises(ValueError, match="empty"):

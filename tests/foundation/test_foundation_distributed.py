@@ -5,8 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-SCRIPT = textwrap.dedent(
-    """
+SCRIPT = textwrap.dedent("""
     import os
     os.environ["KERAS_BACKEND"] = "tensorflow"
     import numpy as np
@@ -35,8 +34,7 @@ SCRIPT = textwrap.dedent(
     w1, loss1 = train(tf.distribute.get_strategy())
     diff = max(float(np.max(np.abs(a - b))) for a, b in zip(w1, w2))
     print("RESULT", diff, loss1, loss2)
-    """
-)
+    """)
 
 
 def test_mirrored_strategy_matches_single_device():
@@ -45,7 +43,7 @@ def test_mirrored_strategy_matches_single_device():
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    line = next(l for l in out.stdout.splitlines() if l.startswith("RESULT"))
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT"))
     diff, loss1, loss2 = map(float, line.split()[1:])
     assert diff < 1e-5
     assert abs(loss1 - loss2) < 1e-5

@@ -14,7 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def _run(args, **kwargs):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600, **kwargs
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        **kwargs,
     )
 
 
@@ -22,14 +28,31 @@ def _run(args, **kwargs):
 def test_train_script_writes_the_run_and_reaches_demo_accuracy(tmp_path):
     """`make demo`'s command: 5 epochs of the seed MLP on real Fashion-MNIST."""
     run_dir = tmp_path / "run"
-    out = _run(["scripts/train.py", "mlp", "--dataset", "fashion_mnist", "--epochs", "5",
-                "--run-dir", str(run_dir), "--verbose", "2"])
+    out = _run(
+        [
+            "scripts/train.py",
+            "mlp",
+            "--dataset",
+            "fashion_mnist",
+            "--epochs",
+            "5",
+            "--run-dir",
+            str(run_dir),
+            "--verbose",
+            "2",
+        ]
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     accuracy = float(out.stdout.split("test accuracy:")[1].split()[0])
     assert accuracy >= 0.87
     config = json.loads((run_dir / "config.json").read_text())
     assert config["command"].startswith("python scripts/train.py mlp --dataset fashion_mnist")
-    assert config["params"] == 244522 and config["model_config"]["hidden_units"] == [256, 128, 64, 32]
+    assert config["params"] == 244522 and config["model_config"]["hidden_units"] == [
+        256,
+        128,
+        64,
+        32,
+    ]
     history = json.loads((run_dir / "history.json").read_text())
     assert len(history["loss"]) == 5 and "val_accuracy" in history and "lr" in history
     metrics = json.loads((run_dir / "metrics.json").read_text())
@@ -52,7 +75,9 @@ def test_train_script_writes_the_run_and_reaches_demo_accuracy(tmp_path):
         (["mlp", "--lr", "-1"], "lr=-1"),
     ],
 )
-def test_train_job_rejects_bad_input_before_loading_data(argv, message, tmp_path, capsys, monkeypatch):
+def test_train_job_rejects_bad_input_before_loading_data(
+    argv, message, tmp_path, capsys, monkeypatch
+):
     from zoo import datasets
     from zoo.jobs import train
 

@@ -17,7 +17,8 @@ def test_a_pair_narrows_a_range_keeping_its_kind_and_sampling():
     assert spec == Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3)
     units = Int("units", 16, 1024, step=2, sampling="log", default=256)
     assert space.spec_from_user("units", (32, 128), base=units) == Int(
-        "units", 32, 128, step=2, sampling="log")  # 256 is outside: no default
+        "units", 32, 128, step=2, sampling="log"
+    )  # 256 is outside: no default
     assert space.spec_from_user("units", (10, 100, "linear"), base=units).step is None
     assert space.spec_from_user("units", [64, 128], base=units) == Choice("units", (64, 128))
     assert space.spec_from_user("units", {"max_value": 512}, base=units).max_value == 512
@@ -25,8 +26,9 @@ def test_a_pair_narrows_a_range_keeping_its_kind_and_sampling():
 
 def test_new_ranges_take_their_kind_from_the_bounds():
     assert space.spec_from_user("latent_dim", (2, 8)) == Int("latent_dim", 2, 8)
-    assert space.spec_from_user("beta", (0.5, 4.0, "log")) == Float("beta", 0.5, 4.0,
-                                                                    sampling="log")
+    assert space.spec_from_user("beta", (0.5, 4.0, "log")) == Float(
+        "beta", 0.5, 4.0, sampling="log"
+    )
     tuples = space.spec_from_user("hidden_units", [(64,), (128, 64)])
     hp = keras_tuner.HyperParameters()
     assert tuples.declare(hp) == (64,)  # carried as a repr, handed back as a tuple
@@ -60,8 +62,12 @@ def test_bad_ranges_are_refused_with_the_value(name, value, base, error, message
 # ------------------------------------------------------------------ the hypermodel
 def test_the_default_configuration_is_the_family_default():
     hm = zoo.hypermodel("mlp", **MLP)
-    assert hm.default_values() == {"units": 256, "num_layers": 4, "dropout": 0.0,
-                                   "learning_rate": 1e-3}
+    assert hm.default_values() == {
+        "units": 256,
+        "num_layers": 4,
+        "dropout": 0.0,
+        "learning_rate": 1e-3,
+    }
     model = hm.build(keras_tuner.HyperParameters())
     expected = zoo.create("mlp", **MLP).get_config()
     assert {**model.get_config(), "name": None} == {**expected, "name": None}
@@ -70,17 +76,28 @@ def test_the_default_configuration_is_the_family_default():
 
 def test_fix_narrow_and_extend():
     hm = zoo.hypermodel(
-        "mlp", fixed={"dropout": 0.1}, num_classes=3, input_shape=(8,),
+        "mlp",
+        fixed={"dropout": 0.1},
+        num_classes=3,
+        input_shape=(8,),
         overrides={"learning_rate": (1e-4, 1e-2), "units": [16, 32]},
         extend={"activation": ["relu", "gelu"], "optimizer": ["adam", "sgd"]},
     )
-    assert hm.space.get("learning_rate") == Float("learning_rate", 1e-4, 1e-2, sampling="log",
-                                                 default=1e-3)
+    assert hm.space.get("learning_rate") == Float(
+        "learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3
+    )
     assert hm.space.get("activation").default == "relu"
     assert hm.space.get("optimizer").default == "adam"
     hp = keras_tuner.HyperParameters()
-    hp.values.update({"units": 32, "num_layers": 2, "activation": "gelu", "optimizer": "sgd",
-                      "learning_rate": 0.005})
+    hp.values.update(
+        {
+            "units": 32,
+            "num_layers": 2,
+            "activation": "gelu",
+            "optimizer": "sgd",
+            "learning_rate": 0.005,
+        }
+    )
     model = hm.build(hp)
     assert hp.values["dropout"] == 0.1  # fixed values are recorded with the trial
     assert model.hidden_units == (32, 16) and model.activation == "gelu" and model.dropout == 0.1
@@ -159,6 +176,8 @@ def test_every_registered_family_has_a_space_whose_knobs_exist():
             for d in hm.space.derived:
                 assert d.argument in arguments, (name, d.argument)
             for spec in hm.space.hyperparameters:
-                assert (spec.name in arguments or spec.name in derived
-                        or spec.name in hm._knobs()), (name, spec.name)
+                assert spec.name in arguments or spec.name in derived or spec.name in hm._knobs(), (
+                    name,
+                    spec.name,
+                )
                 assert spec.default is not None, (name, spec.name)  # the family default

@@ -113,7 +113,8 @@ def main(argv=None):
     )
     best = min(times["none"])
     print(
-        f"{'callbacks':40s} {'median s/epoch':>15s} {'ratio':>6s} {'min s/epoch':>12s} {'ratio':>6s}"
+        f"{'callbacks':40s} {'median s/epoch':>15s} {'ratio':>6s} "
+        f"{'min s/epoch':>12s} {'ratio':>6s}"
     )
     for name, ts in times.items():
         med, low = statistics.median(ts), min(ts)

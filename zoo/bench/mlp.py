@@ -96,7 +96,9 @@ def main(argv=None):
     import zoo
 
     if keras.backend.backend() != "tensorflow":
-        parser.error("the mlp suite compares against the seed's TensorFlow loop: use the tensorflow backend")
+        parser.error(
+            "the mlp suite compares against the seed's TensorFlow loop: use the tensorflow backend"
+        )
     arrays = zoo.datasets.load_arrays("fashion_mnist")
     rows = {}
 
@@ -118,8 +120,10 @@ def main(argv=None):
         "c": "zoo mlp fit, zoo pipeline",
     }
     per_epoch = {k: statistics.median(times[1:]) for k, (times, _) in rows.items()}
-    print(f"Fashion-MNIST MLP 784-256-128-64-32-10, Adam 1e-3, batch {args.batch_size}, "
-          f"{args.epochs} epochs, keras {keras.__version__}, TF {tf.__version__}")
+    print(
+        f"Fashion-MNIST MLP 784-256-128-64-32-10, Adam 1e-3, batch {args.batch_size}, "
+        f"{args.epochs} epochs, keras {keras.__version__}, TF {tf.__version__}"
+    )
     print(f"{'row':<4}{'setup':<48}{'s/epoch':>9}{'test acc':>10}")
     for key in ("a", "b", "c"):
         if key in rows:
@@ -127,10 +131,21 @@ def main(argv=None):
     ratios = {"c/b": per_epoch["c"] / per_epoch["b"]}
     if "a" in rows:
         ratios["a/c"] = per_epoch["a"] / per_epoch["c"]
-    print("ratios: " + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items())
-          + "   (targets: c/b <= 1.05, a/c >= 8)")
+    print(
+        "ratios: "
+        + ", ".join(f"{k} = {v:.3f}" for k, v in ratios.items())
+        + "   (targets: c/b <= 1.05, a/c >= 8)"
+    )
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"s_per_epoch": per_epoch, "accuracy": {k: v[1] for k, v in rows.items()},
-                       "epoch_times": {k: v[0] for k, v in rows.items()}, "ratios": ratios}, f, indent=2)
+            json.dump(
+                {
+                    "s_per_epoch": per_epoch,
+                    "accuracy": {k: v[1] for k, v in rows.items()},
+                    "epoch_times": {k: v[0] for k, v in rows.items()},
+                    "ratios": ratios,
+                },
+                f,
+                indent=2,
+            )
     return 0

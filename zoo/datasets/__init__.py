@@ -14,7 +14,9 @@ from zoo.datasets import sources
 from zoo.datasets.sources import DatasetNotFoundError
 
 _INFO = {
-    "fashion_mnist": dict(kind="image", input_shape=(28, 28, 1), num_classes=10, sizes=(60000, 10000)),
+    "fashion_mnist": dict(
+        kind="image", input_shape=(28, 28, 1), num_classes=10, sizes=(60000, 10000)
+    ),
     "mnist": dict(kind="image", input_shape=(28, 28, 1), num_classes=10, sizes=(60000, 10000)),
     "cifar10": dict(kind="image", input_shape=(32, 32, 3), num_classes=10, sizes=(50000, 10000)),
     "cifar100": dict(kind="image", input_shape=(32, 32, 3), num_classes=100, sizes=(50000, 10000)),
@@ -25,8 +27,16 @@ _SUBSETS = {"sentences": (3200, 800), "documents": (1200, 300)}
 
 CLASS_NAMES = {
     "fashion_mnist": [
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ],
     "movie_reviews": ["negative", "positive"],
     "imdb": ["negative", "positive"],
@@ -42,10 +52,14 @@ def _check_name(name):
     if name not in _INFO:
         close = difflib.get_close_matches(str(name), _INFO, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"Unknown dataset name. Received: name={name!r}.{hint} Known: {list_datasets()}")
+        raise ValueError(
+            f"Unknown dataset name. Received: name={name!r}.{hint} Known: {list_datasets()}"
+        )
 
 
-def load_arrays(name, subset="sentences", test_fraction=0.2, split_seed=0, maxlen=None, num_words=None):
+def load_arrays(
+    name, subset="sentences", test_fraction=0.2, split_seed=0, maxlen=None, num_words=None
+):
     """((x_train, y_train), (x_test, y_test)) as numpy arrays, unbatched.
 
     Images stay uint8 with a channel axis (N, H, W, C); labels are int32.
@@ -63,9 +77,13 @@ def _load_with_source(name, subset, test_fraction, split_seed, maxlen, num_words
         (xtr, ytr), (xte, yte) = arrays
     elif name == "movie_reviews":
         if subset not in _SUBSETS:
-            raise ValueError(f"`subset` must be one of {sorted(_SUBSETS)}. Received: subset={subset!r}")
+            raise ValueError(
+                f"`subset` must be one of {sorted(_SUBSETS)}. Received: subset={subset!r}"
+            )
         if not 0 < test_fraction < 1:
-            raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}")
+            raise ValueError(
+                f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}"
+            )
         (texts, labels), source = sources.load_pang_lee(subset)
         order = np.random.default_rng(split_seed).permutation(len(texts))
         n_test = int(round(len(texts) * test_fraction))
@@ -190,8 +208,12 @@ def info(name):
         folder = sources.find(sources.fashion_mnist_dirs(), sources.FASHION_FILES)
         meta["source"] = str(folder) if folder else "keras.datasets (needs a network)"
     elif name == "movie_reviews":
-        found = {s: sources.find(sources.pang_lee_dirs(), [f]) for s, f in sources.PANG_LEE_FILES.items()}
-        meta["source"] = {s: (str(d / sources.PANG_LEE_FILES[s]) if d else None) for s, d in found.items()}
+        found = {
+            s: sources.find(sources.pang_lee_dirs(), [f]) for s, f in sources.PANG_LEE_FILES.items()
+        }
+        meta["source"] = {
+            s: (str(d / sources.PANG_LEE_FILES[s]) if d else None) for s, d in found.items()
+        }
         meta["subsets"] = {s: {"train": a, "test": b} for s, (a, b) in _SUBSETS.items()}
     else:
         file, url = sources.KERAS_FILES[name]

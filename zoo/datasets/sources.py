@@ -70,7 +70,7 @@ def _read_idx(path):
         data = f.read()
     magic = int.from_bytes(data[0:4], "big")
     ndim = magic & 0xFF
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     offset = 4 + 4 * ndim
     array = np.frombuffer(data, dtype=np.uint8, offset=offset)
     if array.size != int(np.prod(dims)):
@@ -89,7 +89,8 @@ def load_fashion_mnist():
         lambda k: k.datasets.fashion_mnist.load_data(),
         where=fashion_mnist_dirs(),
         files=FASHION_FILES,
-        fill="sudo apt-get install dataset-fashion-mnist  (or copy the four files into $ZOO_DATA_DIR)",
+        fill="sudo apt-get install dataset-fashion-mnist  "
+        "(or copy the four files into $ZOO_DATA_DIR)",
     )
 
 

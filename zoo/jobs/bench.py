@@ -11,7 +11,9 @@ import sys
 def suites():
     import zoo.bench
 
-    return sorted(m.name for m in pkgutil.iter_modules(zoo.bench.__path__) if not m.name.startswith("_"))
+    return sorted(
+        m.name for m in pkgutil.iter_modules(zoo.bench.__path__) if not m.name.startswith("_")
+    )
 
 
 def main(argv=None):

@@ -13,17 +13,25 @@ from pathlib import Path
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="evaluate.py", description="Evaluate a zoo model on a test split.")
+    p = argparse.ArgumentParser(
+        prog="evaluate.py", description="Evaluate a zoo model on a test split."
+    )
     p.add_argument("model", help="registered name, a .keras file, or a run directory")
-    p.add_argument("--weights", default=None,
-                   help="published weights tag (e.g. fashion_mnist) or a .weights.h5 path")
+    p.add_argument(
+        "--weights",
+        default=None,
+        help="published weights tag (e.g. fashion_mnist) or a .weights.h5 path",
+    )
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.add_argument("--feature-model", default=None,
-                   help="generative models: classifier (run dir or .keras) whose penultimate "
-                        "layer gives the FID features (default: mlp fashion_mnist weights)")
+    p.add_argument(
+        "--feature-model",
+        default=None,
+        help="generative models: classifier (run dir or .keras) whose penultimate "
+        "layer gives the FID features (default: mlp fashion_mnist weights)",
+    )
     return p
 
 

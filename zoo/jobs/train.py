@@ -27,51 +27,93 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--optimizer", default="adam", help="adam, sgd, or any keras optimizer name")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (optimizer default if unset)")
-    p.add_argument("--momentum", type=float, default=None,
-                   help="SGD momentum (default 0.9) or Adam beta_1")
+    p.add_argument(
+        "--lr", type=float, default=None, help="learning rate (optimizer default if unset)"
+    )
+    p.add_argument(
+        "--momentum", type=float, default=None, help="SGD momentum (default 0.9) or Adam beta_1"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
-    p.add_argument("--run-dir", default=None, help="where to write the run (default runs/MODEL-DATASET-TIME)")
-    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="constructor argument, Python literal value (repeatable), e.g. hidden_units=(512,256)")
+    p.add_argument(
+        "--run-dir", default=None, help="where to write the run (default runs/MODEL-DATASET-TIME)"
+    )
+    p.add_argument(
+        "--model-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor argument, Python literal value (repeatable), e.g. hidden_units=(512,256)",
+    )
     p.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"], default=None)
     p.add_argument("--verbose", type=int, default=1, help="keras fit verbosity (1: progress bar)")
-    p.add_argument("--limit", type=int, default=None, metavar="N",
-                   help="use only the first N training and N test examples (quick runs, tests)")
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="use only the first N training and N test examples (quick runs, tests)",
+    )
     g = p.add_argument_group("schedules, checkpoints, TensorBoard (callbacks package)")
-    g.add_argument("--schedule", choices=SCHEDULES, default="none",
-                   help="learning-rate schedule, evaluated every step "
-                        "(onecycle also cycles momentum)")
-    g.add_argument("--max-lr", type=float, default=None,
-                   help="peak rate of onecycle/cosine, initial rate of step/multistep "
-                        "(default: --lr, else the optimizer's default)")
-    g.add_argument("--pct-start", type=float, default=0.3,
-                   help="onecycle: fraction of steps rising")
+    g.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="none",
+        help="learning-rate schedule, evaluated every step " "(onecycle also cycles momentum)",
+    )
+    g.add_argument(
+        "--max-lr",
+        type=float,
+        default=None,
+        help="peak rate of onecycle/cosine, initial rate of step/multistep "
+        "(default: --lr, else the optimizer's default)",
+    )
+    g.add_argument(
+        "--pct-start", type=float, default=0.3, help="onecycle: fraction of steps rising"
+    )
     g.add_argument("--div-factor", type=float, default=25.0, help="onecycle: initial = max / this")
-    g.add_argument("--final-div-factor", type=float, default=1e4,
-                   help="onecycle: final = initial / this")
+    g.add_argument(
+        "--final-div-factor", type=float, default=1e4, help="onecycle: final = initial / this"
+    )
     g.add_argument("--anneal", choices=["cos", "linear"], default="cos", help="onecycle annealing")
-    g.add_argument("--cycle-momentum", default="auto", metavar="BASE,MAX|auto|none",
-                   help="onecycle momentum range; auto: 0.85,0.95 when the optimizer has momentum")
+    g.add_argument(
+        "--cycle-momentum",
+        default="auto",
+        metavar="BASE,MAX|auto|none",
+        help="onecycle momentum range; auto: 0.85,0.95 when the optimizer has momentum",
+    )
     g.add_argument("--warmup-pct", type=float, default=0.05, help="cosine: warm-up fraction")
     g.add_argument("--min-lr", type=float, default=0.0, help="cosine: final rate")
     g.add_argument("--step-size", type=int, default=10, help="step: decay every this many epochs")
-    g.add_argument("--milestones", default="10,20",
-                   help="multistep: epochs at which to decay, e.g. 10,20")
+    g.add_argument(
+        "--milestones", default="10,20", help="multistep: epochs at which to decay, e.g. 10,20"
+    )
     g.add_argument("--gamma", type=float, default=0.1, help="step/multistep decay factor")
-    g.add_argument("--resume", action="store_true",
-                   help="continue from the newest valid checkpoint in --run-dir "
-                        "(fresh start if none)")
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest valid checkpoint in --run-dir " "(fresh start if none)",
+    )
     g.add_argument("--monitor", default="val_loss", help="metric that picks checkpoints/best.keras")
     g.add_argument("--keep-checkpoints", type=int, default=3, help="latest states kept")
-    g.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
-                   help="write TensorBoard event files to RUN_DIR/tensorboard")
-    g.add_argument("--tb-update-freq", type=int, default=None,
-                   help="TensorBoard: log every N steps (default: 1 with --schedule, else 50)")
-    g.add_argument("--find-lr", action="store_true",
-                   help="run the learning-rate range test, write RUN_DIR/lr_finder.png, print the "
-                        "suggested rate, and exit without training")
+    g.add_argument(
+        "--tensorboard",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write TensorBoard event files to RUN_DIR/tensorboard",
+    )
+    g.add_argument(
+        "--tb-update-freq",
+        type=int,
+        default=None,
+        help="TensorBoard: log every N steps (default: 1 with --schedule, else 50)",
+    )
+    g.add_argument(
+        "--find-lr",
+        action="store_true",
+        help="run the learning-rate range test, write RUN_DIR/lr_finder.png, print the "
+        "suggested rate, and exit without training",
+    )
     g.add_argument("--find-lr-steps", type=int, default=100, help="steps of the range test")
     g.add_argument("--find-lr-min", type=float, default=1e-7, help="range test start rate")
     g.add_argument("--find-lr-max", type=float, default=10.0, help="range test end rate")
@@ -117,9 +159,7 @@ def make_optimizer(name, lr=None, momentum=None):
         elif "momentum" in config:
             config["momentum"] = float(momentum)
         else:
-            raise ValueError(
-                f"Optimizer {name!r} has no momentum. Received: momentum={momentum!r}"
-            )
+            raise ValueError(f"Optimizer {name!r} has no momentum. Received: momentum={momentum!r}")
     return type(optimizer).from_config(config)
 
 
@@ -154,8 +194,11 @@ def make_schedule(args, optimizer):
         base = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     if args.schedule == "onecycle":
         return callbacks.OneCycle(
-            base, pct_start=args.pct_start, div_factor=args.div_factor,
-            final_div_factor=args.final_div_factor, anneal=args.anneal,
+            base,
+            pct_start=args.pct_start,
+            div_factor=args.div_factor,
+            final_div_factor=args.final_div_factor,
+            anneal=args.anneal,
             momentum=_cycle_momentum(args.cycle_momentum, optimizer, momentum_attribute),
         )
     if args.schedule == "cosine":
@@ -196,8 +239,9 @@ def load_data(args, info, epoch):
     (xtr, ytr), (xte, yte) = zoo.datasets.load_arrays(args.dataset)
     n = args.limit
     kind = info["kind"]
-    train = zoo.datasets.pipeline(xtr[:n], ytr[:n], args.batch_size, shuffle=True, seed=args.seed,
-                                  kind=kind, epoch=epoch)
+    train = zoo.datasets.pipeline(
+        xtr[:n], ytr[:n], args.batch_size, shuffle=True, seed=args.seed, kind=kind, epoch=epoch
+    )
     test = zoo.datasets.pipeline(xte[:n], yte[:n], args.batch_size, shuffle=False, kind=kind)
     return train, test
 
@@ -268,8 +312,18 @@ def _setup(args, argv):
 
 
 def _hparams(args):
-    keys = ["model", "dataset", "optimizer", "lr", "momentum", "batch_size", "epochs", "schedule",
-            "max_lr", "seed"]
+    keys = [
+        "model",
+        "dataset",
+        "optimizer",
+        "lr",
+        "momentum",
+        "batch_size",
+        "epochs",
+        "schedule",
+        "max_lr",
+        "seed",
+    ]
     return {k: ("default" if getattr(args, k) is None else getattr(args, k)) for k in keys}
 
 
@@ -279,16 +333,27 @@ def run(args, argv, extra_callbacks=()):
 
     model, train, test, schedule, epoch, run_dir = _setup(args, argv)
     standard = callbacks.standard_callbacks(
-        run_dir, schedule=schedule, monitor=args.monitor, keep=args.keep_checkpoints,
-        resume=args.resume, tensorboard=args.tensorboard, update_freq=args.tb_update_freq,
-        hparams=_hparams(args), trial_id=run_dir.name, data_epoch=epoch,
+        run_dir,
+        schedule=schedule,
+        monitor=args.monitor,
+        keep=args.keep_checkpoints,
+        resume=args.resume,
+        tensorboard=args.tensorboard,
+        update_freq=args.tb_update_freq,
+        hparams=_hparams(args),
+        trial_id=run_dir.name,
+        data_epoch=epoch,
     )
     checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
     callbacks_ = standard + list(extra_callbacks) + list(model.default_callbacks(str(run_dir)))
     start = time.time()
     # shuffle=False: the dataset shuffles itself (keras would only warn that it ignores it)
     model.fit(
-        train, validation_data=test, epochs=args.epochs, callbacks=callbacks_, verbose=args.verbose,
+        train,
+        validation_data=test,
+        epochs=args.epochs,
+        callbacks=callbacks_,
+        verbose=args.verbose,
         shuffle=False,
     )
     wall = time.time() - start
@@ -321,10 +386,16 @@ def find_lr(args, argv):
         plot_path=plot,
     )
     suggestion = finder.find(model, train)
-    _write_json(run_dir / "lr_finder.json", {
-        "suggested_lr": suggestion, "lr": finder.lrs, "loss": finder.losses,
-        "smoothed_loss": finder.smoothed, "diverged": finder.diverged,
-    })
+    _write_json(
+        run_dir / "lr_finder.json",
+        {
+            "suggested_lr": suggestion,
+            "lr": finder.lrs,
+            "loss": finder.losses,
+            "smoothed_loss": finder.smoothed,
+            "diverged": finder.diverged,
+        },
+    )
     return suggestion, plot, run_dir
 
 
@@ -340,8 +411,11 @@ def main(argv=None):
     try:
         if args.find_lr:
             suggestion, plot, run_dir = find_lr(args, argv)
-            print(f"suggested learning rate: {suggestion:.3g}" if suggestion is not None
-                  else "suggested learning rate: none (too few points; see the plot)")
+            print(
+                f"suggested learning rate: {suggestion:.3g}"
+                if suggestion is not None
+                else "suggested learning rate: none (too few points; see the plot)"
+            )
             print(f"Plot written to {plot}")
             return 0
         _, results, run_dir = run(args, argv)

@@ -33,14 +33,14 @@ def check_widths(name, widths, allow_empty=True):
     try:
         widths = tuple(widths)
     except TypeError:
-        raise ValueError(f"`{name}` must be a sequence of ints > 0. Received: {name}={widths!r}") from None
+        raise ValueError(
+            f"`{name}` must be a sequence of ints > 0. Received: {name}={widths!r}"
+        ) from None
     if not widths and not allow_empty:
         raise ValueError(f"`{name}` must not be empty. Received: {name}={widths!r}")
     for w in widths:
         if isinstance(w, bool) or not isinstance(w, int) or w <= 0:
-            raise ValueError(
-                f"`{name}` must hold ints > 0. Received: {name}={widths!r}"
-            )
+            raise ValueError(f"`{name}` must hold ints > 0. Received: {name}={widths!r}")
     return widths
 
 

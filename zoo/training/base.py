@@ -12,7 +12,6 @@ import dataclasses
 from typing import Any, Callable, Optional, Sequence
 
 import keras
-import numpy as np
 from keras import ops
 
 from zoo.training.players import PlayerOptimizers

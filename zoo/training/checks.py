@@ -28,9 +28,7 @@ def check_training_data(model, x, y=None, argument="x"):
     if y is not None:
         labels = _as_array(y, "y")
         if labels.dtype.kind not in _NUMERIC_KINDS:
-            raise TypeError(
-                f"`y` must hold numbers. Received: y with dtype {labels.dtype}"
-            )
+            raise TypeError(f"`y` must hold numbers. Received: y with dtype {labels.dtype}")
         if len(labels) != len(arr):
             raise ValueError(
                 f"`{argument}` and `y` must have the same number of examples. "
@@ -77,7 +75,9 @@ def _as_array(x, argument):
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:
-        raise TypeError(f"`{argument}` cannot be read as an array. Received: {type(x).__name__} ({err})") from None
+        raise TypeError(
+            f"`{argument}` cannot be read as an array. Received: {type(x).__name__} ({err})"
+        ) from None
     return arr
 
 
@@ -122,10 +122,10 @@ def check_labels(model, labels):
     flat = flat[:, 0]
     if labels.dtype.kind == "f" and not np.all(np.mod(flat, 1) == 0):
         example = flat[np.mod(flat, 1) != 0][0].item()
-        raise ValueError(f"`y` must hold integer class ids. Received: non-integer label {example!r}")
+        raise ValueError(
+            f"`y` must hold integer class ids. Received: non-integer label {example!r}"
+        )
     lo, hi = flat.min(), flat.max()
     if lo < 0 or hi >= num_classes:
         bad = (lo if lo < 0 else hi).item()
-        raise ValueError(
-            f"`y` labels must lie in [0, {num_classes}). Received: label {bad!r}"
-        )
+        raise ValueError(f"`y` labels must lie in [0, {num_classes}). Received: label {bad!r}")
