@@ -92,9 +92,13 @@ def build_parser():
     g.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the newest valid checkpoint in --run-dir " "(fresh start if none)",
+        help="continue from the newest valid checkpoint in --run-dir (fresh start if none)",
     )
-    g.add_argument("--monitor", default="val_loss", help="metric that picks checkpoints/best.keras")
+    g.add_argument(
+        "--monitor",
+        default=None,
+        help="metric that picks checkpoints/best.keras (default val_loss; GANs: no best model)",
+    )
     g.add_argument("--keep-checkpoints", type=int, default=3, help="latest states kept")
     g.add_argument(
         "--tensorboard",
@@ -332,10 +336,12 @@ def run(args, argv, extra_callbacks=()):
     import callbacks
 
     model, train, test, schedule, epoch, run_dir = _setup(args, argv)
+    monitor = args.monitor or model.default_monitor()
     standard = callbacks.standard_callbacks(
         run_dir,
         schedule=schedule,
-        monitor=args.monitor,
+        monitor=monitor or "val_loss",
+        save_best=monitor is not None,
         keep=args.keep_checkpoints,
         resume=args.resume,
         tensorboard=args.tensorboard,

@@ -174,6 +174,9 @@ class MaskingNoise(layers.Layer):
         self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
+        # no weights to create: built at once, as keras's Dropout and GaussianNoise
+        # are, so a model holding it is not half-built before its first training call
+        self._build_at_init()
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0:

@@ -135,6 +135,14 @@ class BaseZooModel(keras.Model):
         """Metrics used when `compile()` gets none."""
         return []
 
+    def default_monitor(self):
+        """Log key that picks a run's best model (`scripts/train.py`), or None for none.
+
+        Adversarial models return None: no logged loss of theirs tells a better
+        generator (sample quality is measured after training, e.g. FID).
+        """
+        return None if self.players() else "val_loss"
+
     def compile(
         self,
         optimizer="adam",
