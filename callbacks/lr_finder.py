@@ -65,15 +65,9 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
         verbose=0,
     ):
         super().__init__()
-        self.min_lr = check_positive("min_lr", min_lr)
-        self.max_lr = check_positive("max_lr", max_lr)
-        if self.max_lr <= self.min_lr:
-            raise ValueError(
-                f"`max_lr` must be > `min_lr`. Received: min_lr={min_lr!r}, max_lr={max_lr!r}"
-            )
-        self.num_steps = check_positive_int("num_steps", num_steps)
-        if self.num_steps < 2:
-            raise ValueError(f"`num_steps` must be >= 2. Received: num_steps={num_steps!r}")
+        # the sweep checks its own range and length; built here so bad values fail at once
+        sweep = ExponentialSweep(min_lr, max_lr, num_steps)
+        self.min_lr, self.max_lr, self.num_steps = sweep.min_lr, sweep.max_lr, sweep.num_steps
         self.smoothing = check_fraction("smoothing", smoothing, low_open=False)
         self.diverge_factor = check_positive("diverge_factor", diverge_factor)
         if self.diverge_factor <= 1:
