@@ -208,8 +208,12 @@ class GenerativeModel(ZooModel):
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
         self._preview_inputs = None
 
+    def build(self, input_shape):
+        self.call(keras.KerasTensor(input_shape))
+
     def build_now(self):
-        self(keras.KerasTensor((None,) + self._zoo_input_shape))
+        # through build(), not self(...): see zoo.models.base.ZooClassifier.build_now
+        self.build((None,) + self._zoo_input_shape)
 
     # ------------------------------------------------------------------ job hooks
     def adapt(self, dataset):

@@ -67,7 +67,17 @@ class ZooClassifier(ZooModel):
     def default_metrics(self):
         return ["accuracy"]
 
+    def build(self, input_shape):
+        # Shape inference on KerasTensors creates every sublayer's weights, computing nothing.
+        self.call(keras.KerasTensor(input_shape))
+
     def build_now(self):
-        """Creates the weights from `input_shape`, so count_params() works at once."""
-        # A symbolic call builds every sublayer without computing anything.
-        self(keras.KerasTensor((None,) + tuple(self._zoo_input_shape)))
+        """Creates the weights from `input_shape`, so count_params() works at once.
+
+        Through `build` (keras's build wrapper: name scope, build config), never
+        `self(...)`: calling the model records an inbound node, and keras's
+        functional deserialization expects none on a layer the graph has not
+        called yet, so a functional model wrapping a zoo model saved to
+        `.keras` would not load again ("Graph disconnected").
+        """
+        self.build((None,) + tuple(self._zoo_input_shape))

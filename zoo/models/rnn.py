@@ -171,12 +171,15 @@ class RNNClassifier(ZooClassifier):
         return self.text_input
 
     def build_now(self):
-        self(keras.KerasTensor((None, self.sequence_length), dtype="int32"))
+        # through build(), not self(...): see zoo.models.base.ZooClassifier.build_now
+        self.build((None, self.sequence_length))
 
     def build(self, input_shape=None):
         # Weights exist from __init__ (build_now); the loader calls build() again with
         # the saved shape, and keras's default would warn about the vectorizer's
         # lookup tables, which are state but not built by a symbolic call.
+        if not self.built:
+            self.call(keras.KerasTensor((None, self.sequence_length), dtype="int32"))
         self.built = True
 
     def token_ids(self, inputs):
