@@ -13,6 +13,7 @@ from zoo.models._vision import (
     conv,
     scale,
 )
+from zoo.models.pooling import TorchMaxPooling2D
 from zoo.registry import register
 
 # torchvision's inception modules: (1x1, 3x3 reduce, 3x3, "5x5" reduce, "5x5", pool proj)
@@ -109,9 +110,10 @@ class GoogLeNet(VisionClassifier):
     adds `aux_weight` (0.3, as in the paper) times each auxiliary loss; at
     inference `call` returns the logits alone.
 
-    Input sizes: max-pooling pads like torchvision's `ceil_mode=True` ("same":
-    identical at 224x224), so every input size works; with the ImageNet stem a
-    28x28 input ends at 1x1. `stem="small"` (3x3/1 convolution, no stem
+    Input sizes: max-pooling is torchvision's (`ceil_mode=True`, see
+    `zoo.models.pooling.TorchMaxPooling2D`: the same windows at every size),
+    and a map smaller than a window still gives one output, so every input
+    size works; with the ImageNet stem a 28x28 input ends at 1x1. `stem="small"` (3x3/1 convolution, no stem
     pooling, for 28x28 and 32x32 images) keeps 8x8 at 32x32 input.
 
     Args:
@@ -172,7 +174,7 @@ class GoogLeNet(VisionClassifier):
         if self.stem == "imagenet":
             self.stem_layers = [
                 ConvBN(s0[0], 7, 2, name="conv1"),
-                layers.MaxPooling2D(3, strides=2, padding="same", name="maxpool1"),
+                TorchMaxPooling2D(3, 2, ceil_mode=True, name="maxpool1"),
                 ConvBN(s0[1], 1, name="conv2"), ConvBN(s0[2], 3, name="conv3"),
             ]
         else:
@@ -186,7 +188,7 @@ class GoogLeNet(VisionClassifier):
             blocks = []
             if not (stage == 3 and self.stem == "small"):
                 size, name = pools[stage]
-                blocks.append(layers.MaxPooling2D(size, strides=2, padding="same", name=name))
+                blocks.append(TorchMaxPooling2D(size, 2, ceil_mode=True, name=name))
             for name, widths in _MODULES[stage]:
                 widths = [scale(w, ratios[i + 1]) for w in widths]
                 blocks.append(Inception(widths, self.branch3_kernel_size, name=f"inception{name}"))

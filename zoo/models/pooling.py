@@ -1,0 +1,82 @@
+"""Max pooling that computes what torch's `MaxPool2d` computes: output size and alignment."""
+
+import math
+
+import keras
+from keras import layers, ops
+
+
+def torch_pool_padding(size, pool_size, strides, padding=0, ceil_mode=False):
+    """(pad before, pad after) of one spatial dimension for torch's `MaxPool2d` output.
+
+    torch's output size is `floor` (or `ceil` with `ceil_mode`) of
+    `(size + 2 * padding - pool_size) / strides` plus one, where a ceil-mode
+    window must start inside the input or its left padding. Where torch has no
+    output at all (a map smaller than one window), this returns the padding of
+    one window over the whole map, so every input size gives an output.
+    """
+    span = size + 2 * padding - pool_size
+    if ceil_mode:
+        out = -(-span // strides) + 1 if span >= 0 else 1
+        if (out - 1) * strides >= size + padding:
+            out -= 1
+    else:
+        out = span // strides + 1 if span >= 0 else 1
+    out = max(out, 1)
+    after = max((out - 1) * strides + pool_size - size - padding, 0)
+    return padding, after
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TorchMaxPooling2D(layers.Layer):
+    """`torch.nn.MaxPool2d(pool_size, strides, padding, ceil_mode=...)` on NHWC images.
+
+    keras's "valid" pooling equals torch's floor mode without padding only;
+    "same" pads at the end where torch's ceil mode does not (odd sizes), so
+    weights ported from torchvision would see other windows. This layer pads
+    with -inf (ignored by the maximum, as torch's implicit padding is) exactly
+    where torch's windows reach past the input, then pools "valid". A map
+    smaller than one window gives one output (torch raises), so every input
+    size works.
+
+    Args:
+        pool_size: window size (int).
+        strides: step (int).
+        padding: implicit padding on each side (torch's `padding`).
+        ceil_mode: torch's `ceil_mode`.
+    """
+
+    def __init__(self, pool_size, strides, padding=0, ceil_mode=False, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size, self.strides = int(pool_size), int(strides)
+        self.padding, self.ceil_mode = int(padding), bool(ceil_mode)
+
+    def _pads(self, shape):
+        pads = []
+        for size in shape[1:3]:
+            if size is None:
+                raise ValueError(
+                    f"{type(self).__name__} {self.name!r} needs static height and width. "
+                    f"Received: input shape {tuple(shape)}"
+                )
+            pads.append(torch_pool_padding(size, self.pool_size, self.strides, self.padding,
+                                           self.ceil_mode))
+        return pads
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self._pads(inputs.shape)
+        if top or bottom or left or right:
+            inputs = ops.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]],
+                             constant_values=-math.inf)
+        return ops.max_pool(inputs, self.pool_size, self.strides, padding="valid")
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        for axis, (before, after) in zip((1, 2), self._pads(input_shape)):
+            size = input_shape[axis] + before + after
+            out[axis] = (size - self.pool_size) // self.strides + 1
+        return tuple(out)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding, "ceil_mode": self.ceil_mode}
