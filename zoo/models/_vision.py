@@ -53,6 +53,16 @@ def check_depths(name, depths, length):
     return depths
 
 
+def check_pool_size(name, value):
+    """None, or (height, width) of positive ints."""
+    if value is None:
+        return None
+    size = check_widths(name, value, allow_empty=False)
+    if len(size) != 2:
+        raise ValueError(f"`{name}` must be None or (height, width). Received: {name}={value!r}")
+    return size
+
+
 def scale(width, multiplier):
     """`width * multiplier`, rounded, at least 1."""
     return max(1, int(round(width * multiplier)))
@@ -260,11 +270,16 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
                 f"Received: input_shape={self._zoo_input_shape}"
             )
 
-    def _make_head(self, hidden_units=(), flatten=False, dropout_first=False, dropout=None):
+    def _make_head(self, hidden_units=(), flatten=False, dropout_first=False, dropout=None,
+                   pool_size=None):
         """The classifier (or feature pooling) after the last stage.
 
         flatten: Flatten the last map (AlexNet, VGG) instead of global average
             pooling (ResNet, DenseNet, GoogLeNet).
+        pool_size: with `flatten`, first average-pool the map adaptively to this
+            (height, width), as torchvision's `AdaptiveAvgPool2d` before the
+            AlexNet/VGG classifiers: the first Dense layer then has the same
+            size (and the same weights fit) at every input size.
         hidden_units: widths of hidden Dense+ReLU layers before the logits.
         dropout_first: Dropout before each hidden Dense (AlexNet) rather than
             after it (VGG); pooled heads put Dropout before the logits.
@@ -281,6 +296,8 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
             return
         head = [layers.Flatten(name="flatten") if flatten else
                 layers.GlobalAveragePooling2D(name="avg_pool")]
+        if flatten and pool_size is not None:
+            head.insert(0, layers.AdaptiveAveragePooling2D(tuple(pool_size), name="avg_pool"))
         for i, units in enumerate(hidden_units):
             dense = layers.Dense(units, activation="relu", name=f"fc{i + 1}")
             drop = [layers.Dropout(rate, name=f"fc{i + 1}_dropout")] if rate else []

@@ -2,7 +2,14 @@
 
 from keras import layers
 
-from zoo.models._vision import CONV_INIT, VisionClassifier, apply, min_input_size, scale
+from zoo.models._vision import (
+    CONV_INIT,
+    VisionClassifier,
+    apply,
+    check_pool_size,
+    min_input_size,
+    scale,
+)
 from zoo.models.base import check_widths
 from zoo.registry import register
 
@@ -27,9 +34,9 @@ class AlexNet(VisionClassifier):
     convolution without pooling (inputs from 7x7; 28x28 ends at 6x6 like 224
     does with the ImageNet stem). `stem=None` (default) picks "imagenet" when
     the input is large enough, else "small"; `stem="imagenet"` on a smaller
-    input raises a ValueError naming the minimum. The classifier flattens the
-    last map as it is (torchvision average-pools it to 6x6 first: the same at
-    224x224).
+    input raises a ValueError naming the minimum. As torchvision, the
+    classifier average-pools the last map adaptively to 6x6 before flattening
+    (`head_pool_size`), so the first Dense layer fits every input size.
 
     Args:
         input_shape: (height, width, channels).
@@ -43,6 +50,8 @@ class AlexNet(VisionClassifier):
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         stem: None, "imagenet" or "small" (see above).
         head_units: widths of the hidden Dense layers.
+        head_pool_size: (height, width) the last map is average-pooled to
+            before flattening (torchvision's 6x6), or None (flatten it as it is).
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
 
     Example:
@@ -65,16 +74,19 @@ class AlexNet(VisionClassifier):
         augment=None,
         stem=None,
         head_units=(4096, 4096),
+        head_pool_size=(6, 6),
         **kwargs,
     ):
         self.head_units = check_widths("head_units", head_units)
+        self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
                          width_multiplier, dropout, features_only, augment, num_stages=5, **kwargs)
         self.stem = self._check_stem(stem, _MIN_SIZE, "alexnet")
         w = [self.width(f) for f in self.filters]
 
-        def conv(i, kernel, strides=1):
-            pad = kernel // 2
+        def conv(i, kernel, strides=1, pad=None):
+            # torchvision pads conv1 (11x11/4) by 2, not kernel // 2
+            pad = kernel // 2 if pad is None else pad
             padding = [layers.ZeroPadding2D(pad, name=f"conv{i}_pad")] if strides > 1 else []
             return padding + [
                 layers.Conv2D(w[i - 1], kernel, strides=strides,
@@ -85,14 +97,14 @@ class AlexNet(VisionClassifier):
         def pool(i):
             return layers.MaxPooling2D(3, strides=2, name=f"pool{i}")
 
-        first = conv(1, 11, 4) + [pool(1)] if self.stem == "imagenet" else conv(1, 3)
+        first = conv(1, 11, 4, pad=2) + [pool(1)] if self.stem == "imagenet" else conv(1, 3)
         self.stages = [
             first,
             conv(2, 5) + [pool(2)],
             conv(3, 3) + conv(4, 3) + conv(5, 3) + [pool(3)],
         ]
         self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
-                        flatten=True, dropout_first=True)
+                        flatten=True, dropout_first=True, pool_size=self.head_pool_size)
         self.build_now()
 
     def stage_outputs(self, inputs, training=False):
@@ -103,4 +115,5 @@ class AlexNet(VisionClassifier):
         return outputs
 
     def get_config(self):
-        return {**super().get_config(), "stem": self.stem, "head_units": self.head_units}
+        return {**super().get_config(), "stem": self.stem, "head_units": self.head_units,
+                "head_pool_size": self.head_pool_size}

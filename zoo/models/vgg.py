@@ -2,9 +2,18 @@
 
 from keras import layers
 
-from zoo.models._vision import CONV_INIT, VisionClassifier, apply, check_bool, check_depths, scale
+from zoo.models._vision import (
+    CONV_INIT,
+    VisionClassifier,
+    apply,
+    check_bool,
+    check_depths,
+    check_pool_size,
+    scale,
+)
 from zoo.models._vision import batch_norm as bn_layer
 from zoo.models.base import check_widths
+from zoo.models.pooling import TorchMaxPooling2D
 from zoo.registry import register
 
 _IMAGENET = {"input_shape": (224, 224, 3), "num_classes": 1000}
@@ -19,7 +28,8 @@ def _variants():
         table[f"{name}_bn"] = {"depths": d, "batch_norm": True, **_IMAGENET}
     # the seed's CIFAR-100 network: five units of two 3x3 convs, Dense 256-128
     table["vgg13_cifar"] = {"depths": (2, 2, 2, 2, 2), "head_units": (256, 128), "dropout": 0.0,
-                            "input_shape": (32, 32, 3), "num_classes": 100}
+                            "head_pool_size": None, "input_shape": (32, 32, 3),
+                            "num_classes": 100}
     return table
 
 
@@ -39,11 +49,12 @@ class VGG(VisionClassifier):
     then Dense 256-128-num_classes: 9,582,116 parameters at 32x32x3 / 100
     classes (counted here).
 
-    Differences from torchvision, none at 224x224: the classifier flattens the
-    last map as it is (keras.applications does too) where torchvision first
-    average-pools it to 7x7, so the first Dense layer's size follows the input
-    size; max-pooling pads odd sizes ("same"), so every input size works
-    (28x28 ends at 1x1; torchvision's floor pooling needs 32x32).
+    As torchvision, the classifier average-pools the last map adaptively to
+    7x7 before flattening (`head_pool_size`; None flattens the map as it is,
+    as `vgg13_cifar` does), so the first Dense layer and its weights are the
+    same at every input size; max-pooling floors odd sizes as torchvision's
+    does. A 1x1 map still pools to 1x1 (torchvision raises there), so every
+    input size works (28x28 ends at 1x1).
 
     Args:
         input_shape: (height, width, channels).
@@ -58,6 +69,8 @@ class VGG(VisionClassifier):
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         batch_norm: BatchNormalization after each convolution (`*_bn`).
         head_units: widths of the hidden Dense layers.
+        head_pool_size: (height, width) the last map is average-pooled to
+            before flattening (torchvision's 7x7), or None.
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
 
     Example:
@@ -82,9 +95,11 @@ class VGG(VisionClassifier):
         augment=None,
         batch_norm=False,
         head_units=(4096, 4096),
+        head_pool_size=(7, 7),
         **kwargs,
     ):
         self.depths = check_depths("depths", depths, None)
+        self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
         self.batch_norm = check_bool("batch_norm", batch_norm)
         self.head_units = check_widths("head_units", head_units)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
@@ -100,10 +115,10 @@ class VGG(VisionClassifier):
                 if self.batch_norm:
                     stage.append(bn_layer(f"stage{s + 1}_bn{c + 1}"))
                 stage.append(layers.ReLU(name=f"{name}_relu"))
-            stage.append(layers.MaxPooling2D(2, padding="same", name=f"stage{s + 1}_pool"))
+            stage.append(TorchMaxPooling2D(2, 2, name=f"stage{s + 1}_pool"))
             self.stages.append(stage)
         self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
-                        flatten=True)
+                        flatten=True, pool_size=self.head_pool_size)
         self.build_now()
 
     def stage_outputs(self, inputs, training=False):
@@ -115,4 +130,4 @@ class VGG(VisionClassifier):
 
     def get_config(self):
         return {**super().get_config(), "depths": self.depths, "batch_norm": self.batch_norm,
-                "head_units": self.head_units}
+                "head_units": self.head_units, "head_pool_size": self.head_pool_size}
