@@ -2,6 +2,9 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# XLA's CPU backend at LLVM -O0: the same results, and compiling JAX's random initializer
+# for each new variable shape takes ~0.3 s instead of ~6 s here (models build 20x faster).
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 sys.path.insert(0, os.path.dirname(__file__))
 
 import keras  # noqa: E402
