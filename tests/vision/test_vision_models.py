@@ -21,7 +21,8 @@ VISION_NAMES = [n for n in zoo.list_models() if _entry(n).family in FAMILIES]
 # GoogLeNet 0.2 by default) makes a 3-step loss curve on 8 images a coin toss: off here.
 TINY = {
     "alexnet": {"width_multiplier": 0.125, "dropout": 0.0},
-    "vgg": {"width_multiplier": 0.125, "dropout": 0.0},
+    # the adaptive pool at 2x2, not 7x7: 49 copies of a 1x1 map make 3 steps of Adam overshoot
+    "vgg": {"width_multiplier": 0.125, "dropout": 0.0, "head_pool_size": (2, 2)},
     "googlenet": {"width_multiplier": 0.125, "dropout": 0.0},
     "resnet": {"width_multiplier": 0.25},
     "densenet": {"width_multiplier": 0.25},

@@ -80,3 +80,54 @@ class TorchMaxPooling2D(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
                 "padding": self.padding, "ceil_mode": self.ceil_mode}
+
+
+def adaptive_pool_matrix(size, out):
+    """(out, size) matrix averaging torch's `AdaptiveAvgPool` bins of one dimension.
+
+    Bin i covers [floor(i * size / out), ceil((i + 1) * size / out)): bins may
+    overlap (size not a multiple of out) or repeat one row (out > size).
+    """
+    import numpy as np
+
+    matrix = np.zeros((out, size), dtype="float32")
+    for i in range(out):
+        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AdaptiveAveragePooling2D(layers.Layer):
+    """torch's `AdaptiveAvgPool2d(output_size)` on NHWC images, for every input size.
+
+    keras's layer of that name fails in a traced TensorFlow function when the
+    output is larger than the input (a 1x1 map pooled to torchvision's 7x7
+    before VGG's classifier). Here the bins are a constant averaging matrix per
+    dimension (static height and width), applied with one einsum.
+
+    Args:
+        output_size: (height, width) of the output.
+    """
+
+    def __init__(self, output_size, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = tuple(int(s) for s in output_size)
+
+    def call(self, inputs):
+        height, width = inputs.shape[1], inputs.shape[2]
+        if height is None or width is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} needs static height and width. "
+                f"Received: input shape {tuple(inputs.shape)}")
+        rows = ops.convert_to_tensor(adaptive_pool_matrix(height, self.output_size[0]),
+                                     inputs.dtype)
+        cols = ops.convert_to_tensor(adaptive_pool_matrix(width, self.output_size[1]),
+                                     inputs.dtype)
+        return ops.einsum("ih,bhwc,jw->bijc", rows, inputs, cols)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.output_size, input_shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "output_size": list(self.output_size)}
