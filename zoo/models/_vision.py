@@ -15,6 +15,8 @@ from zoo.models.base import (
     check_rate,
     check_widths,
 )
+from zoo.models.pooling import AdaptiveAveragePooling2D
+from zoo.models.preprocessing import ImagePreprocessing
 
 #: torchvision's `kaiming_normal_(mode="fan_out", nonlinearity="relu")` for convolutions
 CONV_INIT = {"class_name": "VarianceScaling",
@@ -214,12 +216,28 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
             (no head; `include_top` and `pooling` are then not used).
         augment: training-only input augmentation: None, "flip", "translate"
             or "flip_translate" (see `augmentation_layers`).
+        preprocessing: None, or the arguments of an `ImagePreprocessing`
+            layer applied first (images of any size in, crops of `input_shape`
+            out): the preprocessing pretrained weights expect.
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
     """
 
     def __init__(self, input_shape, num_classes, include_top, pooling, filters, width_multiplier,
-                 dropout, features_only, augment=None, *, num_stages=None, **kwargs):
+                 dropout, features_only, augment=None, *, num_stages=None, preprocessing=None,
+                 **kwargs):
         input_shape = check_input_shape(input_shape, 3)
+        self.preprocessing = None if preprocessing is None else dict(preprocessing)
+        self.preprocess = None
+        if preprocessing is not None:
+            self.preprocess = ImagePreprocessing(**self.preprocessing, name="preprocessing")
+            # canonical form (lists), so the config survives a JSON round trip unchanged
+            self.preprocessing = {k: v for k, v in self.preprocess.get_config().items()
+                                  if k in self.preprocessing}
+            if tuple(self.preprocess.crop) != input_shape[:2]:
+                raise ValueError(
+                    "`preprocessing` must crop to the model's input size. Received: "
+                    f"preprocessing crop={tuple(self.preprocess.crop)}, "
+                    f"input_shape={input_shape}")
         self.include_top = check_bool("include_top", include_top)
         self.pooling = check_choice("pooling", pooling, POOLINGS)
         if include_top and pooling is not None and not features_only:
@@ -297,7 +315,7 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         head = [layers.Flatten(name="flatten") if flatten else
                 layers.GlobalAveragePooling2D(name="avg_pool")]
         if flatten and pool_size is not None:
-            head.insert(0, layers.AdaptiveAveragePooling2D(tuple(pool_size), name="avg_pool"))
+            head.insert(0, AdaptiveAveragePooling2D(pool_size, name="avg_pool"))
         for i, units in enumerate(hidden_units):
             dense = layers.Dense(units, activation="relu", name=f"fc{i + 1}")
             drop = [layers.Dropout(rate, name=f"fc{i + 1}_dropout")] if rate else []
@@ -313,8 +331,17 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         """The feature map at the end of each stage, shallow to deep (a list)."""
         raise NotImplementedError  # pragma: no cover
 
+    def expected_input_shape(self):
+        if self.preprocess is not None:  # any image size: the model resizes and crops
+            return (None, None, self._zoo_input_shape[-1])
+        return super().expected_input_shape()
+
+    def preprocess_inputs(self, inputs):
+        """The inputs after the model's own preprocessing (unchanged without one)."""
+        return inputs if self.preprocess is None else self.preprocess(inputs)
+
     def call(self, inputs, training=False):
-        inputs = apply(self.augmentation, inputs, training)
+        inputs = apply(self.augmentation, self.preprocess_inputs(inputs), training)
         features = self.stage_outputs(inputs, training=training)
         if self.features_only:
             return features
@@ -332,4 +359,5 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
             "dropout": self.dropout,
             "features_only": self.features_only,
             "augment": self.augment,
+            "preprocessing": self.preprocessing,
         }

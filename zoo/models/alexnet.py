@@ -48,6 +48,10 @@ class AlexNet(VisionClassifier):
         dropout: dropout rate before each hidden Dense layer.
         features_only: `call` returns the output of each of the three stages.
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
+        preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
+            arguments (a dict): images of any size in, resized, cropped to
+            `input_shape` and normalized inside the model (set by
+            `zoo.create(..., weights=...)` from the entry).
         stem: None, "imagenet" or "small" (see above).
         head_units: widths of the hidden Dense layers.
         head_pool_size: (height, width) the last map is average-pooled to
@@ -72,6 +76,7 @@ class AlexNet(VisionClassifier):
         dropout=0.5,
         features_only=False,
         augment=None,
+        preprocessing=None,
         stem=None,
         head_units=(4096, 4096),
         head_pool_size=(6, 6),
@@ -80,7 +85,8 @@ class AlexNet(VisionClassifier):
         self.head_units = check_widths("head_units", head_units)
         self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, augment, num_stages=5, **kwargs)
+                         width_multiplier, dropout, features_only, augment,
+                         preprocessing=preprocessing, num_stages=5, **kwargs)
         self.stem = self._check_stem(stem, _MIN_SIZE, "alexnet")
         w = [self.width(f) for f in self.filters]
 

@@ -121,6 +121,10 @@ class DenseNet(VisionClassifier):
         features_only: `call` returns each dense block's output (the last
             after the final BN-ReLU).
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
+        preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
+            arguments (a dict): images of any size in, resized, cropped to
+            `input_shape` and normalized inside the model (set by
+            `zoo.create(..., weights=...)` from the entry).
         stem: "imagenet", "small" or None (see above).
         bn_size: bottleneck width, in multiples of the growth rate.
         compression: transition width as a fraction of its input width.
@@ -145,6 +149,7 @@ class DenseNet(VisionClassifier):
         dropout=0.0,
         features_only=False,
         augment=None,
+        preprocessing=None,
         stem=None,
         bn_size=4,
         compression=0.5,
@@ -160,7 +165,7 @@ class DenseNet(VisionClassifier):
         self.bn_size, self.compression = bn_size, float(compression)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
                          width_multiplier, dropout, features_only, augment,
-                         num_stages=len(self.depths), **kwargs)
+                         preprocessing=preprocessing, num_stages=len(self.depths), **kwargs)
         pools = [(2, 2, 0)] * (len(self.depths) - 1)
         self.stem = self._check_stem(stem, {
             "imagenet": min_input_size([(7, 2, 6), (3, 2, 2)] + pools),

@@ -13,7 +13,7 @@ from zoo.models._vision import (
     conv,
     scale,
 )
-from zoo.models.pooling import TorchMaxPooling2D
+from zoo.models.pooling import AdaptiveAveragePooling2D, TorchMaxPooling2D
 from zoo.registry import register
 
 # torchvision's inception modules: (1x1, 3x3 reduce, 3x3, "5x5" reduce, "5x5", pool proj)
@@ -78,7 +78,7 @@ class InceptionAux(Block):
         self.num_classes, self.width_multiplier = num_classes, width_multiplier
         n = self.name
         self.layers_ = [
-            layers.AdaptiveAveragePooling2D((4, 4), name=f"{n}_pool"),
+            AdaptiveAveragePooling2D((4, 4), name=f"{n}_pool"),
             ConvBN(scale(128, width_multiplier), 1, name=f"{n}_conv"),
             layers.Flatten(name=f"{n}_flatten"),
             layers.Dense(scale(1024, width_multiplier), activation="relu", name=f"{n}_fc1"),
@@ -113,8 +113,9 @@ class GoogLeNet(VisionClassifier):
     Input sizes: max-pooling is torchvision's (`ceil_mode=True`, see
     `zoo.models.pooling.TorchMaxPooling2D`: the same windows at every size),
     and a map smaller than a window still gives one output, so every input
-    size works; with the ImageNet stem a 28x28 input ends at 1x1. `stem="small"` (3x3/1 convolution, no stem
-    pooling, for 28x28 and 32x32 images) keeps 8x8 at 32x32 input.
+    size works; with the ImageNet stem a 28x28 input ends at 1x1.
+    `stem="small"` (3x3/1 convolution, no stem pooling, for 28x28 and 32x32
+    images) keeps 8x8 at 32x32 input.
 
     Args:
         input_shape: (height, width, channels).
@@ -127,6 +128,10 @@ class GoogLeNet(VisionClassifier):
         dropout: dropout rate before the logits (0.2 as torchvision).
         features_only: `call` returns the stem's and each stage's output.
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
+        preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
+            arguments (a dict): images of any size in, resized, cropped to
+            `input_shape` and normalized inside the model (set by
+            `zoo.create(..., weights=...)` from the entry).
         stem: "imagenet" (7x7/2 conv, 3x3/2 pools), "small" or None ("imagenet").
         aux_logits: add the two auxiliary classifiers (training only).
         aux_weight: weight of each auxiliary loss.
@@ -153,6 +158,7 @@ class GoogLeNet(VisionClassifier):
         dropout=0.2,
         features_only=False,
         augment=None,
+        preprocessing=None,
         stem=None,
         aux_logits=False,
         aux_weight=0.3,
@@ -167,7 +173,8 @@ class GoogLeNet(VisionClassifier):
         self.aux_weight = float(aux_weight)
         self.branch3_kernel_size = check_choice("branch3_kernel_size", branch3_kernel_size, (3, 5))
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, augment, num_stages=4, **kwargs)
+                         width_multiplier, dropout, features_only, augment,
+                         preprocessing=preprocessing, num_stages=4, **kwargs)
         self.stem = self._check_stem(stem, {"imagenet": 1, "small": 1}, "googlenet")
         ratios = [self.width_multiplier * f / d for f, d in zip(self.filters, _DEFAULT_FILTERS)]
         s0 = [scale(w, ratios[0]) for w in _STEM]
@@ -219,7 +226,7 @@ class GoogLeNet(VisionClassifier):
         return self._forward(inputs, training)[0]
 
     def call(self, inputs, training=False):
-        inputs = apply(self.augmentation, inputs, training)
+        inputs = apply(self.augmentation, self.preprocess_inputs(inputs), training)
         features, aux = self._forward(inputs, training)
         if self.features_only:
             return features

@@ -142,6 +142,10 @@ class ResNet(VisionClassifier):
         dropout: dropout rate before the logits.
         features_only: `call` returns every stage's output.
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
+        preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
+            arguments (a dict): images of any size in, resized, cropped to
+            `input_shape` and normalized inside the model (set by
+            `zoo.create(..., weights=...)` from the entry).
         stem: "imagenet" (7x7/2 conv, 3x3/2 max-pool), "small" (3x3/1 conv)
             or None ("imagenet" here: every input size is supported).
         shortcut: "projection" (1x1 conv + BN where shapes change, option B)
@@ -175,6 +179,7 @@ class ResNet(VisionClassifier):
         dropout=0.0,
         features_only=False,
         augment=None,
+        preprocessing=None,
         stem=None,
         shortcut="projection",
         zero_init_residual=False,
@@ -188,7 +193,7 @@ class ResNet(VisionClassifier):
         self.fast_batch_norm = check_bool("fast_batch_norm", fast_batch_norm)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
                          width_multiplier, dropout, features_only, augment,
-                         num_stages=len(self.depths), **kwargs)
+                         preprocessing=preprocessing, num_stages=len(self.depths), **kwargs)
         self.stem = self._check_stem(stem, {"imagenet": 1, "small": 1}, "resnet")
         width0 = self.width(self.filters[0])
         stem_bn = _batch_norm("stem_bn", fast=self.fast_batch_norm)

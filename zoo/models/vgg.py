@@ -67,6 +67,10 @@ class VGG(VisionClassifier):
         dropout: dropout rate after each hidden Dense layer.
         features_only: `call` returns every stage's output (after its pool).
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
+        preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
+            arguments (a dict): images of any size in, resized, cropped to
+            `input_shape` and normalized inside the model (set by
+            `zoo.create(..., weights=...)` from the entry).
         batch_norm: BatchNormalization after each convolution (`*_bn`).
         head_units: widths of the hidden Dense layers.
         head_pool_size: (height, width) the last map is average-pooled to
@@ -93,6 +97,7 @@ class VGG(VisionClassifier):
         dropout=0.5,
         features_only=False,
         augment=None,
+        preprocessing=None,
         batch_norm=False,
         head_units=(4096, 4096),
         head_pool_size=(7, 7),
@@ -104,7 +109,7 @@ class VGG(VisionClassifier):
         self.head_units = check_widths("head_units", head_units)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
                          width_multiplier, dropout, features_only, augment,
-                         num_stages=len(self.depths), **kwargs)
+                         preprocessing=preprocessing, num_stages=len(self.depths), **kwargs)
         self.stages = []
         for s, (depth, f) in enumerate(zip(self.depths, self.filters)):
             stage = []
