@@ -8,6 +8,12 @@ from typing import Optional
 
 _SCHEMES = ("package://", "file://", "http://", "https://")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")
+#: what the file at `url` is: a keras `.weights.h5`, or a checkpoint converted on first load
+SOURCE_FORMATS = ("keras", "torchvision", "timm")
+#: "sha256": the full digest; "sha256-prefix": its first hex digits, as torchvision's file
+#: names state them and torch.hub checks them (torchvision publishes no full digest)
+HASH_KINDS = ("sha256", "sha256-prefix")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,8 +31,9 @@ class WeightsSpec:
             is rebuilt from it before loading.
         url: `package://<path inside the entry's folder>`, `file://`,
             `http://` or `https://`.
-        sha256: hex digest of the file; always checked.
-        size: file size in bytes.
+        sha256: hex digest of the file (see `hash_kind`); always checked.
+        size: file size in bytes (None: not published; then the download's
+            own Content-Length is checked).
         dataset: dataset the weights were trained and evaluated on.
         metrics: test metrics measured by `evaluation_command`.
         evaluation_command: the command that measures `metrics`.
@@ -37,6 +44,21 @@ class WeightsSpec:
         license: licence of the weights file.
         dataset_license: licence of the training data.
         trained_with: backend, keras version, epochs, training time, ...
+        source_format: "keras" (the file is a `.weights.h5`), "torchvision"
+            (a `.pth` state dict) or "timm" (a `.safetensors` file): the last
+            two are converted on first load (`zoo.weights.ported`).
+        hash_kind: "sha256" (full digest) or "sha256-prefix" (torch.hub's
+            check of the prefix in torchvision's file names).
+        source: where the weights come from, e.g. "torchvision 0.28.0
+            ResNet50_Weights.IMAGENET1K_V2".
+        published_metrics: metrics the source publishes (e.g. ImageNet-1k
+            top1/top5), not measured here: see `published_by`.
+        published_by: who measured `published_metrics`.
+        transform: the preprocessing as data (`resize`, `crop`,
+            `interpolation`, `mean`, `std`): `zoo.create(..., weights=...)`
+            puts it into the model (`zoo.models.preprocessing`).
+        class_names: name of the class list the logits follow (see
+            `zoo.decode_predictions`), e.g. "imagenet1k".
         root: folder that `package://` URLs are relative to (not serialized);
             None: the `zoo.weights` package folder.
 
@@ -64,6 +86,13 @@ class WeightsSpec:
     license: str
     dataset_license: str = ""
     trained_with: dict = dataclasses.field(default_factory=dict)
+    source_format: str = "keras"
+    hash_kind: str = "sha256"
+    source: str = ""
+    published_metrics: dict = dataclasses.field(default_factory=dict)
+    published_by: str = ""
+    transform: dict = dataclasses.field(default_factory=dict)
+    class_names: str = ""
     root: Optional[str] = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -78,12 +107,23 @@ class WeightsSpec:
                 "`name` must be '<model>.<tag>' with the model's name first. "
                 f"Received: name={self.name!r}, model={self.model!r}"
             )
-        if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
+        if self.source_format not in SOURCE_FORMATS:
+            raise ValueError(f"`source_format` must be one of {SOURCE_FORMATS}. "
+                             f"Received: source_format={self.source_format!r}")
+        if self.hash_kind not in HASH_KINDS:
+            raise ValueError(f"`hash_kind` must be one of {HASH_KINDS}. "
+                             f"Received: hash_kind={self.hash_kind!r}")
+        pattern = _SHA256 if self.hash_kind == "sha256" else _SHA256_PREFIX
+        if not isinstance(self.sha256, str) or not pattern.match(self.sha256):
+            digits = "64" if self.hash_kind == "sha256" else "8 to 64"
             raise ValueError(
-                f"`sha256` must be 64 lowercase hex digits. Received: sha256={self.sha256!r}"
+                f"`sha256` must be {digits} lowercase hex digits with hash_kind="
+                f"{self.hash_kind!r}. Received: sha256={self.sha256!r}"
             )
         for field in ("size", "params"):
             value = getattr(self, field)
+            if field == "size" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{field}` must be an int > 0. Received: {field}={value!r}")
         if not self.url.startswith(_SCHEMES):
@@ -109,6 +149,18 @@ class WeightsSpec:
     def filename(self):
         """The file's name in the cache: keras needs the `.weights.h5` ending."""
         return f"{self.name}-{self.sha256[:12]}.weights.h5"
+
+    @property
+    def source_filename(self):
+        """The original checkpoint's name in the cache (converted entries).
+
+        torchvision's own name (it states the hash prefix torch.hub checks);
+        for other sources `<name>-<sha256[:12]>.<extension of the url>`.
+        """
+        base = self.url.rsplit("/", 1)[-1]
+        if self.source_format == "torchvision":
+            return base
+        return f"{self.name}-{self.sha256[:12]}{Path(base).suffix}"
 
     def to_json(self):
         data = dataclasses.asdict(self)

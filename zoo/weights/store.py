@@ -86,7 +86,12 @@ def _remove(*paths):
             pass
 
 
-def verify_cached(path, sha256, size=None):
+def hash_matches(actual, expected, hash_kind="sha256"):
+    """`actual` (a full hex digest) is `expected`, or starts with it for "sha256-prefix"."""
+    return actual.startswith(expected) if hash_kind == "sha256-prefix" else actual == expected
+
+
+def verify_cached(path, sha256, size=None, hash_kind="sha256"):
     """Checks the cached file `path` against `sha256` (fast when a valid marker says so).
 
     Raises:
@@ -101,7 +106,7 @@ def verify_cached(path, sha256, size=None):
         pass
     actual_size = os.stat(path).st_size
     actual = sha256_of(path)
-    if actual != sha256 or (size is not None and actual_size != size):
+    if not hash_matches(actual, sha256, hash_kind) or (size is not None and actual_size != size):
         _remove(path, marker)
         raise WeightsIntegrityError(
             f"The cached weights file {path} is corrupt or not the published one: "
@@ -111,6 +116,11 @@ def verify_cached(path, sha256, size=None):
         )
     _write_marker(path, sha256)
     return path
+
+
+def remember_verified(path, sha256):
+    """Records that `path` (just written and hashed) has `sha256`: later checks cost one stat."""
+    _write_marker(path, sha256)
 
 
 def _write_marker(path, sha256):
@@ -151,7 +161,7 @@ def _clean_stale_parts(folder):
             pass
 
 
-def download(url, dest, sha256, size=None, root=None, progress=True):
+def download(url, dest, sha256, size=None, root=None, progress=True, hash_kind="sha256"):
     """Fetches `url` into `dest` through a temporary file, verifying size and sha256.
 
     Returns:
@@ -193,9 +203,10 @@ def download(url, dest, sha256, size=None, root=None, progress=True):
                 f"Incomplete download from {url}: {received} of {expected_size} bytes. "
                 "Nothing was kept."
             )
-        if digest.hexdigest() != sha256:
+        if not hash_matches(digest.hexdigest(), sha256, hash_kind):
+            expected = f"one starting with {sha256}" if hash_kind == "sha256-prefix" else sha256
             raise WeightsIntegrityError(
-                f"The file at {url} has sha256 {digest.hexdigest()}, expected {sha256}. "
+                f"The file at {url} has sha256 {digest.hexdigest()}, expected {expected}. "
                 "Nothing was kept."
             )
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is readable like keras's
@@ -272,6 +283,8 @@ __all__ = [
     "copy_into_cache",
     "download",
     "fetch",
+    "hash_matches",
+    "remember_verified",
     "sha256_of",
     "verify_cached",
 ]
