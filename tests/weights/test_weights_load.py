@@ -71,14 +71,19 @@ def test_skip_mismatch_loads_the_body_and_keeps_the_head_with_a_warning(tiny):
     np.testing.assert_array_equal(model.logits.kernel.numpy(), head)
 
 
-def test_create_with_entry_and_new_num_classes(tiny):
+def test_create_with_entry_and_new_num_classes_keeps_the_body_and_gives_a_fresh_head(tiny):
     _, original, _ = tiny
-    with pytest.raises(ValueError, match="logits"):
-        zoo.create("mlp", weights="tiny_load", num_classes=2)
-    with pytest.warns(UserWarning, match="logits"):
-        model = zoo.create("mlp", weights="tiny_load", num_classes=2, skip_mismatch=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an asked-for new head is no mismatch
+        model = zoo.create("mlp", weights="tiny_load", num_classes=2)
     assert model.logits.kernel.shape == (4, 2)
-    np.testing.assert_array_equal(model.hidden[1].kernel.numpy(), original.hidden[1].kernel.numpy())
+    for mine, theirs in zip(model.hidden, original.hidden):
+        np.testing.assert_array_equal(mine.kernel.numpy(), theirs.kernel.numpy())
+    # a change beyond the head is still a mismatch: an error naming the layer, or skipped
+    with pytest.raises(ValueError, match="dense_1"):
+        zoo.create("mlp", weights="tiny_load", hidden_units=(5, 6))
+    with pytest.warns(UserWarning, match="dense_1"):
+        zoo.create("mlp", weights="tiny_load", hidden_units=(5, 6), skip_mismatch=True)
 
 
 def test_local_path(tiny, tmp_path):

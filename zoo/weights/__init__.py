@@ -16,11 +16,12 @@ described in `zoo.weights.store`.
 
 import difflib
 import fnmatch
+import inspect
 import os
-import tempfile
-import warnings
 from pathlib import Path
 
+from zoo.weights import loading
+from zoo.weights.ported import fetch_weights_file
 from zoo.weights.spec import WeightsSpec
 from zoo.weights.store import (
     WeightsIntegrityError,
@@ -107,7 +108,7 @@ def _spec_for(model_name, weights):
 def resolve(weights, model_name=None):
     """A verified local file for `weights`: a WeightsSpec, an entry name, or a path."""
     if isinstance(weights, WeightsSpec):
-        return fetch(weights)
+        return fetch_weights_file(weights)
     if _is_path(weights):
         path = Path(weights).expanduser()
         if not path.is_file():
@@ -122,22 +123,34 @@ def resolve(weights, model_name=None):
             f"Received: weights={weights!r}"
         )
     spec = _spec_for(model_name, weights) if model_name else get_weights(weights)
-    return fetch(spec)
+    return fetch_weights_file(spec)
+
+
+# arguments that change only a classifier's head: the backbone's weights still fit
+_HEAD_ARGUMENTS = ("num_classes", "include_top", "features_only", "aux_logits", "head_units",
+                   "head_pool_size")
 
 
 def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
     """Builds model `name` for `weights` and loads them (what `zoo.create(name, weights=)` does).
 
     A published entry builds the model from the entry's recorded config,
-    updated by `kwargs` (e.g. `num_classes=5` with `skip_mismatch=True` keeps
-    every layer but the head). A local path builds the model from `kwargs`.
+    updated by `kwargs`. Head arguments (`num_classes`, `include_top=False`,
+    `features_only=True`, ...) keep every backbone weight and give the model a
+    fresh head, without a warning. An entry with a `transform` (ImageNet
+    weights) puts its preprocessing into the model (`preprocessing=None` leaves
+    it out). A local path builds the model from `kwargs`.
+
+    No random values are drawn for the variables the file fills.
 
     Args:
         name: registered model name.
         weights: tag of an entry for this model ("fashion_mnist"), its full
-            name ("mlp.fashion_mnist"), or a path to a `.weights.h5` file.
+            name ("mlp.fashion_mnist"), a WeightsSpec, or a path to a
+            `.weights.h5` file.
         skip_mismatch: load what matches and skip (with a warning) layers
-            whose shapes differ; otherwise a mismatch raises ValueError.
+            whose shapes differ for other reasons; otherwise such a mismatch
+            raises ValueError.
         **kwargs: model constructor arguments.
     """
     from zoo import registry
@@ -153,14 +166,38 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
                 f"weights={weights!r}"
             )
         spec = weights if isinstance(weights, WeightsSpec) else _spec_for(name, weights)
-        path = fetch(spec)
+        path = fetch_weights_file(spec)
+        asked = dict(kwargs)
         kwargs = {**spec.model_config, **kwargs}
+        if spec.transform and "preprocessing" not in asked and _takes(entry.cls, "preprocessing"):
+            from zoo.models.preprocessing import preprocessing_arguments
+
+            kwargs["preprocessing"] = preprocessing_arguments(spec.transform,
+                                                              kwargs["input_shape"][:2])
+        changed = {k for k, v in asked.items() if _jsonable(v) != spec.model_config.get(k)}
+        skip_head = bool(changed & set(_HEAD_ARGUMENTS))
+        compare = bool(changed - {"preprocessing", "name", "trainable"})
     else:
         path = resolve(weights)
+        skip_head = kwargs.get("include_top") is False or kwargs.get("features_only") is True
+        compare = True
     registry._check_arguments(entry, kwargs)
-    model = entry.cls(**{**entry.defaults, **kwargs})
-    load_weights(model, path, skip_mismatch=skip_mismatch)
-    return model
+    return loading.build_with_weights(lambda: entry.cls(**{**entry.defaults, **kwargs}), path,
+                                      skip_mismatch=skip_mismatch, skip_head=skip_head,
+                                      compare=compare)
+
+
+def _takes(cls, argument):
+    return argument in inspect.signature(cls.__init__).parameters
+
+
+def _jsonable(value):
+    import json
+
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return value
 
 
 def load_weights(model, weights, skip_mismatch=False):
@@ -184,115 +221,7 @@ def load_weights(model, weights, skip_mismatch=False):
             "Build the model before loading weights (zoo models are built when created). "
             f"Received: model={model!r}"
         )
-    path = resolve(weights)
-    differences = compare_with_file(model, path)
-    if differences:
-        report = _describe_differences(model, differences)
-        if not skip_mismatch:
-            raise ValueError(
-                f"The weights in {path} do not fit {type(model).__name__} {model.name!r}:\n"
-                f"{report}\nBuild the model with the entry's configuration, or pass "
-                "skip_mismatch=True to load every matching layer and keep the others "
-                "(e.g. a new head for another num_classes)."
-            )
-        warnings.warn(
-            f"Skipping the layers that do not fit the weights in {path}; they keep "
-            f"their current values:\n{report}",
-            stacklevel=2,
-        )
-    with warnings.catch_warnings():
-        # the differences were reported above, more precisely than keras does
-        warnings.filterwarnings("ignore", message=r"A total of \d+ objects could not be loaded")
-        warnings.filterwarnings("ignore", message=r".*__array__ implementation")
-        model.load_weights(str(path), skip_mismatch=bool(differences))
-    return model
-
-
-def _variable_shapes(path):
-    """{variable path: shape} in a keras `.weights.h5` or `.keras` file."""
-    import zipfile
-
-    import h5py
-
-    shapes = {}
-
-    def visit(name, obj):
-        if isinstance(obj, h5py.Dataset):
-            shapes[name] = tuple(obj.shape)
-
-    path = str(path)
-    if path.endswith(".keras"):
-        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
-            with h5py.File(member, "r") as f:
-                f.visititems(visit)
-    else:
-        with h5py.File(path, "r") as f:
-            f.visititems(visit)
-    return shapes
-
-
-def compare_with_file(model, path):
-    """[(variable path, shape in file or None, shape in model or None)] that differ."""
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*__array__ implementation")
-        own = Path(tmp) / "model.weights.h5"
-        model.save_weights(str(own))
-        mine = _variable_shapes(own)
-    theirs = _variable_shapes(path)
-    if not any(key.startswith("optimizer/") for key in mine):
-        # a file saved from a trained model carries optimizer slots; keras ignores them here
-        theirs = {k: v for k, v in theirs.items() if not k.startswith("optimizer/")}
-    return [
-        (key, theirs.get(key), mine.get(key))
-        for key in sorted(set(mine) | set(theirs))
-        if theirs.get(key) != mine.get(key)
-    ]
-
-
-def _object_at(model, group):
-    """The layer stored under `group` (e.g. "layers/dense_4"), as keras names it."""
-    from keras.src.saving.keras_saveable import KerasSaveable
-    from keras.src.saving.saving_lib import _get_unique_name  # keras's own naming
-    from keras.src.utils.naming import to_snake_case
-
-    obj = model
-    for part in group.split("/"):
-        if isinstance(obj, (list, tuple, dict)):
-            items = list(obj.values()) if isinstance(obj, dict) else list(obj)
-            used, found = {}, None
-            for item in items:
-                if isinstance(item, KerasSaveable):
-                    kind = to_snake_case(type(item).__name__)
-                elif isinstance(item, (list, tuple, dict)):
-                    kind = "container"
-                else:
-                    continue
-                if _get_unique_name(kind, used) == part:
-                    found = item
-                    break
-            obj = found
-        else:
-            obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def _describe_differences(model, differences, limit=8):
-    lines = []
-    for key, file_shape, model_shape in differences[:limit]:
-        group = key.rsplit("/vars/", 1)[0]
-        try:
-            layer = _object_at(model, group)
-        except Exception:  # naming is best effort; the path is always given
-            layer = None
-        where = f"layer {layer.name!r} ({key})" if getattr(layer, "name", None) else key
-        file_text = "absent" if file_shape is None else str(file_shape)
-        model_text = "absent" if model_shape is None else str(model_shape)
-        lines.append(f"  {where}: file {file_text}, model {model_text}")
-    if len(differences) > limit:
-        lines.append(f"  ... and {len(differences) - limit} more")
-    return "\n".join(lines)
+    return loading.load_into(model, resolve(weights), skip_mismatch=skip_mismatch)
 
 
 __all__ = [
