@@ -19,6 +19,7 @@ import callbacks.schedules  # noqa: F401,E402
 from zoo.registry import create, list_models, model_info, register
 from zoo.training import Player, PlayerOptimizers, ZooModel
 from zoo.weights import list_weights
+from zoo.weights.classes import decode_predictions
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "ZooModel",
     "create",
     "datasets",
+    "decode_predictions",
     "hypermodel",
     "list_models",
     "list_weights",
