@@ -1,4 +1,4 @@
-"""The `zoo` command: `zoo train|evaluate|tune|bench|publish-weights|list|info ...`."""
+"""The `zoo` command: `zoo train|evaluate|tune|bench|publish-weights|port-weights|list|info ...`."""
 
 import importlib
 import json
@@ -11,6 +11,7 @@ COMMANDS = {
     "tune": "zoo.jobs.tune",
     "bench": "zoo.jobs.bench",
     "publish-weights": "zoo.jobs.publish_weights",
+    "port-weights": "zoo.jobs.port_weights",
     "list": None,
     "info": None,
 }

@@ -1,0 +1,62 @@
+"""scripts/port_weights.py: a local checkpoint converted, compared with its reference."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from zoo.jobs import port_weights, references
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A random resnet18 in torchvision's format, named as torchvision names its files."""
+    folder = tmp_path_factory.mktemp("port")
+    reference = references.randomize(references.torchvision_model("resnet18"), seed=3)
+    path = folder / "resnet18.pth"
+    torch.save(reference.state_dict(), path)
+    named = folder / f"resnet18-{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}.pth"
+    path.rename(named)
+    return named
+
+
+def test_port_prints_the_relative_logit_difference(checkpoint, tmp_path, capsys):
+    out = tmp_path / "r18.weights.h5"
+    assert port_weights.main(["torchvision", "resnet18", str(checkpoint), "--output", str(out),
+                              "--model-arg", "input_shape=[64,64,3]"]) == 0
+    printed = capsys.readouterr().out
+    relative = float(printed.rsplit(":", 1)[1].strip(" )\n"))
+    assert relative <= 1e-4, printed
+    assert out.is_file()
+    import zoo
+
+    model = zoo.create("resnet18", weights=str(out), input_shape=(64, 64, 3))
+    x = np.random.default_rng(0).normal(size=(1, 64, 64, 3)).astype("float32")
+    reference = references.torchvision_model("resnet18")
+    reference.load_state_dict(torch.load(checkpoint, weights_only=True))
+    want = references.logits(reference, x)
+    assert np.abs(model.predict(x, verbose=0) - want).max() <= 1e-4 * np.abs(want).max()
+
+
+def test_bad_input_is_a_clear_error(checkpoint, tmp_path, capsys):
+    assert port_weights.main(["caffe", "resnet18", str(checkpoint)]) == 2
+    assert "source='caffe'" in capsys.readouterr().err
+    assert port_weights.main(["torchvision", "resnet50", str(checkpoint)]) == 2
+    err = capsys.readouterr().err
+    assert "first mismatch at layer 'stage1_block0_conv1'" in err and "(64, 64, 3, 3)" in err
+    renamed = tmp_path / "resnet18-deadbeef.pth"
+    renamed.write_bytes(checkpoint.read_bytes())
+    assert port_weights.main(["torchvision", "resnet18", str(renamed)]) == 2
+    assert "prefix 'deadbeef'" in capsys.readouterr().err
+    assert port_weights.main(["torchvision", "resnet18", str(tmp_path / "none.pth")]) == 2
+    assert "file=" in capsys.readouterr().err
+
+
+def test_cli_entry(capsys):
+    from zoo import cli
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(["port-weights", "--help"])
+    assert info.value.code == 0 and "--output" in capsys.readouterr().out

@@ -1,0 +1,136 @@
+"""`scripts/port_weights.py SOURCE NAME FILE [--output OUT.weights.h5]`: port one checkpoint.
+
+Converts a local torchvision `.pth` state dict or timm `.safetensors` file into
+the zoo model NAME (its ImageNet configuration unless `--model-arg` says
+otherwise), saves it as a keras `.weights.h5`, and, when the reference
+library (torchvision or timm) is installed, runs both models on the same
+random images and prints the largest logit difference, absolute and relative
+to the largest logit.
+
+```sh
+python scripts/port_weights.py torchvision resnet50 resnet50-11ad3fa6.pth --output r50.weights.h5
+python scripts/port_weights.py timm resnet50 model.safetensors --timm-name resnet50.a1_in1k
+```
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="port_weights.py", description=__doc__.split("\n")[0])
+    p.add_argument("source", help="torchvision or timm")
+    p.add_argument("name", help="zoo model name, e.g. resnet50")
+    p.add_argument("file", help="the checkpoint: a torchvision .pth or a timm .safetensors")
+    p.add_argument("--output", default=None,
+                   help="write the converted weights here (a .weights.h5 path)")
+    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="zoo model argument (JSON value), e.g. input_shape=[160,160,3]")
+    p.add_argument("--timm-name", default=None,
+                   help="timm model name for the reference (default: NAME)")
+    p.add_argument("--images", type=int, default=2, help="random images compared (default 2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", default=None, help="keras backend (read by the script)")
+    return p
+
+
+def _model_args(pairs):
+    args = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"`--model-arg` must be KEY=VALUE. Received: {pair!r}")
+        try:
+            args[key] = json.loads(value)
+        except json.JSONDecodeError:
+            args[key] = value
+    return args
+
+
+def port(source, name, file, output=None, model_args=None):
+    """Converts `file` into zoo model `name`; returns the model (and writes `output` if given).
+
+    Raises:
+        ValueError: a bad argument, an unreadable file, a torchvision file whose
+            name states a sha256 prefix its content does not have, or a
+            checkpoint of another architecture (the first mismatched layer and
+            both shapes are named).
+    """
+    from zoo import compat, registry
+    from zoo.weights import convert
+
+    if source not in convert.SOURCES:
+        raise ValueError(f"`source` must be one of {convert.SOURCES}. Received: source={source!r}")
+    if output is not None and not str(output).endswith(".weights.h5"):
+        raise ValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
+    registry.list_models()  # registers the families
+    path = Path(file)
+    if not path.is_file():
+        raise ValueError(f"No checkpoint file at {path}. Received: file={str(file)!r}")
+    if source == "torchvision":
+        convert.check_hash_in_name(path)
+    tensors = convert.read_checkpoint(path, source)
+    model = compat.create_uninitialized(lambda: registry.create(name, **(model_args or {})))
+    compat.initialize_uninitialized(convert.convert(model, tensors, f"{source} file {path}"))
+    if output is not None:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(str(output))
+    return model
+
+
+def reference_difference(source, name, file, model, images=2, seed=0, timm_name=None):
+    """(largest |logit difference|, largest |reference logit|) on random images, or None.
+
+    None when the reference library is not installed.
+    """
+    import keras
+
+    from zoo.jobs import references
+    from zoo.weights import convert
+
+    try:
+        if source == "torchvision":
+            kwargs = {"num_classes": model.get_config()["num_classes"]}
+            reference = references.torchvision_model(name, **kwargs)
+        else:
+            reference = references.timm_model(timm_name or name)
+    except ImportError:
+        return None
+    import torch
+
+    state = {k: torch.from_numpy(v) for k, v in convert.read_checkpoint(file, source).items()}
+    reference.load_state_dict(state, strict=False)
+    shape = model.get_config()["input_shape"]
+    x = np.random.default_rng(seed).normal(size=(images, *shape)).astype("float32")
+    want = references.logits(reference, x)
+    got = keras.ops.convert_to_numpy(model(x, training=False))
+    return float(np.abs(got - want).max()), float(np.abs(want).max())
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        model_args = _model_args(args.model_arg)
+        model = port(args.source, args.name, args.file, args.output, model_args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.output:
+        print(f"wrote {args.output}")
+    result = reference_difference(args.source, args.name, args.file, model, args.images,
+                                  args.seed, args.timm_name)
+    if result is None:
+        print(f"{args.source} is not installed: no reference comparison")
+        return 0
+    diff, scale = result
+    print(f"largest logit difference vs {args.source}: {diff:.3g} "
+          f"(relative to the largest logit {scale:.3g}: {diff / scale:.3g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

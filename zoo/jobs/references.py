@@ -1,0 +1,137 @@
+"""Reference models from torchvision and timm: the ground truth ported weights are checked against.
+
+Used by `scripts/port_weights.py` and the tests; library code never imports it.
+"""
+
+import importlib
+import importlib.util
+import sys
+
+import numpy as np
+
+
+def import_torchvision():
+    """`torchvision`, importable even where its C extension is not.
+
+    A torchvision wheel built for CUDA beside a CPU-only torch fails at import
+    (`operator torchvision::nms does not exist`: `torchvision/__init__.py`
+    registers the C ops). The models, their weights' metadata and the
+    transforms are pure Python: then the package is loaded without running its
+    `__init__.py`.
+    """
+    try:
+        import torchvision
+
+        return torchvision
+    except (ImportError, RuntimeError) as err:
+        if "torchvision" not in str(err) and "No module named" in str(err):
+            raise
+    for name in [n for n in sys.modules if n == "torchvision" or n.startswith("torchvision.")]:
+        del sys.modules[name]
+    spec = importlib.util.find_spec("torchvision")
+    module = importlib.util.module_from_spec(
+        importlib.machinery.ModuleSpec("torchvision", None, is_package=True))
+    module.__path__ = list(spec.submodule_search_locations)
+    module.__file__ = spec.origin
+    sys.modules["torchvision"] = module
+    module.__version__ = importlib.import_module("torchvision.version").__version__
+    importlib.import_module("torchvision.models")
+    importlib.import_module("torchvision.transforms")
+    return module
+
+
+def import_timm():
+    import_torchvision()  # timm imports torchvision's transforms
+    import timm
+
+    return timm
+
+
+def torchvision_model(name, device=None, **kwargs):
+    """torchvision's `name` with random weights (no download); `device="meta"`: shapes only."""
+    import torch
+
+    models = import_torchvision().models
+    if name == "googlenet":
+        kwargs = {"aux_logits": False, "init_weights": False, **kwargs}
+    with torch.device(device or "cpu"):
+        return getattr(models, name)(weights=None, **kwargs).eval()
+
+
+def timm_model(name, device=None, **kwargs):
+    import torch
+
+    timm = import_timm()
+    with torch.device(device or "cpu"):
+        return timm.create_model(name, pretrained=False, **kwargs).eval()
+
+
+def randomize(module, seed=0):
+    """Random weights everywhere and random BatchNorm statistics.
+
+    With fresh BatchNorm (mean 0, variance 1) a wrong epsilon, a missing
+    BatchNorm or swapped statistics would still pass a comparison.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in list(module.state_dict(keep_vars=True).items()):
+            if not tensor.is_floating_point():
+                continue
+            if name.endswith("running_var"):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) * 1.5 + 0.5)
+            elif name.endswith("running_mean"):
+                tensor.copy_(torch.randn(tensor.shape, generator=generator) * 0.2)
+            elif name.endswith(("bn1.weight", "bn2.weight", "bn3.weight")) or ".norm" in name \
+                    or name.endswith("bn.weight"):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) + 0.5)
+            else:
+                fan_in = max(1, int(np.prod(tensor.shape[1:])) if tensor.ndim > 1 else 1)
+                tensor.copy_(torch.randn(tensor.shape, generator=generator) / fan_in ** 0.5)
+    return module
+
+
+def logits(module, images):
+    """The reference's output for NHWC float images (numpy), in inference."""
+    import torch
+
+    with torch.no_grad():
+        out = module(torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))))
+    return out.numpy()
+
+
+# the reference's modules whose outputs are a zoo model's `stage_outputs`, per family
+STAGE_MODULES = {
+    "resnet": ["layer1", "layer2", "layer3", "layer4"],
+    "densenet": ["features.denseblock1", "features.denseblock2", "features.denseblock3",
+                 "features.norm5"],
+    "googlenet": ["conv3", "inception3b", "inception4e", "inception5b"],
+}
+
+
+def logits_and_stages(module, family, images):
+    """(logits, [feature map at each zoo stage end, NHWC numpy]) in one forward pass (hooks)."""
+    import torch
+
+    if family in ("vgg", "alexnet"):
+        names = [f"features.{i}" for i, m in enumerate(module.features)
+                 if isinstance(m, torch.nn.MaxPool2d)]
+    else:
+        names = STAGE_MODULES[family]
+    modules = dict(module.named_modules())
+    captured = {}
+    hooks = [modules[n].register_forward_hook(
+        lambda m, i, o, n=n: captured.__setitem__(n, o)) for n in names]
+    try:
+        out = logits(module, images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    stages = []
+    for n in names:
+        stage = captured[n]
+        if family == "densenet" and n == "features.norm5":
+            stage = torch.relu(stage)  # DenseNet.forward applies it after the features
+        stages.append(stage.detach().numpy().transpose(0, 2, 3, 1))
+    return out, stages
