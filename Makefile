@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 # PyTorch runs the multi-backend tests too; 2.13.0 is the CPU build these machines carry.
 TORCH  ?= torch==2.13.0
+# the torchvision release built against that torch (the ported-weights tests compare with it)
+TORCHVISION ?= torchvision==0.28.0
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test install data test-tf test-jax test-torch clean
@@ -11,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,jax]" $(TORCH)
+	$(PY) -m pip install -q -e ".[dev,jax,test]" $(TORCH) $(TORCHVISION)
 	touch $(STAMP)
 
 install: $(STAMP) data
