@@ -58,40 +58,38 @@ def run_model_test(model, x, y, expected_output_shape, tmp_path, steps=5, compil
     check_saving_round_trip(model, x, tmp_path)
 
 
-def functional_transfer_model(backbone, input_shape, num_classes=3, input_dtype="float32"):
-    """keras.io's transfer-learning pattern: a new head on `backbone(inputs, training=False)`."""
-    inputs = keras.Input(input_shape, dtype=input_dtype)
+def transfer_features(backbone, inputs):
+    """keras.io's transfer pattern: `backbone(inputs, training=False)`, flattened to a vector."""
     features = backbone(inputs, training=False)
     if isinstance(features, dict):  # the VAE: its reconstruction
         features = features["reconstruction"]
     if len(features.shape) > 2:
         features = keras.layers.Flatten()(features)
-    return keras.Model(inputs, keras.layers.Dense(num_classes)(features))
+    return features
 
 
 _RELOAD_IN_NEW_PROCESS = """
-import sys, traceback
+import sys
 from pathlib import Path
 import numpy as np
 import keras
 import zoo  # registers the families, as a user's script does
 for path in sorted(Path(sys.argv[1]).glob("*.keras")):
-    try:
-        model = keras.saving.load_model(str(path))
-        x = np.load(path.with_suffix(".x.npy"))
-        np.save(path.with_suffix(".reloaded.npy"), model.predict(x, verbose=0))
-    except Exception:
-        path.with_suffix(".error.txt").write_text(traceback.format_exc())
+    model = keras.saving.load_model(str(path))
+    x = np.load(path.with_suffix(".x.npy"))
+    np.save(path.with_suffix(".reloaded.npy"), model.predict(x, verbose=0))
 """
 
 
-def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5):
-    """Each backbone in keras.io's functional pattern: trained, saved, reloaded in ONE new process.
+def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5, num_classes=3):
+    """keras.io's transfer pattern around each backbone: trained, saved, reloaded elsewhere.
 
-    `cases`: {label: (backbone, x, y)}. Every wrapped model trains one epoch and
-    is saved to `.keras`; a single fresh Python process (`import zoo`, then
-    `keras.saving.load_model`) loads them all and predicts; predictions must
-    equal the originals. One process for every case keeps the start-up cost once.
+    `cases`: {label: (backbone, x, y)}. Each backbone is frozen
+    (`trainable = False`) under a new Dense head on `backbone(inputs,
+    training=False)`, trained one epoch and saved to `.keras`; one fresh Python
+    process (`import zoo`, then `keras.saving.load_model`) loads every file and
+    predicts, and the predictions must not change. Frozen backbones keep the
+    traced step small (no backward pass through them), as in keras.io's guide.
     """
     import os
     import subprocess
@@ -102,16 +100,19 @@ def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5):
     folder.mkdir()
     expected = {}
     for label, (backbone, x, y) in cases.items():
-        model = functional_transfer_model(backbone, x.shape[1:], input_dtype=str(x.dtype))
-        # TensorFlow eager: tracing a 60-layer step costs more than running it once on 8
+        backbone.trainable = False
+        inputs = keras.Input(x.shape[1:], dtype=str(x.dtype))
+        outputs = keras.layers.Dense(num_classes)(transfer_features(backbone, inputs))
+        model = keras.Model(inputs, outputs)
+        # TensorFlow eager: tracing the graph costs more than running it once on 8
         # examples; JAX's eager ops each compile, its traced step compiles once
         eager = keras.backend.backend() == "tensorflow"
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=eager,
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), run_eagerly=eager,
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        with warnings.catch_warnings():
-            # a GAN's call is its discriminator: the generator gets no gradient here
-            warnings.filterwarnings("ignore", message="Gradients do not exist")
-            model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+        head = [keras.ops.convert_to_numpy(w).copy() for w in model.layers[-1].weights]
+        model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+        assert any(not np.array_equal(a, keras.ops.convert_to_numpy(b))
+                   for a, b in zip(head, model.layers[-1].weights)), f"{label}: no training"
         model.save(str(folder / f"{label}.keras"))
         np.save(folder / f"{label}.x.npy", x)
         expected[label] = model.predict(x, verbose=0)
@@ -120,9 +121,6 @@ def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5):
     run = subprocess.run([sys.executable, "-c", _RELOAD_IN_NEW_PROCESS, str(folder)], env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    failures = {label: (folder / f"{label}.error.txt").read_text().strip().splitlines()[-1]
-                for label in cases if (folder / f"{label}.error.txt").exists()}
-    assert not failures, failures
     for label in cases:
         np.testing.assert_allclose(np.load(folder / f"{label}.reloaded.npy"), expected[label],
                                    atol=atol, err_msg=label)
