@@ -27,9 +27,11 @@ from zoo.weights.store import (
     WeightsIntegrityError,
     WeightsNotFoundError,
     cache_dir,
-    fetch,
     sha256_of,
 )
+
+#: a verified local keras weights file for a WeightsSpec (a converted entry is converted first)
+fetch = fetch_weights_file
 
 _WEIGHTS = {}
 _SHIPPED_LOADED = False
