@@ -1,4 +1,10 @@
-"""The `zoo` command: `zoo train|evaluate|tune|bench|publish-weights|list|info ...`."""
+"""The `zoo` command (`zoo train|evaluate|tune|bench|publish-weights|list|info ...`) and
+the entry shared with `scripts/*.py`.
+
+This module imports nothing from the zoo at import time: the scripts load it by
+path, before `zoo` (hence keras) is imported, so that `--backend` can still
+choose keras's backend.
+"""
 
 import importlib
 import json
@@ -9,20 +15,48 @@ COMMANDS = {
     "train": "zoo.jobs.train",
     "evaluate": "zoo.jobs.evaluate",
     "tune": "zoo.jobs.tune",
-    "bench": "zoo.jobs.bench",
+    "bench": "zoo.bench",
     "publish-weights": "zoo.jobs.publish_weights",
     "list": None,
     "info": None,
 }
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def _backend_flag(argv):
+def option_value(argv, flag):
+    """The value of `flag` in `argv` (`--flag V` or `--flag=V`), else None."""
     for i, arg in enumerate(argv):
-        if arg == "--backend" and i + 1 < len(argv):
+        if arg == flag and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--backend="):
+        if arg.startswith(flag + "="):
             return arg.split("=", 1)[1]
     return None
+
+
+def prepare(argv):
+    """What must happen before keras is imported: `--backend` sets KERAS_BACKEND, and
+    `--verbose 2` (or more) lets TensorFlow print its own start-up output."""
+    backend = option_value(argv, "--backend")
+    if backend is not None:
+        if backend not in BACKENDS:
+            sys.exit(f"error: `--backend` must be one of {BACKENDS}. Received: {backend!r}")
+        os.environ["KERAS_BACKEND"] = backend
+    try:
+        verbose = int(option_value(argv, "--verbose") or 0)
+    except ValueError:
+        verbose = 0
+    if verbose >= 2:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+    return backend
+
+
+def run_script(command, argv):
+    """`scripts/<command>.py ARGV`: prepare, import TensorFlow quietly, run the job."""
+    prepare(argv)
+    from zoo.utils.tensorflow_logs import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # every job reads data through tf.data, on any backend
+    return importlib.import_module(COMMANDS[command]).main(argv)
 
 
 def main(argv=None):
@@ -35,11 +69,13 @@ def main(argv=None):
         return 0
     import keras
 
-    backend = _backend_flag(argv)
+    backend = prepare(argv)
     if backend and backend != keras.backend.backend():
         # keras fixed its backend when `zoo` was imported: start again with it set.
-        os.environ["KERAS_BACKEND"] = backend
         os.execv(sys.executable, [sys.executable, "-m", "zoo.cli", *argv])
+    from zoo.utils.tensorflow_logs import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     command, rest = argv[0], argv[1:]
     if command in ("list", "info"):
         rest = [a for i, a in enumerate(rest)

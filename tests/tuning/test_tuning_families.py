@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.registry import _entry
+from zoo.registry import get as registry_entry
 from zoo.tuning.zoo_hypermodel import constructor_arguments
 
 IMAGE = dict(input_shape=(32, 32, 3), num_classes=3, width_multiplier=0.125)
@@ -32,7 +32,7 @@ WIDTH = {
 
 
 def _input_size(name):
-    entry = _entry(name)
+    entry = registry_entry(name)
     defaults = {**constructor_arguments(entry.cls), **entry.defaults}
     shape = defaults.get("input_shape")
     return int(np.prod(shape)) if isinstance(shape, (tuple, list)) else 0
@@ -41,7 +41,7 @@ def _input_size(name):
 def _families():
     names = {}
     for name in zoo.list_models():
-        names.setdefault(_entry(name).family, []).append(name)
+        names.setdefault(registry_entry(name).family, []).append(name)
     # the name whose default input is smallest stands for its family
     return {f: min(ns, key=lambda n: (_input_size(n), len(n), n)) for f, ns in names.items()}
 
@@ -77,7 +77,7 @@ def test_every_family_builds_its_space_and_logs_its_objective(family):
     assert WIDTH[family] is None or WIDTH[family] in searched, searched
     assert {"learning_rate", "d_learning_rate"} & set(searched), searched
     hm = zoo.hypermodel(name, **TINY[family], evaluation={"dataset": "fashion_mnist"})
-    entry = _entry(name)
+    entry = registry_entry(name)
     family_defaults = {**constructor_arguments(entry.cls), **entry.defaults, **TINY[family]}
     for key, value in hm.arguments(hm.default_values()).items():  # the default configuration
         assert value == family_defaults[key], (key, value, family_defaults[key])

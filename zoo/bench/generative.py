@@ -18,7 +18,6 @@ an epoch's end, and writes `model.keras` and `train.json` to `--run-dir`.
 """
 
 import argparse
-import inspect
 import json
 import shlex
 import sys
@@ -62,7 +61,13 @@ def main(argv=None):
 
 def fid_table(args):
     import zoo
-    from zoo.evaluation import FID_SAMPLES, fid, load_feature_model, uniform_noise_images
+    from zoo.evaluation import (
+        FID_SAMPLES,
+        evaluate,
+        fid,
+        load_feature_model,
+        uniform_noise_images,
+    )
     from zoo.jobs.evaluate import load_model
 
     (x_train, _), (x_test, _) = zoo.datasets.load_arrays("fashion_mnist")
@@ -88,10 +93,9 @@ def fid_table(args):
     for run in args.runs:
         start = time.time()
         model = load_model(run)
-        kwargs = {"dataset": "fashion_mnist"}
-        if "feature_model" in inspect.signature(model.evaluation_metrics).parameters:
-            kwargs.update(feature_model=features, seed=args.seed)
-        figures = model.evaluation_metrics(x_test, **kwargs)
+        generative = callable(getattr(model, "generate", None))
+        figures = evaluate(model, x_test, dataset="fashion_mnist",
+                           feature_model=features if generative else None, seed=args.seed)
         add(run, {k: float(v) for k, v in figures.items()}, time.time() - start)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

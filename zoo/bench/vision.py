@@ -217,11 +217,11 @@ def _timer_callback():
             self.seconds = []
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
+            self._epoch_start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
             float(logs["loss"])  # waits for the last step of the epoch
-            self.seconds.append(time.perf_counter() - self._start)
+            self.seconds.append(time.perf_counter() - self._epoch_start)
 
     return WindowTimer()
 

@@ -6,10 +6,11 @@ accuracy and loss on the test split).
 """
 
 import argparse
-import inspect
 import json
 import sys
 from pathlib import Path
+
+from zoo.evaluation import evaluate
 
 
 def build_parser():
@@ -64,20 +65,17 @@ def measure(model, dataset, batch_size=256, feature_model=None):
     """
     import zoo
 
-    extra = {}
-    if feature_model is not None:
-        if "feature_model" not in inspect.signature(model.evaluation_metrics).parameters:
-            raise ValueError(
-                f"`--feature-model` applies to generative models; {type(model).__name__} "
-                f"takes none. Received: --feature-model {feature_model}"
-            )
-        extra["feature_model"] = feature_model
+    if feature_model is not None and not callable(getattr(model, "generate", None)):
+        raise ValueError(
+            f"`--feature-model` applies to generative models; {type(model).__name__} "
+            f"takes none. Received: --feature-model {feature_model}"
+        )
 
     players = getattr(model, "players", None)
     if not getattr(model, "compiled", False) and (players is None or players() is None):
         model.compile()
     _, test = zoo.datasets.load(dataset, batch_size=batch_size, shuffle=False)
-    return model.evaluation_metrics(test, dataset=dataset, **extra)
+    return evaluate(model, test, dataset=dataset, feature_model=feature_model)
 
 
 def main(argv=None):

@@ -11,9 +11,10 @@ command's code. The entry is written to `<package>/<name>.json`.
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
+
+from zoo.utils.files import atomic_path
 
 # Licences of the training data, recorded in each entry.
 DATASET_LICENSES = {
@@ -59,6 +60,25 @@ def _read_json(path):
     return json.loads(path.read_text())
 
 
+def selection(config):
+    """Which split chose what, for a weights entry: from the run's `config.json`."""
+    data = config.get("data")
+    if data is None:
+        return {
+            "weights": "the run's final epoch (model.keras); no checkpoint was chosen",
+            "validation": "none: the run predates --validation-split and showed the test "
+            "split as its validation data; nothing was selected on it",
+            "metrics": "test split, measured once by evaluation_command",
+        }
+    return {
+        "weights": "the run's final epoch (model.keras)",
+        "validation": f"{data.get('validation', 0)} examples "
+        f"({data.get('validation_split')} of the training data, seed "
+        f"{data.get('validation_seed')}), for monitoring and the run's best.keras",
+        "metrics": "test split, measured once by evaluation_command",
+    }
+
+
 def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Apache-2.0",
             dataset_license=None, batch_size=256, force=False):
     """Writes the entry for the run in `run_dir`; returns its `WeightsSpec`."""
@@ -99,9 +119,8 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     files = package_dir / "files"
     files.mkdir(parents=True, exist_ok=True)
     weights_file = files / f"{name}.weights.h5"
-    tmp = files / f".{name}.tmp.weights.h5"
-    model.save_weights(str(tmp))
-    os.replace(tmp, weights_file)
+    with atomic_path(weights_file) as tmp:
+        model.save_weights(tmp)
 
     info = zoo.datasets.info(dataset)
     tag = name[len(model_name) + 1:]
@@ -130,6 +149,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
             "epochs": metrics.get("epochs"),
             "train_seconds": metrics.get("train_seconds"),
             "test_metrics_at_training": metrics.get("test"),
+            "selection": selection(config),
         },
         root=str(package_dir),
     )

@@ -20,7 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-from zoo.jobs.train import _write_json, dataset_model_kwargs, parse_model_args
+from zoo import compat
+from zoo.evaluation import evaluate
+from zoo.jobs.train import dataset_model_kwargs, parse_model_args
+from zoo.utils.files import write_json_atomic
 
 
 class NoTrialCompleted(RuntimeError):
@@ -84,31 +87,20 @@ def parse_objective(text):
     return keras_tuner.Objective(name, direction)
 
 
-def split_data(args, info):
+def split_data(args):
     """(train, validation, test) tf.data pipelines: the validation split is held
     out of the (optionally subsampled) training data, with a fixed seed."""
-    import numpy as np
-
     import zoo
 
     if not 0 < args.validation_split < 1:
         raise ValueError("`--validation-split` must be in (0, 1). "
                          f"Received: {args.validation_split!r}")
-    (x, y), (x_test, y_test) = zoo.datasets.load_arrays(args.dataset)
-    order = np.random.default_rng(args.seed).permutation(len(x))
-    if args.train_examples is not None:
-        if args.train_examples < 2:
-            raise ValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
-        order = order[: args.train_examples]
-    n_val = max(1, int(round(len(order) * args.validation_split)))
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    kind = info["kind"]
-    make = zoo.datasets.pipeline
-    train = make(x[train_idx], y[train_idx], args.batch_size, shuffle=True, seed=args.seed,
-                 kind=kind)
-    val = make(x[val_idx], y[val_idx], args.batch_size, shuffle=False, kind=kind)
-    test = make(x_test, y_test, args.batch_size, shuffle=False, kind=kind)
-    return train, val, test, (len(train_idx), len(val_idx), len(x_test))
+    if args.train_examples is not None and args.train_examples < 2:
+        raise ValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
+    train, val, test, sizes = zoo.datasets.load_split(
+        args.dataset, batch_size=args.batch_size, validation_split=args.validation_split,
+        seed=args.seed, validation_seed=args.seed, train_examples=args.train_examples)
+    return train, val, test, (sizes["train"], sizes["validation"], sizes["test"])
 
 
 def _hp_values(trial):
@@ -146,7 +138,6 @@ def results_table(tuner, epochs=""):
 def run(args, argv):
     """Runs the search as `args` say; returns a summary dict (None on a worker)."""
     import keras
-    from keras_tuner.src.distribute import utils as dist_utils
 
     import zoo
 
@@ -154,7 +145,7 @@ def run(args, argv):
                         ("--batch-size", args.batch_size)):
         if value <= 0:
             raise ValueError(f"`{flag}` must be > 0. Received: {value}")
-    zoo.registry._entry(args.model)  # unknown names fail before anything loads
+    zoo.registry.get(args.model)  # unknown names fail before anything loads
     info = zoo.datasets.info(args.dataset)
     fixed = parse_model_args(args.fixed)
     fixed = {**dataset_model_kwargs(args.model, info, fixed), **fixed}
@@ -173,9 +164,10 @@ def run(args, argv):
                       max_trials=args.max_trials, directory=args.directory,
                       project_name=project, overwrite=args.overwrite, seed=args.seed, **extra)
     project_dir = Path(tuner.project_dir)
-    is_worker = dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
+    role = compat.chief_role()
+    is_worker = role == "worker"
 
-    train, val, test, sizes = split_data(args, info)
+    train, val, test, sizes = split_data(args)
     callbacks = []
     if not args.no_tensorboard:
         # keras-tuner gives each trial its own log dir and adds its HParams
@@ -186,7 +178,7 @@ def run(args, argv):
     start = time.time()
     search_kwargs = dict(validation_data=val, epochs=args.epochs, callbacks=callbacks,
                          verbose=args.verbose)
-    if dist_utils.is_chief_oracle():
+    if role == "chief":
         search_as_chief(tuner, train, **search_kwargs)
     else:
         tuner.search(train, **search_kwargs)
@@ -228,12 +220,12 @@ def run(args, argv):
         (project_dir / "best_model.keras").unlink(missing_ok=True)  # not a stale one
     if model is not None:
         model.adapt(train)  # vocabularies are not in weight checkpoints
-        summary["test"] = model.evaluation_metrics(test, dataset=args.dataset)
+        summary["test"] = evaluate(model, test, dataset=args.dataset)
         model.save(project_dir / "best_model.keras")
         summary["best_model"] = str(project_dir / "best_model.keras")
     if args.baseline:
         summary["baseline"] = train_default(hypermodel, args, train, val, test)
-    _write_json(project_dir / "best_hyperparameters.json", summary)
+    write_json_atomic(project_dir / "best_hyperparameters.json", summary)
     return summary
 
 
@@ -246,8 +238,6 @@ def search_as_chief(tuner, *args, poll_seconds=0.5, **kwargs):
     a second once `max_trials` trials exist.
     """
     import threading
-
-    from keras_tuner.src.distribute import oracle_chief
 
     oracle = tuner.oracle
     failure = []
@@ -265,7 +255,7 @@ def search_as_chief(tuner, *args, poll_seconds=0.5, **kwargs):
         trials = list(oracle.trials.values())
         if (oracle.max_trials and len(trials) >= oracle.max_trials
                 and all(t.status != "RUNNING" for t in trials)
-                and oracle_chief.exit_chief(oracle)):
+                and compat.chief_can_exit(oracle)):
             break
     if failure:
         raise failure[0]
@@ -284,7 +274,7 @@ def train_default(hypermodel, args, train, val, test):
     model.fit(train, validation_data=val, epochs=args.epochs, verbose=args.verbose, shuffle=False)
     return {"hyperparameters": dict(hp.values), "epochs": args.epochs,
             "train_seconds": time.time() - start,
-            "test": model.evaluation_metrics(test, dataset=args.dataset)}
+            "test": evaluate(model, test, dataset=args.dataset)}
 
 
 def _jsonable(obj):

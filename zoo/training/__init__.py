@@ -8,8 +8,12 @@ import importlib
 
 import keras
 
-from zoo.training.base import Player, momentum_attribute
+# The shared schedules register themselves for keras.saving (a saved optimizer
+# may hold one): importing the training layer is enough to load such a model.
+from zoo.training import schedules  # noqa: F401
+from zoo.training.base import Player
 from zoo.training.players import PlayerOptimizers
+from zoo.utils.optimizers import momentum_attribute
 
 _BACKENDS = {
     "tensorflow": "zoo.training.tensorflow_trainer",

@@ -13,8 +13,18 @@ from typing import Any, Callable, Optional, Sequence
 
 import keras
 from keras import ops
+from keras.optimizers.schedules import LearningRateSchedule
 
+from zoo import compat
 from zoo.training.players import PlayerOptimizers
+from zoo.training.schedules import MomentumSchedule, not_a_callback_message
+from zoo.utils.checks import check_positive
+from zoo.utils.optimizers import (
+    inner_optimizer,
+    leaf_optimizers,
+    momentum_attribute,
+    resolve_optimizer,
+)
 
 
 @dataclasses.dataclass
@@ -37,23 +47,6 @@ class Player:
     variables: Sequence
     optimizer: Any
     steps: int = 1
-
-
-def _inner(optimizer):
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
-def momentum_attribute(optimizer):
-    """Name of the optimizer's momentum hyperparameter, or None.
-
-    SGD, RMSprop: `momentum`; Adam family: `beta_1` (as in PyTorch's OneCycleLR).
-    """
-    inner = _inner(optimizer)
-    for attr in ("momentum", "beta_1"):
-        value = getattr(inner, attr, None)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return attr
-    return None
 
 
 class TracedFloat(float):
@@ -107,13 +100,6 @@ class TracedFloat(float):
         return ops.negative(self.tensor)
 
 
-def _check_positive_number(name, value, allow_none=True):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value!r}")
-
-
 class BaseZooModel(keras.Model):
     """`keras.Model` with the zoo's training step (backend-free part)."""
 
@@ -122,7 +108,7 @@ class BaseZooModel(keras.Model):
 
     def __init__(self, *args, gradient_clip_norm=None, **kwargs):
         super().__init__(*args, **kwargs)
-        _check_positive_number("gradient_clip_norm", gradient_clip_norm)
+        check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         self.gradient_clip_norm = gradient_clip_norm
         self.momentum_schedule = None
 
@@ -167,8 +153,8 @@ class BaseZooModel(keras.Model):
                 SGD's `momentum` or Adam's `beta_1` inside the traced step.
             **kwargs: passed to `keras.Model.compile`.
         """
-        optimizer = _resolve_optimizer(optimizer)
-        _check_positive_number("gradient_clip_norm", gradient_clip_norm)
+        optimizer = resolve_optimizer(optimizer)
+        check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         clip = gradient_clip_norm if gradient_clip_norm is not None else self.gradient_clip_norm
         if isinstance(optimizer, PlayerOptimizers):
             # keras would wrap the container; wrap each player's optimizer instead.
@@ -183,8 +169,7 @@ class BaseZooModel(keras.Model):
         if isinstance(self.optimizer, PlayerOptimizers):
             self.optimizer.bind(self.player_variables())
         if clip is not None:
-            for opt in _leaf_optimizers(self.optimizer):
-                inner = _inner(opt)
+            for inner in leaf_optimizers(self.optimizer):
                 if inner.clipnorm is None and inner.clipvalue is None:
                     inner.global_clipnorm = clip
         if momentum_schedule is not None:
@@ -212,20 +197,20 @@ class BaseZooModel(keras.Model):
         if schedule is not None:
             if self.optimizer is None:
                 raise ValueError("Call `compile()` before setting a momentum schedule.")
-            for opt in _leaf_optimizers(self.optimizer):
+            for opt in leaf_optimizers(self.optimizer):
                 attr = momentum_attribute(opt)
                 if attr is None:
                     raise ValueError(
                         "A momentum schedule needs an optimizer with momentum "
                         "(SGD, RMSprop: `momentum`; Adam family: `beta_1`). "
-                        f"Received: optimizer={type(_inner(opt)).__name__}"
+                        f"Received: optimizer={type(opt).__name__}"
                     )
-                if attr == "momentum" and getattr(_inner(opt), attr) == 0:
+                if attr == "momentum" and getattr(opt, attr) == 0:
                     raise ValueError(
-                        f"{type(_inner(opt)).__name__} was built with momentum=0, so it "
+                        f"{type(opt).__name__} was built with momentum=0, so it "
                         "keeps no momentum slots and a schedule would be ignored. "
                         "Create it with a non-zero momentum, e.g. SGD(momentum=0.9). "
-                        f"Received: momentum={getattr(_inner(opt), attr)!r}"
+                        f"Received: momentum={getattr(opt, attr)!r}"
                     )
         changed = schedule is not self.momentum_schedule
         self.momentum_schedule = schedule
@@ -246,10 +231,6 @@ class BaseZooModel(keras.Model):
         """
         results = self.evaluate(test_dataset, return_dict=True, verbose=0)
         return {k: float(v) for k, v in results.items()}
-
-    def default_callbacks(self, run_dir):
-        """Callbacks the family adds to every `scripts/train.py` run (e.g. sample grids)."""
-        return []
 
     # ------------------------------------------------------------------ players
     def players(self) -> Optional[list]:
@@ -309,7 +290,7 @@ class BaseZooModel(keras.Model):
         loss, y_pred, hyper = self._update(
             loss_fn, self.trainable_variables, self.optimizer, data, scaled_for_distribution=True
         )
-        self._loss_tracker.update_state(
+        compat.loss_tracker(self).update_state(
             self._unscale_for_distribution(loss), sample_weight=_batch_size(x)
         )
         logs = self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
@@ -325,7 +306,7 @@ class BaseZooModel(keras.Model):
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
-        self._loss_tracker.update_state(
+        compat.loss_tracker(self).update_state(
             self._unscale_for_distribution(loss), sample_weight=_batch_size(x)
         )
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
@@ -367,7 +348,7 @@ class BaseZooModel(keras.Model):
     def _scheduled_hyperparameters(self, optimizer):
         """Yields the `lr`/`momentum` logs of the coming update, with any
         momentum schedule swapped into the optimizer for its duration."""
-        inner = _inner(optimizer)
+        inner = inner_optimizer(optimizer)
         if isinstance(inner, PlayerOptimizers) or not isinstance(inner, keras.optimizers.Optimizer):
             yield {}
             return
@@ -382,7 +363,7 @@ class BaseZooModel(keras.Model):
             yield hyper
             return
         nominal = getattr(inner, attr)
-        value = ops.cast(self.momentum_schedule(inner.iterations), "float32")
+        value = self._scheduled_value(self.momentum_schedule, inner)
         hyper["momentum"] = value
         setattr(inner, attr, self._traced_float(nominal, value))
         try:
@@ -392,7 +373,13 @@ class BaseZooModel(keras.Model):
 
     # ------------------------------------------------------------------ backend hooks
     def _value_and_grad(self, fn, variables, optimizer):  # pragma: no cover - abstract
+        """(loss, aux, grads) of `fn`; a variable `fn` does not depend on gets the
+        gradient None (as TensorFlow's tape gives), so the optimizer leaves it alone."""
         raise NotImplementedError
+
+    def _scheduled_value(self, schedule, optimizer):
+        """`schedule(optimizer.iterations)` as float32, inside the traced step."""
+        return ops.cast(schedule(optimizer.iterations), "float32")
 
     def _apply_gradients(self, optimizer, grads, variables):
         optimizer.apply(grads, variables)
@@ -419,14 +406,13 @@ class BaseZooModel(keras.Model):
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         from zoo.training import checks
 
+        for callback in kwargs.get("callbacks") or ():
+            if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
+                raise TypeError(not_a_callback_message(callback))
         checks.check_training_data(self, x, y, argument="x")
         if validation_data is not None:
             checks.check_validation_data(self, validation_data)
-        try:
-            return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
-        except BaseException:
-            _release_summary_writers(kwargs.get("callbacks"))
-            raise
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         from zoo.training import checks
@@ -444,45 +430,6 @@ class BaseZooModel(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _release_summary_writers(callbacks):
-    """Undoes what keras's TensorBoard installs globally for a fit that raised.
-
-    Its writer and `record_if` condition stay the process's defaults until
-    `on_train_end`, which an interrupted fit never reaches: later summaries
-    (keras-tuner's HParams, another TensorBoard) would go to the old writer or be
-    filtered by the old run's step condition.
-    """
-    for callback in callbacks or ():
-        stack = getattr(callback, "_prev_summary_state", None)
-        if not isinstance(stack, list):
-            continue
-        while stack:
-            writer_context, record_context = stack.pop()
-            record_context.__exit__(None, None, None)
-            writer_context.__exit__(None, None, None)
-        if hasattr(callback, "_close_writers"):
-            callback._close_writers()
-
-
-def _leaf_optimizers(optimizer):
-    if isinstance(optimizer, PlayerOptimizers):
-        return optimizer.optimizers
-    return [optimizer]
-
-
-def _resolve_optimizer(optimizer):
-    if isinstance(optimizer, str):
-        try:
-            return keras.optimizers.get(optimizer)
-        except ValueError:
-            known = ["sgd", "adam", "adamw", "rmsprop", "nadam", "adagrad", "adamax", "lion"]
-            raise ValueError(
-                f"Unknown `optimizer` name. Expected one of {known} or a "
-                f"keras.optimizers.Optimizer. Received: optimizer={optimizer!r}"
-            ) from None
-    return optimizer
 
 
 def _batch_size(x):

@@ -2,23 +2,17 @@
 
 import numpy as np
 
+from zoo.utils.data import is_dataset
+
 _NUMERIC_KINDS = "biuf"
 _STRING_KINDS = "USO"
-
-
-def _is_dataset(x):
-    try:
-        import tensorflow as tf
-    except ImportError:  # pragma: no cover - tensorflow is a dependency
-        return False
-    return isinstance(x, tf.data.Dataset)
 
 
 def check_training_data(model, x, y=None, argument="x"):
     """Raises ValueError/TypeError naming the argument if `x`/`y` cannot train `model`."""
     if x is None:
         return
-    if _is_dataset(x):
+    if is_dataset(x):
         check_dataset(model, x, argument)
         return
     if isinstance(x, (dict, list)) or not hasattr(x, "__len__") and not hasattr(x, "shape"):
@@ -38,7 +32,7 @@ def check_training_data(model, x, y=None, argument="x"):
 
 
 def check_validation_data(model, validation_data):
-    if _is_dataset(validation_data):
+    if is_dataset(validation_data):
         check_dataset(model, validation_data, "validation_data")
         return
     if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):

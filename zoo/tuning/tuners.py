@@ -3,10 +3,13 @@
 import json
 import os
 
+import keras
 import keras_tuner
-from keras_tuner.src.engine import tuner_utils
 
+from callbacks.tensorboard import StepScalars
+from zoo import compat
 from zoo.tuning.zoo_hypermodel import ZooHyperModel
+from zoo.utils.files import write_json_atomic
 
 ALGORITHMS = {
     "random": keras_tuner.RandomSearch,
@@ -16,30 +19,28 @@ ALGORITHMS = {
 _FINGERPRINT = "zoo_search.json"
 
 
-class _ZooTunerMixin:
-    """What the zoo adds to keras-tuner's tuners: HParams on every backend, a trial line."""
+class _ZooTunerMixin(compat.TrialCallbacksHook):
+    """What the zoo adds to keras-tuner's tuners: per-trial TensorBoard folders and
+    HParams on every backend (keras-tuner does it on TensorFlow only), a trial line."""
 
-    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        # keras-tuner's own version, on every backend (it skips all but TensorFlow to
-        # avoid importing TensorFlow, which the zoo always has), and handing the zoo's
-        # TensorBoard (callbacks.TensorBoard) its trial's values to write itself.
-        from tensorboard.plugins.hparams import api as hparams_api
-
+    def configure_trial_callbacks(self, callbacks, trial, execution):
+        values = trial.hyperparameters.values
+        hparams = {hp.name: values[hp.name] for hp in trial.hyperparameters.space
+                   if hp.name in values}
+        has_hparams = False
         for callback in list(callbacks):
-            if callback.__class__.__name__ != "TensorBoard":
-                continue
-            logdir = self._get_tensorboard_dir(callback.log_dir, trial.trial_id, execution)
-            callback.log_dir = logdir
-            if hasattr(callback, "hparams") and hasattr(callback, "trial_id"):
-                values = trial.hyperparameters.values
-                callback.hparams = {hp.name: values[hp.name]
-                                    for hp in trial.hyperparameters.space if hp.name in values}
-                callback.trial_id = trial.trial_id
-            else:
-                hparams = tuner_utils.convert_hyperparams_to_hparams(
-                    trial.hyperparameters, hparams_api)
-                callbacks.append(hparams_api.KerasCallback(
-                    writer=logdir, hparams=hparams, trial_id=trial.trial_id))
+            if isinstance(callback, (keras.callbacks.TensorBoard, StepScalars)):
+                logdir = self.trial_log_dir(callback.log_dir, trial.trial_id, execution)
+                callback.log_dir = logdir
+            if isinstance(callback, StepScalars):
+                callback.hparams, callback.trial_id = hparams, trial.trial_id
+                has_hparams = True
+        if not has_hparams:
+            for callback in list(callbacks):
+                if isinstance(callback, keras.callbacks.TensorBoard):
+                    callbacks.append(StepScalars(callback.log_dir, update_freq="epoch",
+                                                 hparams=hparams, trial_id=trial.trial_id))
+                    break
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
@@ -142,7 +143,8 @@ def tuner(
         result = cls(hypermodel, objective=objective, max_trials=max_trials, seed=seed,
                      directory=directory, project_name=project_name, overwrite=overwrite,
                      **tuner_kwargs)
-    _write_json(path, fingerprint)  # after the tuner: overwrite=True empties the project
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_json_atomic(path, fingerprint)  # after the tuner: overwrite=True empties the project
     return result
 
 
@@ -168,11 +170,3 @@ def _check_fingerprint(fingerprint, path, project_name):
             "resume it with the same settings, or pass overwrite=True or another "
             f"project_name. Received: project_name={project_name!r}"
         )
-
-
-def _write_json(path, obj):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)

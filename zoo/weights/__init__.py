@@ -21,6 +21,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from zoo import compat
 from zoo.weights.spec import WeightsSpec
 from zoo.weights.store import (
     WeightsIntegrityError,
@@ -125,7 +126,7 @@ def resolve(weights, model_name=None):
     return fetch(spec)
 
 
-def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
+def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
     """Builds model `name` for `weights` and loads them (what `zoo.create(name, weights=)` does).
 
     A published entry builds the model from the entry's recorded config,
@@ -142,7 +143,7 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
     """
     from zoo import registry
 
-    entry = registry._entry(name)
+    entry = registry.get(name)
     published = isinstance(weights, str) and (
         f"{name}.{weights}" in _entries() or weights in _entries()
     )
@@ -157,8 +158,8 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
         kwargs = {**spec.model_config, **kwargs}
     else:
         path = resolve(weights)
-    registry._check_arguments(entry, kwargs)
-    model = entry.cls(**{**entry.defaults, **kwargs})
+    registry.check_arguments(entry, kwargs)
+    model = entry.cls(**{"name": name, **entry.defaults, **kwargs})
     load_weights(model, path, skip_mismatch=skip_mismatch)
     return model
 
@@ -249,41 +250,12 @@ def compare_with_file(model, path):
     ]
 
 
-def _object_at(model, group):
-    """The layer stored under `group` (e.g. "layers/dense_4"), as keras names it."""
-    from keras.src.saving.keras_saveable import KerasSaveable
-    from keras.src.saving.saving_lib import _get_unique_name  # keras's own naming
-    from keras.src.utils.naming import to_snake_case
-
-    obj = model
-    for part in group.split("/"):
-        if isinstance(obj, (list, tuple, dict)):
-            items = list(obj.values()) if isinstance(obj, dict) else list(obj)
-            used, found = {}, None
-            for item in items:
-                if isinstance(item, KerasSaveable):
-                    kind = to_snake_case(type(item).__name__)
-                elif isinstance(item, (list, tuple, dict)):
-                    kind = "container"
-                else:
-                    continue
-                if _get_unique_name(kind, used) == part:
-                    found = item
-                    break
-            obj = found
-        else:
-            obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
 def _describe_differences(model, differences, limit=8):
     lines = []
     for key, file_shape, model_shape in differences[:limit]:
         group = key.rsplit("/vars/", 1)[0]
         try:
-            layer = _object_at(model, group)
+            layer = compat.object_at_weights_path(model, group)
         except Exception:  # naming is best effort; the path is always given
             layer = None
         where = f"layer {layer.name!r} ({key})" if getattr(layer, "name", None) else key

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from zoo.utils.files import write_bytes_atomic
+
 _SCHEMES = ("package://", "file://", "http://", "https://")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -135,7 +137,5 @@ class WeightsSpec:
         return cls.from_json(data, root=path.parent)
 
     def write(self, path):
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
-        tmp.replace(path)
+        text = json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
+        write_bytes_atomic(path, text.encode("utf-8"))

@@ -32,6 +32,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from zoo.utils.files import sha256_file, write_bytes_atomic
+
 _CHUNK = 1 << 16
 _STALE_PART_SECONDS = 24 * 3600
 
@@ -61,12 +63,7 @@ def package_root():
     return Path(__file__).resolve().parent
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+sha256_of = sha256_file  # hex sha256 of a file (part of zoo.weights' API)
 
 
 def _marker(path):
@@ -114,14 +111,10 @@ def verify_cached(path, sha256, size=None):
 
 
 def _write_marker(path, sha256):
-    marker = _marker(path)
-    tmp = Path(str(marker) + ".tmp")
     try:
-        tmp.write_text(json.dumps(_stat_record(path, sha256)))
-        os.replace(tmp, marker)
+        write_bytes_atomic(_marker(path), json.dumps(_stat_record(path, sha256)).encode())
     except OSError:
-        # A read-only cache still works; the file is just hashed on each use.
-        _remove(tmp)
+        pass  # a read-only cache still works; the file is just hashed on each use
 
 
 def _resolve_package_url(url, root=None):
