@@ -1,4 +1,4 @@
-"""The `zoo` command: `zoo train|evaluate|tune|bench|publish-weights|list|info ...`."""
+"""The `zoo` command: `zoo train|evaluate|tune|bench|export|publish-weights|list|info ...`."""
 
 import importlib
 import json
@@ -10,6 +10,7 @@ COMMANDS = {
     "evaluate": "zoo.jobs.evaluate",
     "tune": "zoo.jobs.tune",
     "bench": "zoo.jobs.bench",
+    "export": "zoo.jobs.export",
     "publish-weights": "zoo.jobs.publish_weights",
     "list": None,
     "info": None,
