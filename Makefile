@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,jax]" $(TORCH)
+	$(PY) -m pip install -q -e ".[dev,jax,export]" $(TORCH)
 	touch $(STAMP)
 
 install: $(STAMP) data

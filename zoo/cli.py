@@ -1,5 +1,5 @@
-"""The `zoo` command (`zoo train|evaluate|tune|bench|publish-weights|list|info ...`) and
-the entry shared with `scripts/*.py`.
+"""The `zoo` command (`zoo train|evaluate|tune|bench|export|publish-weights|list|info ...`)
+and the entry shared with `scripts/*.py`.
 
 This module imports nothing from the zoo at import time: the scripts load it by
 path, before `zoo` (hence keras) is imported, so that `--backend` can still
@@ -16,6 +16,7 @@ COMMANDS = {
     "evaluate": "zoo.jobs.evaluate",
     "tune": "zoo.jobs.tune",
     "bench": "zoo.bench",
+    "export": "zoo.jobs.export",
     "publish-weights": "zoo.jobs.publish_weights",
     "list": None,
     "info": None,

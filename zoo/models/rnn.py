@@ -187,7 +187,9 @@ class RNNClassifier(ZooClassifier):
         ids = inputs if isinstance(inputs, keras.KerasTensor) else ops.convert_to_tensor(inputs)
         ids = ids[:, : self.sequence_length]
         length = ops.shape(ids)[1]
-        positions = ops.expand_dims(ops.arange(length), 0)
+        # arange(0, n), not arange(n): jax2onnx (ONNX export on JAX) takes keras's
+        # jnp.arange(n, None) for a range ending at None
+        positions = ops.expand_dims(ops.arange(0, length), 0)
         absent = ops.cast(ops.equal(ids, 0), "int32")
         # distinct keys, tokens first in their order: any sort is stable here
         ids = ops.take_along_axis(ids, ops.argsort(absent * length + positions, axis=-1), axis=-1)
