@@ -288,6 +288,15 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
     return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def epoch_variable():
+    """The int64 variable of `load(..., epoch=v)` / `load_split(..., epoch=v)`, on the CPU
+    where the pipeline reads it; `callbacks.DataEpoch(v)` keeps it equal to fit's epoch."""
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):
+        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+
+
 def info(name):
     """Shapes, classes, sizes and the source found on this machine for `name`."""
     _check_name(name)
@@ -314,6 +323,7 @@ def info(name):
 
 __all__ = [
     "DatasetNotFoundError",
+    "epoch_variable",
     "info",
     "list_datasets",
     "load",

@@ -5,7 +5,9 @@ exact command), `history.json`, `metrics.json` (test metrics) and `model.keras`,
 plus what `callbacks.standard_callbacks` writes: `checkpoints/` (best model,
 latest states; `--resume` continues from them) and `tensorboard/` (event files).
 `--schedule` installs a per-step learning-rate (and momentum) schedule;
-`--find-lr` runs the learning-rate range test instead of training.
+`--find-lr` runs the learning-rate range test instead of training. The run
+directory's rules (no silent overwrite, one run at a time, no drift on resume)
+are in `zoo.jobs.run_dir`.
 """
 
 import argparse
@@ -15,12 +17,15 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.jobs.run_dir import RunDirectory
+from zoo.training.guard import NonFiniteError
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
 from zoo.utils.files import atomic_path, write_json_atomic
 from zoo.utils.optimizers import inner_optimizer, make_optimizer, momentum_attribute
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="train.py", description="Train a zoo model with keras fit and evaluate it."
     )
     p.add_argument("model", help="registered model name (see `zoo list`)")
@@ -108,7 +113,14 @@ def build_parser():
     g.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the newest valid checkpoint in --run-dir (fresh start if none)",
+        help="continue the run in --run-dir from its newest valid checkpoint (fresh start if "
+        "none); refused if a setting that defines the result differs from its config.json",
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the run that --run-dir holds and start afresh (without it, or --resume, "
+        "a directory holding a run is refused)",
     )
     g.add_argument(
         "--monitor",
@@ -199,8 +211,20 @@ def make_schedule(args, optimizer):
         return callbacks.CosineWarmup(base, warmup_pct=args.warmup_pct, min_lr=args.min_lr)
     if args.schedule == "step":
         return callbacks.StepDecay(base, step_size=args.step_size, gamma=args.gamma)
-    milestones = [int(m) for m in str(args.milestones).split(",") if m.strip()]
-    return callbacks.MultiStep(base, milestones=milestones, gamma=args.gamma)
+    return callbacks.MultiStep(base, milestones=parse_milestones(args.milestones),
+                               gamma=args.gamma)
+
+
+def parse_milestones(text):
+    try:
+        milestones = [int(m) for m in str(text).split(",") if m.strip()]
+    except ValueError:
+        milestones = []
+    if not milestones:
+        raise ValueError(
+            f"`--milestones` must be comma-separated epochs, e.g. 10,20. Received: {text!r}"
+        )
+    return milestones
 
 
 def _cycle_momentum(value, optimizer):
@@ -238,16 +262,14 @@ def load_data(args, epoch):
     )
 
 
-def _epoch_variable():
-    import tensorflow as tf
-
-    with tf.device("/CPU:0"):  # read by the tf.data pipeline
-        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
-
-
 def _check_job_args(args):
-    if args.epochs <= 0:
-        raise ValueError(f"`--epochs` must be > 0. Received: {args.epochs}")
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value <= 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+    if args.limit is not None and args.limit < 2:
+        raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
+    if args.schedule == "multistep":
+        parse_milestones(args.milestones)
     if args.resume and not args.run_dir:
         raise ValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
@@ -268,6 +290,10 @@ def _setup(args, argv):
     import zoo
 
     _check_job_args(args)
+    run_dir = RunDirectory(args.run_dir or default_run_dir(args.model, args.dataset),
+                           resume=args.resume, overwrite=args.overwrite,
+                           keep_states=not args.find_lr)
+    run_dir.check()  # a directory that refuses this run fails before anything loads
     zoo.registry.get(args.model)  # unknown names fail before any data loads
     model_kwargs = parse_model_args(args.model_arg)
     optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
@@ -279,13 +305,11 @@ def _setup(args, argv):
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     model = zoo.create(args.model, **model_kwargs)
-    epoch = _epoch_variable()
+    epoch = zoo.datasets.epoch_variable()
     train, val, test, sizes = load_data(args, epoch)
     model.adapt(train)
     model.compile(optimizer=optimizer)
 
-    run_dir = Path(args.run_dir or default_run_dir(args.model, args.dataset))
-    run_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "command": "python scripts/train.py " + shlex.join(argv),
         "args": vars(args),
@@ -301,7 +325,8 @@ def _setup(args, argv):
         "keras_version": keras.__version__,
         "params": model.count_params(),
     }
-    write_json_atomic(run_dir / "config.json", config)
+    # refuses drift, takes the lock, probes; config.json is the run's first write
+    run_dir.open(config)
     return model, train, val, test, schedule, epoch, run_dir
 
 
@@ -323,9 +348,17 @@ def _hparams(args):
 
 def run(args, argv, extra_callbacks=()):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
+    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv)
+    try:
+        return _train(args, model, train, val, test, schedule, epoch, run_dir.path,
+                      extra_callbacks)
+    finally:
+        run_dir.close()
+
+
+def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callbacks):
     import callbacks
 
-    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv)
     monitor = args.monitor or model.default_monitor()
     if val is None and monitor and monitor.startswith("val_"):
         monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
@@ -383,9 +416,14 @@ def family_callbacks(model, run_dir):
 
 def find_lr(args, argv):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
+    model, train, _, _, _, _, run = _setup(args, argv)
+    with run:
+        return _find_lr(args, model, train, run.path)
+
+
+def _find_lr(args, model, train, run_dir):
     import callbacks
 
-    model, train, _, _, _, _, run_dir = _setup(args, argv)
     plot = run_dir / "lr_finder.png"
     finder = callbacks.LRFinder(
         min_lr=args.find_lr_min,
@@ -421,9 +459,11 @@ def main(argv=None):
             print(f"Plot written to {plot}")
             return 0
         _, results, run_dir = run(args, argv)
-    except (ValueError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except NonFiniteError as err:  # the data or the learning rate, not the command
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 1
+    except USER_ERRORS as err:
+        return report(err)
     for key, value in results.items():
         print(f"test {key}: {value:.4f}")
     print(f"Run written to {run_dir}")
