@@ -187,6 +187,38 @@ def chief_can_exit(oracle):
     return oracle_chief.exit_chief(oracle)
 
 
+def write_keras_tuner_state_atomically():
+    """Makes keras-tuner write its `oracle.json` and `trial.json` files atomically.
+
+    Why: keras-tuner writes its search state with `keras_tuner.src.utils.save_json`,
+    which truncates the file and writes in place: a search killed at that moment
+    leaves a half file, and the next run cannot reload the search. There is no
+    public way to choose how it writes; every call goes through that one module
+    function (`Stateful.save`, `Tuner.save_model`'s records), which this replaces
+    with an atomic write (temporary file, fsync, rename). Remote paths (gs://...)
+    keep keras-tuner's own writer. Idempotent.
+    """
+    import json
+
+    from keras_tuner.src import utils
+
+    from zoo.utils.files import write_bytes_atomic
+
+    original = utils.save_json
+    if getattr(original, "zoo_atomic", False):
+        return
+
+    def save_json(path, obj):
+        if "://" in str(path):
+            return original(path, obj)
+        text = json.dumps(obj)
+        write_bytes_atomic(path, text.encode("utf-8"))
+        return text
+
+    save_json.zoo_atomic = True
+    utils.save_json = save_json
+
+
 __all__ = [
     "TrialCallbacksHook",
     "allow_raw_call_arguments",
@@ -199,4 +231,5 @@ __all__ = [
     "object_at_weights_path",
     "set_initial_epoch",
     "set_learning_rate_object",
+    "write_keras_tuner_state_atomically",
 ]
