@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from zoo.utils.files import jsonable, write_json_atomic
+from zoo.utils.files import TEMPORARY_PREFIX, jsonable, write_json_atomic
 from zoo.utils.records import differences
 
 LOCK_NAME = ".zoo-run.lock"
@@ -76,11 +76,21 @@ def definition(config):
         "model_config": config.get("model_config"),
         "dataset": config.get("dataset"),
         "data": data,
-        "optimizer": config.get("optimizer"),
-        "schedule": config.get("schedule"),
+        "optimizer": _unnamed(config.get("optimizer")),
+        "schedule": _unnamed(config.get("schedule")),
         "backend": config.get("backend"),
         **{key: args.get(key) for key in RESULT_ARGS},
     })
+
+
+def _unnamed(value):
+    """A serialized keras object without its `name`s: keras numbers them per process
+    ("adam", "adam_1"), and a label does not change a result."""
+    if isinstance(value, dict):
+        return {k: _unnamed(v) for k, v in value.items() if k != "name"}
+    if isinstance(value, list):
+        return [_unnamed(v) for v in value]
+    return value
 
 
 def definition_sha256(config):
@@ -174,10 +184,10 @@ class RunDirectory:
                 "or --overwrite to delete it and start afresh (or choose another --run-dir). "
                 f"Received: --run-dir {self.path} without --resume or --overwrite"
             )
-        if self.resume and not self.states():
+        if self.resume and not self.states() and (self.path / "model.keras").is_file():
             raise RunDirectoryError(
-                f"{self.path} holds {', '.join(held)} but no checkpoint state to resume from. "
-                "Pass --overwrite to train afresh there, or another --run-dir. "
+                f"{self.path} holds a finished run (model.keras) but no checkpoint state to "
+                "resume from. Pass --overwrite to train afresh there, or another --run-dir. "
                 f"Received: --resume --run-dir {self.path}"
             )
 
@@ -233,6 +243,10 @@ class RunDirectory:
         self.lock.acquire()
         try:
             self.check()  # again, now that no other run can start here
+            # files a killed writer left before its rename: no one else writes here now
+            for folder in (self.path, self.path / "checkpoints"):
+                for leftover in folder.glob(TEMPORARY_PREFIX + "*"):
+                    leftover.unlink(missing_ok=True)
             if self.overwrite:
                 self._delete_run()
             self._probe_writable()

@@ -110,9 +110,10 @@ class BaseZooModel(keras.Model):
     #: the values inputs must lie in (`zoo.training.InputRange`), or None: set by
     #: families and by `zoo.create(..., weights=...)` from the entry's preprocessing
     input_range = None
-    #: "every_batch": `fit` checks every batch of a tf.data dataset or generator inside
-    #: the input pipeline; "first_batch": only the first (see docs/benchmarks.md)
-    data_checks = "every_batch"
+    #: "first_batch": a tf.data dataset or generator is checked by its first batch, before
+    #: any update; "every_batch": every batch too, inside the pipeline (it costs more than
+    #: 2 % of a small model's step: docs/benchmarks.md)
+    data_checks = "first_batch"
     #: the step reports non-finite weights after each update and `fit` stops there
     check_finite_weights = True
 
@@ -477,11 +478,17 @@ def _batch_size(x):
 
 
 def _nonfinite(variables):
-    """1.0 (float32) when any of `variables` holds NaN or inf, else 0.0; in the traced step."""
-    finite = [ops.all(ops.isfinite(v.value)) for v in variables]
-    if not finite:
+    """1.0 (float32) when any of `variables` holds NaN or inf, else 0.0; in the traced step.
+
+    One reduction per variable: NaN and inf carry through a sum (inf - inf is NaN),
+    so the total is finite exactly when every weight is (short of a sum beyond
+    float32's 3e38, a run already diverged).
+    """
+    sums = [ops.sum(ops.cast(v.value, "float32")) for v in variables]
+    if not sums:
         return ops.zeros((), "float32")
-    return ops.cast(ops.logical_not(ops.all(ops.stack(finite))), "float32")
+    total = ops.sum(ops.stack(sums))
+    return ops.cast(ops.logical_not(ops.isfinite(total)), "float32")
 
 
 # keras's positional order after (x, y): a caller may pass these without names

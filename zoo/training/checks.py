@@ -1,16 +1,17 @@
 """Checks on what reaches `fit`/`evaluate`/`predict`, raised before any work starts.
 
 Every input path is checked: numpy arrays (all of it, one vectorised pass),
-`tf.data` datasets (the first batch on the host before training, then every
-batch inside the pipeline), Python generators (every batch) and
-`keras.utils.PyDataset` (the first batch). What is checked: the input shape,
+`tf.data` datasets and Python generators (the first batch, on the host, before
+any update; every batch with `model.data_checks = "every_batch"`, an assertion
+in the pipeline that costs more than 2 % of a small model's step, see
+docs/benchmarks.md) and `keras.utils.PyDataset` (the first batch). What is checked: the input shape,
 NaN/inf in the inputs, the label dtype and range, and the value range the
 model or its weights expect (`model.input_range`). A failure is a ValueError
 or TypeError naming the argument and the first bad index.
 """
 
 import dataclasses
-import itertools
+import re
 
 import numpy as np
 
@@ -23,6 +24,9 @@ DATA_CHECKS = ("every_batch", "first_batch")
 # An assertion inside a tf.data pipeline surfaces as TensorFlow's own error type,
 # wrapped in its text; these markers let `fit` give the message back alone.
 _START, _END = "<zoo-input-check>", "</zoo-input-check>"
+# TensorFlow's sparse cross-entropy kernel on a label out of range (CPU)
+_TF_LABEL = re.compile(r"Received a label value of (-?\d+) which is outside the valid range "
+                       r"of \[0, (\d+)\)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,13 +123,19 @@ def check_validation_data(model, validation_data):
 
 
 def input_check_message(error):
-    """The zoo's message inside an error raised by a pipeline check, else None."""
+    """The zoo's message for an error raised by a pipeline check (or by TensorFlow's loss
+    on a label out of range), else None."""
     text = str(error)
     start = text.find(_START)
     end = text.find(_END, start + 1)
-    if start < 0 or end < 0:
-        return None
-    return text[start + len(_START):end]
+    if start >= 0 and end >= 0:
+        return text[start + len(_START):end]
+    label = _TF_LABEL.search(text)
+    if label:
+        return (f"`y` labels must lie in [0, {label.group(2)}). Received: label "
+                f"{label.group(1)} in a batch after the first, found by TensorFlow's loss "
+                "(model.data_checks = 'every_batch' checks every batch before its update)")
+    return None
 
 
 # ---------------------------------------------------------------------- tf.data
@@ -153,9 +163,17 @@ def check_dataset(model, dataset, argument, labels=True):
     except StopIteration:
         raise ValueError(f"`{argument}` is an empty dataset. Received: no batch") from None
     _check_batch(model, first, argument, "batch 1", labels)
-    if getattr(model, "data_checks", "every_batch") == "every_batch":
+    if _every_batch(model):
         return _with_batch_checks(model, dataset, argument, labels)
     return dataset
+
+
+def _every_batch(model):
+    mode = getattr(model, "data_checks", "first_batch")
+    if mode not in DATA_CHECKS:
+        raise ValueError(f"`data_checks` must be one of {DATA_CHECKS}. "
+                         f"Received: data_checks={mode!r}")
+    return mode == "every_batch"
 
 
 def _with_batch_checks(model, dataset, argument, labels):
@@ -253,16 +271,16 @@ def _checked_generator(model, generator, argument, labels):
     except StopIteration:
         raise ValueError(f"`{argument}` is an empty generator. Received: no batch") from None
     _check_batch(model, first, argument, "batch 1", labels)
-    every = getattr(model, "data_checks", "every_batch") == "every_batch"
+    every = _every_batch(model)
 
-    def checked():
+    def checked():  # keras takes generators, not other iterators
         yield first
         for i, batch in enumerate(generator, start=2):
             if every:
                 _check_batch(model, batch, argument, f"batch {i}", labels)
             yield batch
 
-    return checked() if every else itertools.chain([first], generator)
+    return checked()
 
 
 # ---------------------------------------------------------------------- one batch
