@@ -176,3 +176,29 @@ def test_build_shapes_only_leaves_nothing_to_initialise(monkeypatch):
     assert calls == []
     build()
     assert calls  # the check above can see an initialisation
+
+
+def test_keras_tuner_state_is_written_through_the_atomic_helper(tmp_path):
+    import os
+
+    from zoo.utils import files
+
+    compat.write_keras_tuner_state_atomically()
+    compat.write_keras_tuner_state_atomically()  # idempotent
+    written = []
+
+    def record(path, stage):
+        written.append((os.path.basename(path), stage))
+
+    files.WRITE_HOOKS.append(record)
+    try:
+        oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+        oracle._set_project_dir(str(tmp_path), "p")  # noqa: SLF001 (keras-tuner's own setup)
+        trial = oracle.create_trial("tuner0")  # saves the trial and the oracle
+        oracle.save()
+    finally:
+        files.WRITE_HOOKS.remove(record)
+    assert ("trial.json", "replaced") in written and ("oracle.json", "replaced") in written
+    assert keras_tuner.engine.trial.Trial.load(
+        str(tmp_path / "p" / f"trial_{trial.trial_id}" / "trial.json")).trial_id == trial.trial_id
+    assert not [p for p in tmp_path.rglob(files.TEMPORARY_PREFIX + "*")]

@@ -12,14 +12,6 @@ from zoo.jobs import run_dir as rd
 from zoo.jobs import train
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """A finished 2-epoch run, trained once; tests work on copies."""
-    run = tmp_path_factory.mktemp("finished") / "run"
-    assert train.main(train_argv(run)) == 0
-    return run
-
-
 @pytest.fixture
 def run(finished, tmp_path):
     return copy_run(finished, tmp_path / "run")

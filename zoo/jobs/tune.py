@@ -189,7 +189,6 @@ def run(args, argv):
     lock = DirectoryLock(Path(args.directory) / project, what="search")
     if not is_worker:
         lock.check()
-    compat.write_keras_tuner_state_atomically()
     tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
                       max_trials=args.max_trials, directory=args.directory,
                       project_name=project, overwrite=args.overwrite, seed=args.seed,

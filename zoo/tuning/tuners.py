@@ -157,6 +157,7 @@ def tuner(
     if not overwrite:
         _check_fingerprint(fingerprint, path, project_name)
 
+    compat.write_keras_tuner_state_atomically()  # a search killed mid-write stays reloadable
     cls = _tuner_class(algorithm)
     if algorithm == "hyperband":
         if max_trials is not None:
