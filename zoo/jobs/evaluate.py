@@ -54,6 +54,9 @@ def load_model(spec, weights=None):
                 "`--weights` goes with a registered model name, not a saved model. "
                 f"Received: model={spec!r}, weights={weights!r}"
             )
+        if not zipfile.is_zipfile(path):  # keras would say "File not found"
+            raise ValueError(f"{path} is not a readable .keras model (not a zip archive). "
+                             f"Received: model={spec!r}")
         try:
             return keras.saving.load_model(path)
         except (zipfile.BadZipFile, KeyError, OSError) as err:
