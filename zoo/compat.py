@@ -219,6 +219,27 @@ def write_keras_tuner_state_atomically():
     utils.save_json = save_json
 
 
+def requeue_interrupted_trials(oracle):
+    """Queues for a rerun each trial a reloaded oracle holds as RUNNING but would never run;
+    returns their ids.
+
+    Why: keras-tuner starts a trial by writing its `trial.json` (RUNNING) and then
+    `oracle.json`. A search killed between the two writes reloads a trial the oracle's
+    state does not list as ongoing: `Oracle.reload` queues only the listed ones for a
+    retry (in the private `_retry_queue`), so this one is never run, never completed,
+    and still counts toward `max_trials`. A worker's oracle client has no queue: its
+    chief's oracle decides.
+    """
+    queue = getattr(oracle, "_retry_queue", None)
+    if queue is None:
+        return []
+    ongoing = {trial.trial_id for trial in oracle.ongoing_trials.values()}
+    orphans = [trial_id for trial_id, trial in sorted(oracle.trials.items())
+               if trial.status == "RUNNING" and trial_id not in queue and trial_id not in ongoing]
+    queue.extend(orphans)
+    return orphans
+
+
 __all__ = [
     "TrialCallbacksHook",
     "allow_raw_call_arguments",
@@ -229,6 +250,7 @@ __all__ = [
     "loss_tracker",
     "nested_layers",
     "object_at_weights_path",
+    "requeue_interrupted_trials",
     "set_initial_epoch",
     "set_learning_rate_object",
     "write_keras_tuner_state_atomically",

@@ -202,3 +202,28 @@ def test_keras_tuner_state_is_written_through_the_atomic_helper(tmp_path):
     assert keras_tuner.engine.trial.Trial.load(
         str(tmp_path / "p" / f"trial_{trial.trial_id}" / "trial.json")).trial_id == trial.trial_id
     assert not [p for p in tmp_path.rglob(files.TEMPORARY_PREFIX + "*")]
+
+
+def test_a_trial_recorded_before_its_oracle_is_run_again_after_a_reload(tmp_path):
+    """A kill between keras-tuner's trial.json and oracle.json writes: without the requeue
+    the reloaded oracle would never run that trial (the search stops with it RUNNING)."""
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    oracle._set_project_dir(str(tmp_path), "p")  # noqa: SLF001 (keras-tuner's own setup)
+    oracle.save()  # the oracle's record before the trial
+    state = (tmp_path / "p" / "oracle.json").read_text()
+    trial = oracle.create_trial("tuner0")
+    (tmp_path / "p" / "oracle.json").write_text(state)  # killed before this write landed
+
+    reloaded = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    reloaded._set_project_dir(str(tmp_path), "p")  # noqa: SLF001
+    reloaded.reload()
+    assert reloaded.trials[trial.trial_id].status == "RUNNING"
+    assert reloaded.create_trial("tuner1").status == "STOPPED"  # what keras-tuner would do
+
+    again = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    again._set_project_dir(str(tmp_path), "p")  # noqa: SLF001
+    again.reload()
+    assert compat.requeue_interrupted_trials(again) == [trial.trial_id]
+    rerun = again.create_trial("tuner0")
+    assert rerun.trial_id == trial.trial_id and rerun.status == "RUNNING"
+    assert compat.requeue_interrupted_trials(again) == []  # now ongoing: not queued twice

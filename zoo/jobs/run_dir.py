@@ -244,9 +244,8 @@ class RunDirectory:
         try:
             self.check()  # again, now that no other run can start here
             # files a killed writer left before its rename: no one else writes here now
-            for folder in (self.path, self.path / "checkpoints"):
-                for leftover in folder.glob(TEMPORARY_PREFIX + "*"):
-                    leftover.unlink(missing_ok=True)
+            remove_temporaries(self.path)
+            remove_temporaries(self.path / "checkpoints")
             if self.overwrite:
                 self._delete_run()
             self._probe_writable()
@@ -309,6 +308,14 @@ class RunDirectory:
                     f"The run cannot write in {folder} ({err.strerror or err}). "
                     f"Received: --run-dir {self.path}"
                 ) from None
+
+
+def remove_temporaries(folder, recursive=False):
+    """Deletes the temporary files writers killed before their rename left in `folder`.
+    Only for the holder of the folder's lock: anyone else may be writing them."""
+    pattern = TEMPORARY_PREFIX + "*"
+    for leftover in Path(folder).rglob(pattern) if recursive else Path(folder).glob(pattern):
+        leftover.unlink(missing_ok=True)
 
 
 class DirectoryLock:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from zoo import compat
 from zoo.evaluation import evaluate
-from zoo.jobs.run_dir import DirectoryLock
+from zoo.jobs.run_dir import DirectoryLock, remove_temporaries
 from zoo.jobs.train import dataset_model_kwargs, parse_model_args
 from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
@@ -196,6 +196,8 @@ def run(args, argv):
     project_dir = Path(tuner.project_dir)
     if not is_worker:
         lock.acquire()
+        if role is None:  # alone in the directory: what a killed search left is stale
+            remove_temporaries(project_dir, recursive=True)
     try:
         return _search(args, argv, hypermodel, tuner, project_dir, role)
     finally:

@@ -171,6 +171,9 @@ def tuner(
         result = cls(hypermodel, objective=objective, max_trials=max_trials, seed=seed,
                      directory=directory, project_name=project_name, overwrite=overwrite,
                      **tuner_kwargs)
+    # a search killed between keras-tuner's trial and oracle records left a trial it would
+    # never run
+    compat.requeue_interrupted_trials(getattr(result.oracle, "_oracle", result.oracle))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_json_atomic(path, fingerprint)  # after the tuner: overwrite=True empties the project
     result.zoo_seed = seed if seed is not None else getattr(result.oracle, "seed", 0)
