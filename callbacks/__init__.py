@@ -10,13 +10,17 @@ model.fit(train, validation_data=test, epochs=10,
   any keras `LearningRateSchedule`, `MomentumSchedule`): evaluated in the
   compiled step from `optimizer.iterations`, so they change every step.
 - `Checkpoint`: best model by a metric, latest state every epoch, atomic, exact resume.
-- `TensorBoard`: keras's, with step-wise lr/momentum, `log_images`, HParams.
+- TensorBoard: keras's own callback for epoch summaries, plus `StepScalars`
+  (step-wise logs with lr/momentum, `log_images`, HParams); `tensorboard_callbacks`
+  makes both.
 - `LRFinder`: learning-rate range test with a PNG plot.
 - `DataEpoch`: epoch-keyed shuffling for resumed runs.
+- `ImageGrid`: a generative model's sample/reconstruction grids each epoch.
 """
 
 from callbacks.checkpoint import Checkpoint
 from callbacks.data_epoch import DataEpoch
+from callbacks.image_grid import ImageGrid, tile_images
 from callbacks.lr_finder import LRFinder
 from callbacks.scheduler import Scheduler, install
 from callbacks.schedules import (
@@ -31,8 +35,9 @@ from callbacks.schedules import (
 )
 from callbacks.standard import checkpoint_dir, standard_callbacks
 from callbacks.tensorboard import (
-    TensorBoard,
+    StepScalars,
     log_images,
+    tensorboard_callbacks,
     tensorboard_dir,
     write_hparams,
     write_hparams_config,
@@ -43,6 +48,7 @@ __all__ = [
     "CosineWarmup",
     "DataEpoch",
     "ExponentialSweep",
+    "ImageGrid",
     "LRFinder",
     "MomentumSchedule",
     "MultiStep",
@@ -50,13 +56,15 @@ __all__ = [
     "OneCycleMomentum",
     "Scheduler",
     "StepDecay",
-    "TensorBoard",
+    "StepScalars",
     "ZooSchedule",
     "checkpoint_dir",
     "install",
     "log_images",
     "standard_callbacks",
+    "tensorboard_callbacks",
     "tensorboard_dir",
+    "tile_images",
     "write_hparams",
     "write_hparams_config",
 ]

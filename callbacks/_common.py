@@ -1,55 +1,9 @@
-"""Helpers shared by the callbacks: argument checks, optimizer access, deep copies."""
+"""Helpers shared by the callbacks: optimizer access, deep copies, log values."""
 
 import copy
-import json
-import os
 
 import keras
 import numpy as np
-
-
-def check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
-        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value!r}")
-    return float(value)
-
-
-def check_non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    return float(value)
-
-
-def check_positive_int(name, value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"`{name}` must be an int > 0. Received: {name}={value!r}")
-    return int(value)
-
-
-def check_fraction(name, value, low_open=True, high_open=True):
-    """Value in (0, 1) (open ends by default)."""
-    bad = isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-    if not bad:
-        bad = (value <= 0 if low_open else value < 0) or (value >= 1 if high_open else value > 1)
-    if bad:
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-        raise ValueError(f"`{name}` must be in {lo}0, 1{hi}. Received: {name}={value!r}")
-    return float(value)
-
-
-def inner_optimizer(optimizer):
-    """The optimizer under a `LossScaleOptimizer`, else `optimizer`."""
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
-def leaf_optimizers(optimizer):
-    """The optimizers that update variables: each player's for a `PlayerOptimizers`."""
-    players = getattr(optimizer, "by_player", None)
-    if isinstance(players, dict):
-        return [inner_optimizer(o) for o in players.values()]
-    return [inner_optimizer(optimizer)]
 
 
 def require_optimizer(model, who):
@@ -98,25 +52,6 @@ class DeepCopyable:
             else:
                 new.__dict__[key] = copy.deepcopy(value, memo)
         return new
-
-
-def write_json_atomic(path, obj):
-    """Writes JSON to a temporary file, syncs it, then renames it over `path`."""
-    path = str(path)
-    tmp = os.path.join(os.path.dirname(path) or ".", f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, default=_json_default)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def to_float(value):

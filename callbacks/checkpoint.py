@@ -1,7 +1,6 @@
 """`Checkpoint`: best model by a metric, latest training state every epoch, exact resume."""
 
 import glob
-import hashlib
 import json
 import math
 import os
@@ -11,10 +10,11 @@ import warnings
 
 import keras
 
-from callbacks._common import DeepCopyable, iterations, to_float, write_json_atomic
+from callbacks._common import DeepCopyable, iterations, to_float
+from zoo import compat
+from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file, write_json_atomic
 
 _STATE = re.compile(r"^state-(\d+)\.json$")
-_TMP_PREFIX = ".tmp-"
 
 
 class Checkpoint(DeepCopyable, keras.callbacks.Callback):
@@ -113,7 +113,7 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
             with open(json_path) as f:
                 meta = json.load(f)
             weights = os.path.join(self.directory, meta["weights"])
-            if os.path.getsize(weights) != meta["size"] or _sha256(weights) != meta["sha256"]:
+            if os.path.getsize(weights) != meta["size"] or sha256_file(weights) != meta["sha256"]:
                 raise ValueError("weights file does not match its recorded size and SHA-256")
             return meta
         except (OSError, ValueError, KeyError, TypeError) as err:
@@ -155,7 +155,7 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
             )
         for w in caught:  # restored fine: pass keras's warnings on
             warnings.warn(w.message, w.category, stacklevel=2)
-        model._initial_epoch = epoch  # read by fit after on_train_begin, as BackupAndRestore does
+        compat.set_initial_epoch(model, epoch)  # fit continues after the restored epoch
         self.best = meta.get("best")
         self.best_epoch = meta.get("best_epoch")
         self.history = list(meta.get("history", []))
@@ -169,15 +169,12 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         self.history.append({k: _finite_or_str(to_float(v)) for k, v in logs.items()})
         if self.save_best:
             self._maybe_save_best(done, logs)
-        self._save_state(done)
+        self._write_state(done)
         self._prune()
 
     def on_train_end(self, logs=None):
-        if (
-            self.restored_epoch is not None
-            and getattr(self.model, "_initial_epoch", None) is not None
-        ):
-            self.model._initial_epoch = None  # a later fit() starts where it is asked to
+        if self.restored_epoch is not None:
+            compat.set_initial_epoch(self.model, None)  # a later fit() starts where asked
 
     def _maybe_save_best(self, epoch, logs):
         if self.monitor not in logs:
@@ -200,10 +197,8 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         if not better:
             return
         self.best, self.best_epoch = value, epoch
-        tmp = self._temporary("best.keras")
-        self.model.save(tmp)
-        _fsync(tmp)
-        os.replace(tmp, self.best_path)
+        with atomic_path(self.best_path) as tmp:
+            self.model.save(tmp)
         write_json_atomic(
             os.path.join(self.directory, "best.json"),
             {"epoch": epoch, "monitor": self.monitor, "value": value, "mode": self.mode},
@@ -211,13 +206,11 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         if self.verbose:
             print(f"Checkpoint: {self.monitor} improved to {value:.6g}; saved {self.best_path}")
 
-    def _save_state(self, epoch):
+    def _write_state(self, epoch):
         weights, meta_path = self.state_paths(epoch)
-        tmp = self._temporary(os.path.basename(weights))
-        self.model.save_weights(tmp)
-        _fsync(tmp)
-        digest, size = _sha256(tmp), os.path.getsize(tmp)
-        os.replace(tmp, weights)
+        with atomic_path(weights) as tmp:
+            self.model.save_weights(tmp)
+            digest, size = sha256_file(tmp), os.path.getsize(tmp)
         meta = {
             "format": 1,
             "epoch": epoch,
@@ -235,7 +228,6 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         }
         # the JSON is the commit record: written last, it makes the state valid
         write_json_atomic(meta_path, meta)
-        _fsync_dir(self.directory)
         if self.verbose:
             print(f"Checkpoint: saved state after epoch {epoch} to {weights}")
 
@@ -261,10 +253,6 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
             if os.path.exists(path):
                 os.remove(path)
 
-    def _temporary(self, name):
-        # keras checks the suffix (".keras", ".weights.h5"), so the marker goes in front
-        return os.path.join(self.directory, f"{_TMP_PREFIX}{os.getpid()}-{name}")
-
 
 def _resolve_mode(monitor, mode):
     if mode != "auto":
@@ -284,35 +272,9 @@ def _finite_or_str(value):
     return value if math.isfinite(value) else str(value)
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync(path):
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _remove_temporaries(directory):
     """Deletes files left by a writer that was killed before its rename."""
-    for path in glob.glob(os.path.join(directory, _TMP_PREFIX + "*")):
+    for path in glob.glob(os.path.join(directory, TEMPORARY_PREFIX + "*")):
         try:
             os.remove(path)
         except OSError:

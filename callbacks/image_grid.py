@@ -6,6 +6,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from callbacks.tensorboard import log_images, tensorboard_dir
+from zoo.utils.checks import check_positive_int
+from zoo.utils.files import atomic_path
+
 
 def tile_images(images, columns=8, padding=1, pad_value=1.0):
     """One (H', W', C) image holding `images` (N, H, W, C) in rows of `columns`."""
@@ -38,8 +42,9 @@ class ImageGrid(keras.callbacks.Callback):
     inputs)` -> `{grid name: images in [0, 1]}` (the zoo's generative families:
     samples from fixed latent codes, so epochs compare; reconstructions of
     `inputs`). PNGs go to `<run_dir>/<name>-epoch<NNN>.png`, TensorBoard
-    images to `log_dir` (default `<run_dir>/logs/images`, beside the
-    TensorBoard callback's `train`/`validation` runs).
+    images to `<log_dir>/train` (default: the run's TensorBoard directory
+    `<run_dir>/tensorboard`, beside the scalars: `tensorboard --logdir RUN`
+    shows both).
 
     Args:
         run_dir: directory of the PNG files (created if missing).
@@ -47,7 +52,7 @@ class ImageGrid(keras.callbacks.Callback):
         num_images: images per grid.
         seed: seed of the latent codes (the same every epoch).
         every: write every this many epochs (the last epoch is always written).
-        log_dir: TensorBoard directory (None: `<run_dir>/logs/images`).
+        log_dir: TensorBoard log directory (None: `tensorboard_dir(run_dir)`).
         columns: images per row of a grid.
 
     Example:
@@ -62,21 +67,17 @@ class ImageGrid(keras.callbacks.Callback):
     ):
         super().__init__()
         for name, value in (("num_images", num_images), ("every", every), ("columns", columns)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be an int > 0. Received: {name}={value!r}")
+            check_positive_int(name, value)
         if not isinstance(run_dir, (str, Path)):
             raise TypeError(f"`run_dir` must be a path. Received: run_dir={run_dir!r}")
         self.run_dir = str(run_dir)
-        if log_dir is None:
-            log_dir = Path(run_dir) / "logs" / "images"
-        self.log_dir = str(log_dir)
+        self.log_dir = str(tensorboard_dir(run_dir) if log_dir is None else log_dir)
         self.inputs = None if inputs is None else np.asarray(inputs, dtype=np.float32)
         self.num_images = num_images
         self.seed = seed
         self.every = every
         self.columns = columns
         self.written = []  # PNG paths, in order
-        self._writer = None
         self._warned = False
 
     def on_train_begin(self, logs=None):
@@ -106,25 +107,9 @@ class ImageGrid(keras.callbacks.Callback):
         for name, images in grids.items():
             grid = tile_images(images, self.columns)
             path = Path(self.run_dir) / f"{name}-epoch{step:03d}.png"
-            keras.utils.save_img(str(path), np.round(grid * 255).astype(np.uint8), scale=False)
+            with atomic_path(path) as tmp:
+                keras.utils.save_img(tmp, np.round(grid * 255).astype(np.uint8), scale=False)
             paths.append(str(path))
-            self._summary(name, grid, step)
+            log_images(self.log_dir, name, grid, step)
         self.written.extend(paths)
         return paths
-
-    def _summary(self, name, grid, step):
-        # tf.summary writes TensorBoard event files under any keras backend
-        import tensorflow as tf
-
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.log_dir)
-        # record_if(True): a TensorBoard callback in the same fit leaves its own
-        # every-N-steps condition installed while training runs
-        with self._writer.as_default(), tf.summary.record_if(True):
-            tf.summary.image(name, grid[None], step=step)
-        self._writer.flush()
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None

@@ -7,18 +7,13 @@ import warnings
 import keras
 import numpy as np
 
-from callbacks._common import (
-    DeepCopyable,
-    check_fraction,
-    check_positive,
-    check_positive_int,
-    iterations,
-    leaf_optimizers,
-    require_optimizer,
-    retrace,
-    to_float,
-)
-from callbacks.schedules import ExponentialSweep
+from callbacks._common import DeepCopyable, iterations, require_optimizer, retrace, to_float
+from zoo import compat
+from zoo.training.schedules import ExponentialSweep
+from zoo.utils.checks import check_fraction, check_positive, check_positive_int
+from zoo.utils.data import is_dataset
+from zoo.utils.files import atomic_path
+from zoo.utils.optimizers import leaf_optimizers
 
 
 class LRFinder(DeepCopyable, keras.callbacks.Callback):
@@ -129,12 +124,12 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
         self._saved = {
             "weights": [np.array(keras.ops.convert_to_numpy(v)) for v in model.weights],
             "optimizer": [np.array(keras.ops.convert_to_numpy(v)) for v in optimizer.variables],
-            "lr": [(o, o._learning_rate) for o in leaf_optimizers(optimizer)],
+            "lr": [(o, compat.learning_rate_object(o)) for o in leaf_optimizers(optimizer)],
         }
         for leaf in leaf_optimizers(optimizer):
-            # set the attribute, not the `learning_rate` property: the property would
-            # untrack a learning-rate variable and change the optimizer's state layout
-            leaf._learning_rate = sweep
+            # not the `learning_rate` property: it would untrack a learning-rate
+            # variable and change the optimizer's state layout for good
+            compat.set_learning_rate_object(leaf, sweep)
         self._sweep = sweep
         model.stop_training = False
         retrace(model)
@@ -191,7 +186,7 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
         model, saved = self.model, self._saved
         optimizer = model.optimizer
         for leaf, lr in saved["lr"]:
-            leaf._learning_rate = lr
+            compat.set_learning_rate_object(leaf, lr)
         for var, value in zip(model.weights, saved["weights"]):
             var.assign(value)
         opt_vars = optimizer.variables
@@ -255,19 +250,15 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
         ax.legend()
         ax.set_title("Learning-rate range test")
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        fig.savefig(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp)
         return path
 
 
 def _batches(x, y, batch_size):
     """A function returning an iterable of batches, restartable (sweeps longer than the data)."""
-    try:
-        import tensorflow as tf
-
-        if isinstance(x, tf.data.Dataset):
-            return lambda: x
-    except ImportError:  # pragma: no cover
-        pass
+    if is_dataset(x):
+        return lambda: x
     if y is None:
         raise ValueError("`y` is required with array inputs. Received: y=None")
     n = len(x)

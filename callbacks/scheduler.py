@@ -3,8 +3,9 @@
 import keras
 import numpy as np
 
-from callbacks._common import DeepCopyable, leaf_optimizers, require_optimizer, retrace
-from callbacks.schedules import MomentumSchedule, ZooSchedule
+from callbacks._common import DeepCopyable, require_optimizer, retrace
+from zoo.training.schedules import MomentumSchedule, ZooSchedule
+from zoo.utils.optimizers import leaf_optimizers
 
 
 class Scheduler(DeepCopyable, keras.callbacks.Callback):

@@ -7,7 +7,7 @@ import keras
 from callbacks.checkpoint import Checkpoint
 from callbacks.data_epoch import DataEpoch
 from callbacks.scheduler import Scheduler
-from callbacks.tensorboard import TensorBoard, tensorboard_dir
+from callbacks.tensorboard import tensorboard_callbacks, tensorboard_dir
 
 
 def checkpoint_dir(run_dir):
@@ -36,19 +36,20 @@ def standard_callbacks(
 
     `Scheduler` comes first (installing a schedule changes the optimizer state
     that `Checkpoint` restores), then `Checkpoint` in `<run_dir>/checkpoints`,
-    `TensorBoard` in `<run_dir>/tensorboard`, keras `TerminateOnNaN`, and
-    `DataEpoch` when a dataset epoch variable is given.
+    keras's `TensorBoard` (epoch summaries) and `StepScalars` (step logs with lr
+    and momentum, HParams) in `<run_dir>/tensorboard`, keras `TerminateOnNaN`,
+    and `DataEpoch` when a dataset epoch variable is given.
 
     Args:
         run_dir: the run's directory.
         schedule: learning-rate schedule for `Scheduler` (e.g. `OneCycle(max_lr=0.4)`), or None.
         momentum: momentum schedule for `Scheduler`, or None (the schedule's own).
         monitor, mode, keep, save_best, resume: `Checkpoint` arguments.
-        tensorboard: add `TensorBoard`.
-        update_freq: `TensorBoard` step-log period. None: every step when a
+        tensorboard: add the TensorBoard callbacks (`tensorboard_callbacks`).
+        update_freq: step-log period. None: every step when a
             schedule is given (its values change every step), else every 50
             steps (logging every step costs ~1 ms a step on a 2-core CPU).
-        histogram_freq, hparams, trial_id: `TensorBoard` arguments.
+        histogram_freq, hparams, trial_id: see `tensorboard_callbacks`.
         terminate_on_nan: add `keras.callbacks.TerminateOnNaN`.
         data_epoch: the int64 `tf.Variable` of `zoo.datasets.load(..., epoch=...)`,
             for the same data order after a resume.
@@ -82,14 +83,12 @@ def standard_callbacks(
         )
     )
     if tensorboard:
-        callbacks.append(
-            TensorBoard(
-                tensorboard_dir(run_dir),
-                update_freq=update_freq,
-                histogram_freq=histogram_freq,
-                hparams=hparams,
-                trial_id=trial_id,
-            )
+        callbacks += tensorboard_callbacks(
+            tensorboard_dir(run_dir),
+            update_freq=update_freq,
+            histogram_freq=histogram_freq,
+            hparams=hparams,
+            trial_id=trial_id,
         )
     if terminate_on_nan:
         callbacks.append(keras.callbacks.TerminateOnNaN())

@@ -1,7 +1,11 @@
-"""`TensorBoard`: keras's callback with step-wise lr/momentum, an image hook and HParams.
+"""TensorBoard for zoo runs: keras's own `keras.callbacks.TensorBoard` plus `StepScalars`.
 
-Summaries go through `tf.summary` (TensorFlow is a dependency of the zoo), so
-the same files are written under the TensorFlow, JAX and PyTorch backends.
+keras's callback writes the epoch summaries (train and validation scalars,
+histograms, the graph); `StepScalars` writes each N-th step's logs, with the
+`lr` and `momentum` that update used, numbered by `optimizer.iterations` so a
+resumed run extends its curves; and the run's HParams and images, into the
+same log directory. Summaries go through `tf.summary` (TensorFlow is a
+dependency of the zoo), so the same files are written under every backend.
 """
 
 import os
@@ -9,7 +13,10 @@ import os
 import keras
 import numpy as np
 
-from callbacks._common import DeepCopyable, iterations
+from callbacks._common import DeepCopyable, iterations, to_float
+from zoo import compat
+from zoo.utils.checks import check_positive_int
+from zoo.utils.optimizers import inner_optimizer
 
 _IMAGE_WRITERS = {}
 
@@ -19,151 +26,145 @@ def tensorboard_dir(run_dir):
     return os.path.join(str(run_dir), "tensorboard")
 
 
-class TensorBoard(DeepCopyable, keras.callbacks.TensorBoard):
-    """keras `TensorBoard` logging every N steps and every epoch, lr and momentum included.
-
-    Every `update_freq` steps the step's logs are written as `batch_<name>`
-    scalars in `<log_dir>/train`: with a `zoo.ZooModel` these include `lr`
-    and `momentum`, the values that update used (for other models the
-    optimizer's learning rate is added). Epoch logs are written as
-    `epoch_<name>` (train and validation). On top of keras's callback:
-
-    - steps continue from `optimizer.iterations`, so a resumed run extends
-      its curves instead of restarting them at 0;
-    - epoch summaries are always written (keras drops them when the last
-      step of an epoch is not a multiple of `update_freq`);
-    - `log_images(tag, images, step)` writes images into the same run;
-    - `hparams` writes a TensorBoard HParams summary for the run (the tuner
-      passes each trial's values and `trial_id`).
+def tensorboard_callbacks(log_dir, update_freq=50, histogram_freq=0, hparams=None,
+                          trial_id=None):
+    """keras's `TensorBoard` (epoch summaries) and a `StepScalars` (steps, HParams) for `log_dir`.
 
     Args:
-        log_dir: run log directory (keras writes `train/` and `validation/` in it).
-        update_freq: write step logs every this many steps (int > 0), "batch"
-            (every step) or "epoch" (epoch logs only).
-        histogram_freq: write weight histograms every this many epochs (0: never).
-        write_graph: write the model graph (keras's option; off by default).
-        hparams: dict `{name: value}` of the run's hyperparameters, or None.
-        trial_id: name of the run in the HParams dashboard.
-        **kwargs: other `keras.callbacks.TensorBoard` arguments.
+        log_dir: the run's TensorBoard directory (`train/` and `validation/` go in it).
+        update_freq: step logs every this many steps (int > 0), or "epoch" (none).
+        histogram_freq: weight histograms every this many epochs (0: never).
+        hparams, trial_id: the run's HParams summary (see `StepScalars`).
 
     Example:
 
     ```python
-    tb = TensorBoard("runs/r18/tensorboard", update_freq=10, hparams={"lr": 0.1})
-    model.fit(train, epochs=5, callbacks=[tb])
-    tb.log_images("samples", images, step=5)   # (N, H, W, C) in [0, 1] or uint8
+    model.fit(train, validation_data=val, epochs=5,
+              callbacks=tensorboard_callbacks("runs/r18/tensorboard", update_freq=10))
+    ```
+    """
+    return [
+        keras.callbacks.TensorBoard(
+            log_dir=str(log_dir), update_freq="epoch", histogram_freq=histogram_freq,
+            write_graph=False,
+        ),
+        StepScalars(log_dir, update_freq=update_freq, hparams=hparams, trial_id=trial_id),
+    ]
+
+
+class StepScalars(DeepCopyable, keras.callbacks.Callback):
+    """Writes every `update_freq`-th step's logs as `batch_<name>` scalars in `<log_dir>/train`.
+
+    With a `zoo.ZooModel` the logs hold `lr` and `momentum`, the values that
+    update used; for other models the optimizer's learning rate at that step
+    is added. Steps are numbered by `optimizer.iterations`, so a resumed run
+    continues its curves. Use beside `keras.callbacks.TensorBoard` on the same
+    `log_dir` (it writes the epoch summaries): `tensorboard_callbacks` makes both.
+
+    Args:
+        log_dir: the run's TensorBoard directory.
+        update_freq: write every this many steps (int > 0), "batch" (every
+            step) or "epoch" (no step scalars: HParams and images only).
+        hparams: dict `{name: value}` of the run's hyperparameters, written as
+            a TensorBoard HParams summary at the start of training, or None.
+        trial_id: the run's name in the HParams dashboard.
+
+    Example:
+
+    ```python
+    model.fit(train, epochs=5, callbacks=[keras.callbacks.TensorBoard("tb", update_freq="epoch"),
+                                          StepScalars("tb", update_freq=10, hparams={"lr": 0.1})])
     ```
     """
 
-    _transient = {
-        "_model": lambda: None,
-        "_writers": dict,
-        "_prev_summary_state": list,
-        "_summary_module": lambda: None,
-    }
+    _transient = {"_model": lambda: None, "_writer": lambda: None}
 
-    def __init__(
-        self,
-        log_dir,
-        update_freq=1,
-        histogram_freq=0,
-        write_graph=False,
-        hparams=None,
-        trial_id=None,
-        **kwargs,
-    ):
-        if update_freq not in ("batch", "epoch") and (
-            isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1
-        ):
-            raise ValueError(
-                "`update_freq` must be an int > 0, 'batch' or 'epoch'. "
-                f"Received: update_freq={update_freq!r}"
-            )
-        if (
-            isinstance(histogram_freq, bool)
-            or not isinstance(histogram_freq, int)
-            or histogram_freq < 0
-        ):
-            raise ValueError(
-                f"`histogram_freq` must be an int >= 0. Received: histogram_freq={histogram_freq!r}"
-            )
+    def __init__(self, log_dir, update_freq=1, hparams=None, trial_id=None):
+        super().__init__()
+        if update_freq == "batch":
+            update_freq = 1
+        if update_freq != "epoch":
+            try:
+                update_freq = check_positive_int("update_freq", update_freq)
+            except ValueError:
+                raise ValueError(
+                    "`update_freq` must be an int > 0, 'batch' or 'epoch'. "
+                    f"Received: update_freq={update_freq!r}"
+                ) from None
         if hparams is not None and not isinstance(hparams, dict):
             raise TypeError(
                 f"`hparams` must be a dict {{name: value}}. Received: hparams={hparams!r}"
             )
-        super().__init__(
-            log_dir=str(log_dir),
-            update_freq=update_freq,
-            histogram_freq=histogram_freq,
-            write_graph=write_graph,
-            **kwargs,
-        )
+        self.log_dir = str(log_dir)
+        self.update_freq = update_freq
         self.hparams = dict(hparams) if hparams else None
         self.trial_id = trial_id
+        self._iteration = 0
+        self._writer = None
 
     def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        self._global_train_batch = iterations(self.model)
+        self._iteration = iterations(self.model)  # the one device read per fit; then counted here
         if self.hparams:
             write_hparams(self.log_dir, self.hparams, trial_id=self.trial_id)
 
-    def _quiet_step(self):
-        """A step that writes nothing: keras's batch hooks would still swap writers
-        and read every log value (a device sync), so they are skipped."""
-        return (
-            self.update_freq == "epoch" or self._global_train_batch % self.update_freq != 0
-        ) and not (self._should_trace or self.write_steps_per_second)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self._global_train_batch += 1
-        if self._quiet_step():
-            return
-        self._global_train_batch -= 1  # keras's hook counts the step itself
-        super().on_train_batch_begin(batch, logs)
-
     def on_train_batch_end(self, batch, logs=None):
-        if self._quiet_step() and not self._should_write_train_graph:
+        self._iteration += 1
+        if self.update_freq == "epoch" or self._iteration % self.update_freq or not logs:
             return
-        if isinstance(logs, dict) and "lr" not in logs:
-            lr = _current_lr(self.model)
+        import tensorflow as tf
+
+        values = {k: to_float(v) for k, v in logs.items()}
+        if "lr" not in values:
+            lr = _learning_rate_at(self.model, self._iteration - 1)
             if lr is not None:
-                logs = {**logs, "lr": lr}
-        super().on_train_batch_end(batch, logs)
+                values["lr"] = lr
+        writer = self._scalar_writer()
+        with writer.as_default(), tf.summary.record_if(True):
+            for name, value in values.items():
+                tf.summary.scalar(f"batch_{name}", value, step=self._iteration)
 
     def on_epoch_end(self, epoch, logs=None):
-        with self.summary.record_if(True):
-            super().on_epoch_end(epoch, logs)
-        self._train_writer.flush()
+        if self._writer is not None:
+            self._writer.flush()
 
-    def on_test_end(self, logs=None):
-        with self.summary.record_if(True):
-            super().on_test_end(logs)
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _scalar_writer(self):
+        if self._writer is None:
+            import tensorflow as tf
+
+            self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "train"))
+        return self._writer
 
     def log_images(self, tag, images, step=None, max_outputs=16):
-        """Writes `images` ((N, H, W, C), (H, W, C) or (H, W); floats in [0, 1] or
-        uint8) as an image summary `tag` into this run's `train` directory.
-
-        `step` defaults to the optimizer's iteration count. Generative
-        families call this (or the module function `log_images`) for sample grids.
-        """
+        """Writes `images` ((N, H, W, C), (H, W, C) or (H, W); floats in [0, 1] or uint8)
+        as an image summary `tag` in this run's `train` directory (`step`: default the
+        optimizer's iteration count)."""
         if step is None:
             step = iterations(self.model) if self.model is not None else 0
-        writer = self._writers.get("train")
-        if writer is None or getattr(writer, "_closed", False):
-            # outside fit (keras closes its writers at the end of training)
-            log_images(self.log_dir, tag, images, step, max_outputs)
-            return
-        _write_images(writer, tag, images, step, max_outputs)
+        log_images(self.log_dir, tag, images, step, max_outputs)
+
+
+def _learning_rate_at(model, step):
+    """The learning rate the update numbered `step` used, for models whose step does not log it."""
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = inner_optimizer(optimizer)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        return None
+    source = compat.learning_rate_object(optimizer)
+    if isinstance(source, keras.optimizers.schedules.LearningRateSchedule):
+        return to_float(source(step))
+    return to_float(optimizer.learning_rate)
 
 
 def log_images(log_dir, tag, images, step, max_outputs=16):
-    """Writes an image summary into `<log_dir>/train`, the run a `TensorBoard(log_dir)` writes.
-
-    For callbacks that know only the run directory: pass
-    `tensorboard_dir(run_dir)`. Images as in `TensorBoard.log_images`.
+    """Writes an image summary into `<log_dir>/train`: beside the run's step and epoch scalars.
 
     Args:
-        log_dir: the TensorBoard log directory of the run.
+        log_dir: the TensorBoard log directory of the run (`tensorboard_dir(run_dir)`).
         tag: summary name, e.g. "samples".
         images: (N, H, W, C), (H, W, C) or (H, W); floats in [0, 1] or uint8.
         step: the step (e.g. the epoch) the images belong to.
@@ -175,16 +176,6 @@ def log_images(log_dir, tag, images, step, max_outputs=16):
     log_images(tensorboard_dir(run_dir), "samples", grid, step=epoch)
     ```
     """
-    import tensorflow as tf
-
-    path = os.path.abspath(os.path.join(str(log_dir), "train"))
-    writer = _IMAGE_WRITERS.get(path)
-    if writer is None:
-        writer = _IMAGE_WRITERS[path] = tf.summary.create_file_writer(path)
-    _write_images(writer, tag, images, step, max_outputs)
-
-
-def _write_images(writer, tag, images, step, max_outputs):
     import tensorflow as tf
 
     data = np.asarray(keras.ops.convert_to_numpy(images))
@@ -199,6 +190,10 @@ def _write_images(writer, tag, images, step, max_outputs):
         )
     if data.dtype != np.uint8:
         data = np.clip(data.astype(np.float32), 0.0, 1.0)
+    path = os.path.abspath(os.path.join(str(log_dir), "train"))
+    writer = _IMAGE_WRITERS.get(path)
+    if writer is None:
+        writer = _IMAGE_WRITERS[path] = tf.summary.create_file_writer(path)
     with writer.as_default(), tf.summary.record_if(True):
         tf.summary.image(tag, data, step=int(step), max_outputs=max_outputs)
     writer.flush()
@@ -291,18 +286,3 @@ def _hparam_value(value):
     if isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
-
-
-def _current_lr(model):
-    """The learning rate of the step just taken, for models whose step does not log it."""
-    optimizer = getattr(model, "optimizer", None)
-    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        return None
-    schedule = optimizer._learning_rate
-    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-        # iterations already counts the step just taken
-        value = schedule(max(iterations(model) - 1, 0))
-    else:
-        value = optimizer.learning_rate
-    return float(np.asarray(keras.ops.convert_to_numpy(value)))

@@ -1,12 +1,7 @@
 #!/usr/bin/env python
-"""Thin entry point: see zoo/jobs/bench.py."""
+"""Thin entry point: see zoo/bench/__init__.py."""
 
-import sys
-
-from _backend import apply_backend_flag
+from _backend import run
 
 if __name__ == "__main__":
-    apply_backend_flag(sys.argv[1:])
-    from zoo.jobs import bench
-
-    sys.exit(bench.main(sys.argv[1:]))
+    run("bench")

@@ -1,12 +1,7 @@
 #!/usr/bin/env python
 """Thin entry point: see zoo/jobs/train.py."""
 
-import sys
-
-from _backend import apply_backend_flag
+from _backend import run
 
 if __name__ == "__main__":
-    apply_backend_flag(sys.argv[1:])
-    from zoo.jobs import train
-
-    sys.exit(train.main(sys.argv[1:]))
+    run("train")

@@ -12,14 +12,20 @@ Importing `zoo` registers every family, so `keras.saving.load_model` finds
 them. Choose the backend (KERAS_BACKEND) before importing it.
 """
 
-from zoo import datasets, models  # noqa: F401  (models registers every family)
-# A saved optimizer may hold one of the shared schedules (train.py --schedule):
-# registering them here lets `keras.saving.load_model` rebuild it after `import zoo`.
-import callbacks.schedules  # noqa: F401,E402
-from zoo.registry import create, list_models, model_info, register
-from zoo.training import Player, PlayerOptimizers, ZooModel
-from zoo.weights import list_weights
-from zoo.weights.classes import decode_predictions
+import os as _os
+
+from zoo.utils import tensorflow_logs as _tensorflow_logs
+
+if _os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+    # keras is about to import TensorFlow: without its C++ start-up notices
+    _tensorflow_logs.import_tensorflow_quietly()
+
+from zoo import datasets, models  # noqa: E402,F401  (models registers every family)
+from zoo.api import create, model_info  # noqa: E402
+from zoo.registry import list_models, register  # noqa: E402
+from zoo.training import Player, PlayerOptimizers, ZooModel  # noqa: E402
+from zoo.weights import list_weights  # noqa: E402
+from zoo.weights.classes import decode_predictions  # noqa: E402
 
 __version__ = "0.1.0"
 

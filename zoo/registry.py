@@ -1,11 +1,18 @@
-"""Names to architectures: `register`, `create`, `list_models`, `model_info`."""
+"""Names to architectures: `register`, `get`, `create`, `list_models`, `model_info`.
+
+The bottom of the zoo: it knows model classes, not weights (`zoo.create(name,
+weights=...)` in `zoo.api` puts the two together).
+"""
 
 import dataclasses
 import difflib
 import fnmatch
 import inspect
+import math
 
 import keras
+
+from zoo import compat
 
 _REGISTRY = {}
 _PARAM_COUNTS = {}
@@ -51,10 +58,15 @@ def register(*names, family=None, variants=None):
     return decorate
 
 
-def _entry(name):
+def get(name):
+    """The registry `Entry` (class, family, variant defaults) of a model name.
+
+    Raises:
+        TypeError: `name` is not a string.
+        ValueError: unknown name (close names are suggested).
+    """
     if not isinstance(name, str):
         raise TypeError(f"Model `name` must be a string. Received: name={name!r}")
-    _load_families()
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, sorted(_REGISTRY), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -65,32 +77,29 @@ def _entry(name):
     return _REGISTRY[name]
 
 
-def create(name, weights=None, **kwargs):
-    """Builds the registered architecture `name`.
+def create(name, /, **kwargs):
+    """Builds the registered architecture `name` (randomly initialised).
+
+    `zoo.create(name, weights=...)` is the same with pretrained weights.
 
     Args:
         name: a registered name (see `list_models`).
-        weights: None, the name of a published weights entry for this model
-            (e.g. "fashion_mnist"), or a path to a `.weights.h5` file.
         **kwargs: arguments of the family's constructor, overriding the
-            variant's defaults.
+            variant's defaults. The model's `name` defaults to `name`.
 
     Example:
 
     ```python
-    model = zoo.create("mlp", input_shape=(28, 28, 1), num_classes=10)
+    model = zoo.registry.create("mlp", input_shape=(28, 28, 1), num_classes=10)
     ```
     """
-    entry = _entry(name)
-    if weights is not None:
-        from zoo import weights as weights_module
-
-        return weights_module.create_with_weights(name, weights, **kwargs)
-    _check_arguments(entry, kwargs)
-    return entry.cls(**{**entry.defaults, **kwargs})
+    entry = get(name)
+    check_arguments(entry, kwargs)
+    return entry.cls(**{"name": name, **entry.defaults, **kwargs})
 
 
-def _check_arguments(entry, kwargs):
+def check_arguments(entry, kwargs):
+    """Raises TypeError naming an argument that `entry`'s class does not take."""
     params = inspect.signature(entry.cls.__init__).parameters
     if any(p.kind == p.VAR_KEYWORD for p in params.values() if p.name != "kwargs"):
         return
@@ -107,33 +116,42 @@ def _check_arguments(entry, kwargs):
 
 def list_models(pattern="*"):
     """Sorted registered names matching an fnmatch `pattern` (e.g. "resnet*")."""
-    _load_families()
     return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
 
 
-def model_info(name):
-    """Family, default arguments, parameter count at the default config, weights."""
-    entry = _entry(name)
+def defaults(name):
+    """The constructor defaults of `name`: the class's, updated by the variant's."""
+    entry = get(name)
     params = inspect.signature(entry.cls.__init__).parameters
-    defaults = {
+    values = {
         k: p.default
         for k, p in params.items()
         if p.default is not inspect.Parameter.empty and k not in ("self",)
     }
-    defaults.update(entry.defaults)
-    if name not in _PARAM_COUNTS:
-        _PARAM_COUNTS[name] = create(name).count_params()
-    from zoo import weights as weights_module
+    values.update(entry.defaults)
+    return values
 
+
+def count_params(name, **kwargs):
+    """Parameter count of `create(name, **kwargs)`, built without initialising its weights.
+
+    The variables get their shapes but no values (`compat.build_shapes_only`):
+    counting VGG-19's 143 M parameters allocates none of them.
+    """
+    key = (name, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    if key not in _PARAM_COUNTS:
+        model = compat.build_shapes_only(lambda: create(name, **kwargs))
+        _PARAM_COUNTS[key] = int(sum(math.prod(v.shape) for v in model.weights))
+    return _PARAM_COUNTS[key]
+
+
+def model_info(name):
+    """Family, class, default arguments and parameter count (at the defaults) of `name`."""
+    entry = get(name)
     return {
         "name": name,
         "family": entry.family,
         "class": f"{entry.cls.__module__}.{entry.cls.__name__}",
-        "defaults": defaults,
-        "params": _PARAM_COUNTS[name],
-        "weights": [w.name for w in weights_module.list_weights(f"{name}.*")],
+        "defaults": defaults(name),
+        "params": count_params(name),
     }
-
-
-def _load_families():
-    import zoo.models  # noqa: F401  (registers every family on import; cached after)

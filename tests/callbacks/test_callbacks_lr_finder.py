@@ -6,6 +6,7 @@ import pytest
 import keras
 
 import callbacks
+from zoo import compat
 from callbacks_testlib import all_weights, optimizer_state, tiny_data, tiny_model
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -18,7 +19,7 @@ def test_find_restores_weights_and_optimizer_state_exactly(tmp_path):
     model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # momentum slots and iterations != 0
     weights, state = all_weights(model), optimizer_state(model)
-    lr_variable = model.optimizer._learning_rate
+    lr_variable = compat.learning_rate_object(model.optimizer)
     finder = callbacks.LRFinder(
         min_lr=1e-4, max_lr=10.0, num_steps=60, plot_path=tmp_path / "lr.png"
     )
@@ -27,7 +28,7 @@ def test_find_restores_weights_and_optimizer_state_exactly(tmp_path):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(optimizer_state(model), state):
         np.testing.assert_array_equal(a, b)
-    assert model.optimizer._learning_rate is lr_variable
+    assert compat.learning_rate_object(model.optimizer) is lr_variable
     assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
     # the sweep: exponential, from min_lr, stopped by divergence before max_lr
     lrs = np.array(finder.lrs)

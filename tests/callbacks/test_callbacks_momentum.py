@@ -12,6 +12,7 @@ import keras
 from keras import ops
 
 import callbacks
+from zoo import compat
 import zoo
 
 X = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 2.0], [-1.5, 0.5, 1.0], [2.0, 1.0, 0.5]], "float32")
@@ -124,7 +125,7 @@ def test_one_cycle_round_trips_through_keras_file(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    lr = loaded.optimizer._learning_rate
+    lr = compat.learning_rate_object(loaded.optimizer)
     assert isinstance(lr, callbacks.OneCycle) and lr.total_steps == 8
     assert isinstance(loaded.momentum_schedule, callbacks.OneCycleMomentum)
     assert int(loaded.optimizer.iterations) == 8

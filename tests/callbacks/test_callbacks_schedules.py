@@ -211,10 +211,20 @@ def test_model_saved_with_a_schedule_loads_after_import_zoo_alone(tmp_path):
     model.fit(np.zeros((8, 4), "float32"), np.zeros(8, "int32"), epochs=1, verbose=0)
     path = tmp_path / "scheduled.keras"
     model.save(path)
+    old_entry = {  # how files saved before the schedules moved into zoo name them
+        "module": "callbacks.schedules", "class_name": "OneCycle",
+        "registered_name": "callbacks>OneCycle",
+        "config": callbacks.OneCycle(1e-2, total_steps=10).get_config(),
+    }
     code = (
-        "import sys, keras, zoo\n"
+        # a user project's own `callbacks` module must not matter: block the name
+        "import sys; sys.modules['callbacks'] = None\n"
+        "import keras, zoo\n"
+        "from zoo import compat\n"
         f"m = keras.saving.load_model({str(path)!r})\n"
-        "print(type(m.optimizer._learning_rate).__name__)\n"
+        f"old = keras.saving.deserialize_keras_object({old_entry!r})\n"
+        "assert type(old).__name__ == 'OneCycle', old\n"
+        "print(type(compat.learning_rate_object(m.optimizer)).__name__)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300)

@@ -1,4 +1,7 @@
-"""TensorBoard: step-wise lr/momentum from scripts/train.py, epochs, images, HParams, histograms."""
+"""TensorBoard: step-wise lr/momentum from scripts/train.py, epochs, images, HParams, histograms.
+
+keras's own `keras.callbacks.TensorBoard` writes the epoch summaries; the zoo's
+`StepScalars` the steps, HParams and images, in the same log directory."""
 
 import numpy as np
 import pytest
@@ -62,15 +65,17 @@ def test_epoch_summaries_images_hparams_and_histograms(tmp_path):
     model = tiny_model()
     model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9))
     log_dir = tmp_path / "tb"
-    tb = callbacks.TensorBoard(
+    board, tb = callbacks.tensorboard_callbacks(
         log_dir,
         update_freq=3,
         histogram_freq=1,
         hparams={"lr": 0.05, "width": np.int64(16), "opt": keras.optimizers.SGD},
         trial_id="t0",
     )
-    # 4 steps an epoch: keras alone drops epoch summaries when update_freq does not divide them
-    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x, y), verbose=0, callbacks=[tb])
+    assert type(board) is keras.callbacks.TensorBoard and isinstance(tb, callbacks.StepScalars)
+    # 4 steps an epoch, steps logged every 3: the epoch summaries are all there too
+    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x, y), verbose=0,
+              callbacks=[board, tb])
     grid = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
     tb.log_images("samples", grid, step=1)
     callbacks.log_images(log_dir, "grid", (grid[0] * 255).astype("uint8"), step=2)
@@ -100,7 +105,7 @@ def test_plain_keras_model_logs_scheduled_lr_per_step(tmp_path):
         batch_size=8,
         epochs=1,
         verbose=0,
-        callbacks=[callbacks.Scheduler(sched), callbacks.TensorBoard(tmp_path)],
+        callbacks=[callbacks.Scheduler(sched), callbacks.StepScalars(tmp_path)],
     )
     lr = [v for _, v in read_events(tmp_path / "train")["batch_lr"]]
     np.testing.assert_allclose(lr, [0.1, 0.05, 0.025, 0.0125], rtol=1e-6)
@@ -112,8 +117,8 @@ def test_hparams_config_and_bad_arguments(tmp_path):
     )
     assert "hparams" in plugin_names(tmp_path)
     with pytest.raises(ValueError, match="update_freq=0"):
-        callbacks.TensorBoard(tmp_path, update_freq=0)
+        callbacks.StepScalars(tmp_path, update_freq=0)
     with pytest.raises(TypeError, match="hparams=\\[1\\]"):
-        callbacks.TensorBoard(tmp_path, hparams=[1])
+        callbacks.StepScalars(tmp_path, hparams=[1])
     with pytest.raises(ValueError, match="lr=3"):
         callbacks.write_hparams_config(tmp_path, {"lr": 3})

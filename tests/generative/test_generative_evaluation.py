@@ -94,7 +94,7 @@ def test_generative_evaluation_metrics_of_each_kind():
     assert figures == pytest.approx(expected)
 
     vae = zoo.create("vae", **TINY)
-    figures = vae.evaluation_metrics(x, dataset="fashion_mnist", feature_model=mlp)
+    figures = evaluation.evaluate(vae, x, dataset="fashion_mnist", feature_model=mlp)
     assert set(figures) == {"elbo", "reconstruction_mse", "reconstruction_bce", "fid_fmnist"}
     assert figures["elbo"] < 0 and np.isfinite(figures["fid_fmnist"])
     # one sample of z per image: the ELBO estimate is the log-likelihood minus the KL
@@ -103,10 +103,14 @@ def test_generative_evaluation_metrics_of_each_kind():
 
     gan = zoo.create("wgan_gp", **TINY)
     gan.compile()
-    figures = gan.evaluation_metrics(x, dataset="cifar10", feature_model=mlp, num_samples=30)
+    figures = evaluation.evaluate(gan, x, dataset="cifar10", feature_model=mlp, num_samples=30)
     assert {"d_loss", "g_loss", "gp", "frechet_distance"} <= set(figures)
     assert "fid_fmnist" not in figures
     assert set(gan.evaluation_metrics(x)) == {"d_loss", "g_loss", "gp", "wasserstein"}
     fresh = zoo.create("dcgan", **TINY)  # not compiled: no players' losses to report
-    figures = fresh.evaluation_metrics(x, feature_model=mlp, num_samples=30)
+    figures = evaluation.evaluate(fresh, x, feature_model=mlp, num_samples=30)
     assert set(figures) == {"frechet_distance"}
+    # the models themselves need no feature network (FID lives above them)
+    assert set(vae.evaluation_metrics(x)) == {"elbo", "reconstruction_mse", "reconstruction_bce"}
+    with pytest.raises(ValueError, match="feature_model"):
+        evaluation.evaluate(ae, x, feature_model=mlp)

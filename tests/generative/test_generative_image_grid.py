@@ -34,24 +34,27 @@ def test_generative_image_grid_writes_png_and_tensorboard(tmp_path):
     assert pngs == ["samples-epoch001.png", "samples-epoch002.png"]
     image = keras.utils.load_img(tmp_path / pngs[0], color_mode="grayscale")
     assert image.size == (8 * 9 + 1, 2 * 9 + 1)  # 16 images, 8 per row, 1-pixel borders
-    assert tensorboard_image_tags(tmp_path / "logs" / "images") == [("samples", 1), ("samples", 2)]
+    assert tensorboard_image_tags(tmp_path / "tensorboard" / "train") == [
+        ("samples", 1), ("samples", 2)]
 
 
-def test_generative_default_callbacks_show_reconstructions(tmp_path):
+def test_generative_family_callbacks_show_reconstructions(tmp_path):
+    from zoo.jobs.train import family_callbacks
+
     import tensorflow as tf
 
     x = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
     ds = tf.data.Dataset.from_tensor_slices((x, np.zeros(16, "int32"))).batch(8)
     model = zoo.create("denoising_autoencoder", **TINY)
     model.adapt(ds)
-    (grid,) = model.default_callbacks(str(tmp_path))
+    (grid,) = family_callbacks(model, tmp_path)
     assert isinstance(grid, ImageGrid) and grid.inputs.shape == (8, 8, 8, 1)
     grid.set_model(model)
     (path,) = grid.write(1)
     assert Path(path).name == "denoising-epoch001.png"
     vae = zoo.create("vae", **TINY)
     vae.adapt(ds)
-    vae_grid = vae.default_callbacks(str(tmp_path))[0]
+    vae_grid = family_callbacks(vae, tmp_path)[0]
     vae_grid.set_model(vae)
     assert sorted(Path(p).name for p in vae_grid.write(3)) == [
         "reconstructions-epoch003.png", "samples-epoch003.png",

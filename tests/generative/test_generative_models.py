@@ -102,7 +102,7 @@ def test_generative_denoising_noise_only_in_training(kwargs):
 
 
 def test_generative_dropout_autoencoder_drops_only_in_training():
-    model = tiny("dropout_autoencoder", dropout=0.5, seed=1)
+    model = tiny("dropout_autoencoder", noise_rate=0.5, seed=1)
     x = np.full((16, 8, 8, 1), 0.5, dtype="float32")
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.corrupt(x)), x)
     dropped = keras.ops.convert_to_numpy(model.corrupt(x, training=True))

@@ -38,7 +38,7 @@ def test_generative_train_job_writes_sample_grid(tmp_path, monkeypatch, capsys):
     assert not (run_dir / "checkpoints" / "best.keras").exists()
     assert any((run_dir / "checkpoints").iterdir())
     assert (run_dir / "samples-epoch001.png").is_file()
-    assert tensorboard_image_tags(run_dir / "logs" / "images") == [("samples", 1)]
+    assert tensorboard_image_tags(run_dir / "tensorboard" / "train") == [("samples", 1)]
     config = json.loads((run_dir / "config.json").read_text())
     assert config["model_config"]["input_shape"] == [28, 28, 1]
     assert "num_classes" not in config["model_config"]

@@ -166,12 +166,12 @@ def test_every_registered_family_has_a_space_whose_knobs_exist():
 
     families = {}
     for name in zoo.list_models():
-        families.setdefault(zoo.registry._entry(name).family, []).append(name)
+        families.setdefault(zoo.registry.get(name).family, []).append(name)
     assert set(families) <= set(zoo.tuning.searchable_families()), set(families)
     for family, names in families.items():
         for name in names:
             hm = zoo.hypermodel(name)
-            arguments = constructor_arguments(zoo.registry._entry(name).cls)
+            arguments = constructor_arguments(zoo.registry.get(name).cls)
             derived = {n for d in hm.space.derived for n in d.names}
             for d in hm.space.derived:
                 assert d.argument in arguments, (name, d.argument)

@@ -7,15 +7,16 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import compat
 from model_checks import (
     check_config_round_trip,
     check_saving_round_trip,
     check_training_lowers_loss,
 )
-from zoo.registry import _entry
+from zoo.registry import get as registry_entry
 
 FAMILIES = ("alexnet", "vgg", "googlenet", "resnet", "densenet")
-VISION_NAMES = [n for n in zoo.list_models() if _entry(n).family in FAMILIES]
+VISION_NAMES = [n for n in zoo.list_models() if registry_entry(n).family in FAMILIES]
 
 # Small widths so a few steps on CPU take little time. Dropout (AlexNet/VGG 0.5,
 # GoogLeNet 0.2 by default) makes a 3-step loss curve on 8 images a coin toss: off here.
@@ -36,7 +37,7 @@ def tiny_model(name, input_shape, num_classes=3, **kwargs):
     tests below check at full depth; everything else (block type, widths,
     stem, shortcuts, head) is the variant's own.
     """
-    entry = _entry(name)
+    entry = registry_entry(name)
     kwargs = {**TINY[entry.family], **kwargs}
     if "depths" in entry.defaults and entry.family != "vgg":
         kwargs.setdefault("depths", tuple(min(d, 3) for d in entry.defaults["depths"]))
@@ -258,7 +259,7 @@ def test_fast_batch_norm_matches_keras_batch_norm():
     np.testing.assert_allclose(fast(x, training=True), plain(x, training=True), atol=1e-4)
     for a, b in zip(fast.get_weights(), plain.get_weights()):  # moving statistics too
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    assert any(getattr(layer, "fast_variance", False) for layer in fast._flatten_layers())
+    assert any(getattr(layer, "fast_variance", False) for layer in compat.nested_layers(fast))
 
 
 def test_googlenet_aux_heads_train_only(tmp_path):

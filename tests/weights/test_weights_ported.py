@@ -239,7 +239,7 @@ def test_every_imagenet_entry_converts_its_full_key_set():
         ref = references.torchvision_model(spec.model, device="meta", **kwargs)
         shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
         config = {k: v for k, v in spec.model_config.items() if k != "name"}
-        model = compat.create_uninitialized(lambda: zoo.create(spec.model, **config))
+        model = compat.build_shapes_only(lambda: zoo.create(spec.model, **config))
         convert.check(convert.plan(model), shapes, model, spec.name)
         # every tensor but the counters has its variable (GoogLeNet: but the auxiliary heads)
         used = {a.key for a in convert.plan(model)}
@@ -257,7 +257,7 @@ def test_every_imagenet_entry_converts_its_full_key_set():
 def test_googlenet_with_auxiliary_heads_uses_every_tensor():
     ref = references.torchvision_model("googlenet", device="meta", aux_logits=True)
     shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
-    model = compat.create_uninitialized(lambda: zoo.create("googlenet", aux_logits=True))
+    model = compat.build_shapes_only(lambda: zoo.create("googlenet", aux_logits=True))
     used = {a.key for a in convert.plan(model)}
     assert {k for k in shapes if not k.endswith("num_batches_tracked")} == used
     keras.backend.clear_session(free_memory=False)

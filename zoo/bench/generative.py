@@ -17,8 +17,6 @@ an epoch's end, and writes `model.keras` and `train.json` to `--run-dir`.
         --max-seconds 150 --run-dir runs/gpu-wgan_gp
 """
 
-import argparse
-import inspect
 import json
 import shlex
 import sys
@@ -27,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.utils.cli import ArgumentParser
+
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="bench.py generative", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="bench.py generative", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command")
     fid = sub.add_parser("fid", help="the FID-FMNIST table")
     fid.add_argument("runs", nargs="*", help="run directories or .keras files of generative models")
@@ -62,7 +62,13 @@ def main(argv=None):
 
 def fid_table(args):
     import zoo
-    from zoo.evaluation import FID_SAMPLES, fid, load_feature_model, uniform_noise_images
+    from zoo.evaluation import (
+        FID_SAMPLES,
+        evaluate,
+        fid,
+        load_feature_model,
+        uniform_noise_images,
+    )
     from zoo.jobs.evaluate import load_model
 
     (x_train, _), (x_test, _) = zoo.datasets.load_arrays("fashion_mnist")
@@ -88,10 +94,9 @@ def fid_table(args):
     for run in args.runs:
         start = time.time()
         model = load_model(run)
-        kwargs = {"dataset": "fashion_mnist"}
-        if "feature_model" in inspect.signature(model.evaluation_metrics).parameters:
-            kwargs.update(feature_model=features, seed=args.seed)
-        figures = model.evaluation_metrics(x_test, **kwargs)
+        generative = callable(getattr(model, "generate", None))
+        figures = evaluate(model, x_test, dataset="fashion_mnist",
+                           feature_model=features if generative else None, seed=args.seed)
         add(run, {k: float(v) for k, v in figures.items()}, time.time() - start)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))

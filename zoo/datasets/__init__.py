@@ -2,6 +2,7 @@
 
 ```python
 train, test = zoo.datasets.load("fashion_mnist", batch_size=128, seed=0)
+train, val, test, sizes = zoo.datasets.load_split("fashion_mnist", validation_split=0.1)
 zoo.datasets.info("fashion_mnist")
 ```
 """
@@ -144,13 +145,102 @@ def load(
     ```
     """
     _check_name(name)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"`batch_size` must be an int > 0. Received: batch_size={batch_size!r}")
+    _check_batch_size(batch_size)
     (xtr, ytr), (xte, yte) = load_arrays(name, subset, test_fraction, split_seed, maxlen, num_words)
     kind = _INFO[name]["kind"]
     train = pipeline(xtr, ytr, batch_size, shuffle=shuffle, seed=seed, kind=kind, epoch=epoch)
     test = pipeline(xte, yte, batch_size, shuffle=False, seed=seed, kind=kind)
     return train, test
+
+
+def split_indices(n, validation_split, seed=0):
+    """(train indices, validation indices) of a seeded permutation of `range(n)`.
+
+    The validation part holds `round(n * validation_split)` examples (at least
+    one when the fraction is > 0); the same (n, fraction, seed) always gives
+    the same split.
+    """
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or (
+        not 0 <= validation_split < 1
+    ):
+        raise ValueError(
+            "`validation_split` must be in [0, 1). "
+            f"Received: validation_split={validation_split!r}"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(round(n * validation_split))) if validation_split > 0 else 0
+    if n_val >= n:
+        raise ValueError(
+            f"`validation_split`={validation_split} leaves no training example of {n}. "
+            f"Received: validation_split={validation_split!r}"
+        )
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def load_split(
+    name,
+    batch_size=128,
+    validation_split=0.1,
+    seed=0,
+    validation_seed=0,
+    limit=None,
+    train_examples=None,
+    epoch=None,
+    **kwargs,
+):
+    """Train, validation and test pipelines of `name`: the validation set is carved
+    from the training data, so the test split is left for the final report.
+
+    Args:
+        name, batch_size, seed, epoch: as in `load` (`seed` shuffles the training part).
+        validation_split: fraction of the training data held out (0: none,
+            and the validation pipeline is None).
+        validation_seed: seed of the split itself (kept apart from `seed`, so runs
+            with different training seeds are compared on the same examples).
+        limit: use only the first `limit` training and test examples (quick runs).
+        train_examples: use a seeded random subset of this many training examples.
+        **kwargs: `load_arrays` arguments (`subset`, `maxlen`, ...).
+
+    Returns:
+        `(train, validation, test, sizes)`; `sizes` is a dict of the three sizes
+        and the split's settings, for a run's records.
+
+    Example:
+
+    ```python
+    train, val, test, sizes = zoo.datasets.load_split("fashion_mnist", validation_split=0.1)
+    ```
+    """
+    _check_name(name)
+    _check_batch_size(batch_size)
+    (xtr, ytr), (xte, yte) = load_arrays(name, **kwargs)
+    for flag, value in (("limit", limit), ("train_examples", train_examples)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 2):
+            raise ValueError(f"`{flag}` must be an int >= 2. Received: {flag}={value!r}")
+    if limit is not None:
+        xtr, ytr, xte, yte = xtr[:limit], ytr[:limit], xte[:limit], yte[:limit]
+    if train_examples is not None:
+        order = np.random.default_rng(validation_seed).permutation(len(xtr))
+        keep = np.sort(order[:train_examples])
+        xtr, ytr = xtr[keep], ytr[keep]
+    train_idx, val_idx = split_indices(len(xtr), validation_split, validation_seed)
+    kind = _INFO[name]["kind"]
+    train = pipeline(xtr[train_idx], ytr[train_idx], batch_size, shuffle=True, seed=seed,
+                     kind=kind, epoch=epoch)
+    val = None
+    if len(val_idx):
+        val = pipeline(xtr[val_idx], ytr[val_idx], batch_size, shuffle=False, kind=kind)
+    test = pipeline(xte, yte, batch_size, shuffle=False, kind=kind)
+    sizes = {"train": len(train_idx), "validation": len(val_idx), "test": len(xte),
+             "validation_split": validation_split, "validation_seed": validation_seed,
+             "limit": limit, "train_examples": train_examples}
+    return train, val, test, sizes
+
+
+def _check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"`batch_size` must be an int > 0. Received: batch_size={batch_size!r}")
 
 
 def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
@@ -203,6 +293,15 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
     return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def epoch_variable():
+    """The int64 variable of `load(..., epoch=v)` / `load_split(..., epoch=v)`, on the CPU
+    where the pipeline reads it; `callbacks.DataEpoch(v)` keeps it equal to fit's epoch."""
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):
+        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+
+
 def info(name):
     """Shapes, classes, sizes and the source found on this machine for `name`."""
     _check_name(name)
@@ -230,4 +329,14 @@ def info(name):
     return meta
 
 
-__all__ = ["DatasetNotFoundError", "info", "list_datasets", "load", "load_arrays", "pipeline"]
+__all__ = [
+    "DatasetNotFoundError",
+    "epoch_variable",
+    "info",
+    "list_datasets",
+    "load",
+    "load_arrays",
+    "load_split",
+    "pipeline",
+    "split_indices",
+]

@@ -6,6 +6,8 @@ score = fid(generated, test_images, feature_model="runs/fid-mlp")
 ```
 """
 
+import inspect
+
 import numpy as np
 
 from zoo.evaluation.features import (
@@ -20,6 +22,8 @@ from zoo.evaluation.frechet import (
     sqrt_psd,
     trace_sqrt_product,
 )
+from zoo.training.losses import bernoulli_log_likelihood, gaussian_kl, reconstruction_error
+from zoo.utils.data import dataset_images
 
 #: images on each side of FID-FMNIST
 FID_SAMPLES = 10_000
@@ -49,35 +53,54 @@ def fid(images, reference_images, feature_model=None, batch_size=1000):
     return frechet_distance(*feature_statistics(a), *feature_statistics(b))
 
 
-def reconstruction_error(images, reconstructions):
-    """Per-pixel mean squared error and binary cross-entropy (nats) of reconstructions."""
-    x = np.asarray(images, dtype=np.float64)
-    r = np.asarray(reconstructions, dtype=np.float64)
-    if x.shape != r.shape:
+def evaluate(
+    model,
+    test_dataset,
+    dataset=None,
+    feature_model=None,
+    num_samples=None,
+    seed=0,
+    batch_size=256,
+    **kwargs,
+):
+    """What `scripts/evaluate.py` reports for `model` on `test_dataset`.
+
+    The model's own `evaluation_metrics` (accuracy and loss; ELBO and
+    reconstruction error; the players' losses), plus, for models that
+    `generate` images, the Fréchet distance of `num_samples` generated images
+    (default: as many as test images) to the test images: FID-FMNIST on
+    Fashion-MNIST, `frechet_distance` in `feature_model`'s features elsewhere.
+
+    Args:
+        model: a zoo model.
+        test_dataset: a dataset of (x, y) batches or an array of images.
+        dataset: the dataset's name ("fashion_mnist" turns FID-FMNIST on).
+        feature_model: classifier whose penultimate features FID uses (see
+            `load_feature_model`); generative models only.
+        num_samples, seed, batch_size: of the generated images.
+        **kwargs: passed to `model.evaluation_metrics`.
+
+    Example:
+
+    ```python
+    figures = zoo.evaluation.evaluate(vae, test, dataset="fashion_mnist")
+    ```
+    """
+    generate = getattr(model, "generate", None)
+    if feature_model is not None and not callable(generate):
         raise ValueError(
-            "`images` and `reconstructions` must have the same shape. "
-            f"Received: {x.shape} and {r.shape}"
+            f"`feature_model` applies to generative models; {type(model).__name__} "
+            f"generates no images. Received: feature_model={feature_model!r}"
         )
-    p = np.clip(r, 1e-7, 1 - 1e-7)
-    bce = -(x * np.log(p) + (1 - x) * np.log(1 - p))
-    return {
-        "reconstruction_mse": float(np.mean((x - r) ** 2)),
-        "reconstruction_bce": float(np.mean(bce)),
-    }
-
-
-def bernoulli_log_likelihood(images, logits):
-    """log p(x | logits) summed over pixels, per image (nats), for x in [0, 1]."""
-    x = np.asarray(images, np.float64).reshape(len(images), -1)
-    z = np.asarray(logits, np.float64).reshape(len(logits), -1)
-    # -BCE with logits, in the overflow-free form
-    return -np.sum(np.maximum(z, 0) - z * x + np.log1p(np.exp(-np.abs(z))), axis=1)
-
-
-def gaussian_kl(mean, log_var):
-    """KL(N(mean, exp(log_var)) || N(0, I)) per example (nats)."""
-    mean, log_var = np.asarray(mean, np.float64), np.asarray(log_var, np.float64)
-    return -0.5 * np.sum(1 + log_var - mean**2 - np.exp(log_var), axis=1)
+    if "seed" in inspect.signature(model.evaluation_metrics).parameters:
+        kwargs.setdefault("seed", seed)  # the VAE's ELBO draws its z with the same seed
+    results = model.evaluation_metrics(test_dataset, dataset=dataset, **kwargs)
+    if callable(generate) and (dataset == "fashion_mnist" or feature_model is not None):
+        x = dataset_images(test_dataset)
+        samples = generate(num_samples or len(x), seed=seed, batch_size=batch_size)
+        key = "fid_fmnist" if dataset == "fashion_mnist" else "frechet_distance"
+        results[key] = fid(samples, x, feature_model=feature_model)
+    return results
 
 
 def uniform_noise_images(n, shape, seed=0):
@@ -89,6 +112,7 @@ __all__ = [
     "DEFAULT_FEATURE_MODEL",
     "FID_SAMPLES",
     "bernoulli_log_likelihood",
+    "evaluate",
     "feature_statistics",
     "fid",
     "frechet_distance",

@@ -20,11 +20,11 @@ def load_feature_model(feature_model=None):
     if isinstance(feature_model, keras.Model):
         return feature_model
     if feature_model is None:
-        import zoo
+        from zoo.api import create
 
         name, weights = DEFAULT_FEATURE_MODEL
         try:
-            return zoo.create(name, weights=weights)
+            return create(name, weights=weights)
         except (ValueError, FileNotFoundError, OSError) as err:
             raise ValueError(
                 f"FID-FMNIST uses the features of zoo.create({name!r}, weights={weights!r}), "
@@ -42,8 +42,6 @@ def load_feature_model(feature_model=None):
                 "`feature_model` must be a keras model, a .keras file or a run directory "
                 f"holding model.keras. Received: feature_model={str(feature_model)!r}"
             )
-        import zoo  # noqa: F401  (registers the zoo's classes for loading)
-
         return keras.saving.load_model(path)
     raise TypeError(
         "`feature_model` must be None, a keras model, a .keras file or a run directory. "
@@ -65,7 +63,7 @@ def penultimate_function(model):
             return x
 
         return features
-    if getattr(model, "_functional", None) is not None or isinstance(model, keras.Sequential):
+    if getattr(model, "inputs", None):  # functional and Sequential models have inputs
         truncated = keras.Model(model.inputs, model.layers[-2].output)
         return lambda x: truncated(x, training=False)
     raise TypeError(

@@ -57,7 +57,7 @@ CLASSES_SOURCE = ("torchvision {version}: torchvision.models._meta._IMAGENET_CAT
 def _zoo_model(name, **kwargs):
     from zoo import compat, registry
 
-    return compat.create_uninitialized(lambda: registry.create(name, **kwargs))
+    return compat.build_shapes_only(lambda: registry.create(name, **kwargs))
 
 
 def _transform_text(t, extra=""):

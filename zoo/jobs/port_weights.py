@@ -13,16 +13,18 @@ python scripts/port_weights.py timm resnet50 model.safetensors --timm-name resne
 ```
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.files import atomic_path
+
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="port_weights.py", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="port_weights.py", description=__doc__.split("\n")[0])
     p.add_argument("source", help="torchvision or timm")
     p.add_argument("name", help="zoo model name, e.g. resnet50")
     p.add_argument("file", help="the checkpoint: a torchvision .pth or a timm .safetensors")
@@ -74,11 +76,12 @@ def port(source, name, file, output=None, model_args=None):
     if source == "torchvision":
         convert.check_hash_in_name(path)
     tensors = convert.read_checkpoint(path, source)
-    model = compat.create_uninitialized(lambda: registry.create(name, **(model_args or {})))
-    compat.initialize_uninitialized(convert.convert(model, tensors, f"{source} file {path}"))
+    model = compat.build_shapes_only(lambda: registry.create(name, **(model_args or {})))
+    compat.initialize_deferred(model, convert.convert(model, tensors, f"{source} file {path}"))
     if output is not None:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
-        model.save_weights(str(output))
+        with atomic_path(output) as tmp:
+            model.save_weights(tmp)
     return model
 
 
@@ -116,9 +119,8 @@ def main(argv=None):
     try:
         model_args = _model_args(args.model_arg)
         model = port(args.source, args.name, args.file, args.output, model_args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        return report(err)
     if args.output:
         print(f"wrote {args.output}")
     result = reference_difference(args.source, args.name, args.file, model, args.images,

@@ -8,12 +8,13 @@ rebuilds the model from the entry exactly as users will
 command's code. The entry is written to `<package>/<name>.json`.
 """
 
-import argparse
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
+
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.files import atomic_path
 
 # Licences of the training data, recorded in each entry.
 DATASET_LICENSES = {
@@ -29,8 +30,12 @@ PREPROCESSING = {
 }
 
 
+#: the range of the inputs after PREPROCESSING, checked by models built from the entry
+INPUT_RANGES = {"image": (0.0, 1.0)}
+
+
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="publish_weights.py",
         description="Turn a finished scripts/train.py run into a published weights entry.",
     )
@@ -59,6 +64,25 @@ def _read_json(path):
     return json.loads(path.read_text())
 
 
+def selection(config):
+    """Which split chose what, for a weights entry: from the run's `config.json`."""
+    data = config.get("data")
+    if data is None:
+        return {
+            "weights": "the run's final epoch (model.keras); no checkpoint was chosen",
+            "validation": "none: the run predates --validation-split and showed the test "
+            "split as its validation data; nothing was selected on it",
+            "metrics": "test split, measured once by evaluation_command",
+        }
+    return {
+        "weights": "the run's final epoch (model.keras)",
+        "validation": f"{data.get('validation', 0)} examples "
+        f"({data.get('validation_split')} of the training data, seed "
+        f"{data.get('validation_seed')}), for monitoring and the run's best.keras",
+        "metrics": "test split, measured once by evaluation_command",
+    }
+
+
 def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Apache-2.0",
             dataset_license=None, batch_size=256, force=False):
     """Writes the entry for the run in `run_dir`; returns its `WeightsSpec`."""
@@ -76,14 +100,17 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     model_file = run_dir / "model.keras"
     if not model_file.is_file():
         raise ValueError(f"{model_file} is missing. Received: run_dir={str(run_dir)!r}")
-    model_name = config["model"]
+    model_name = config.get("model")
+    if not isinstance(model_name, str) or "command" not in config:
+        raise ValueError(f"{run_dir / 'config.json'} is not a scripts/train.py record (no "
+                         f"model or command). Received: run_dir={str(run_dir)!r}")
     if "." not in name or not name.startswith(model_name + "."):
         if "." in name:
             raise ValueError(
                 f"`name` must start with the run's model {model_name!r}. Received: name={name!r}"
             )
         name = f"{model_name}.{name}"
-    dataset = dataset or config["dataset"]
+    dataset = dataset or config.get("dataset")
     package_dir = Path(package_dir) if package_dir else Path(zw.__file__).resolve().parent
     entry_path = package_dir / f"{name}.json"
     if entry_path.exists() and not force:
@@ -99,9 +126,8 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     files = package_dir / "files"
     files.mkdir(parents=True, exist_ok=True)
     weights_file = files / f"{name}.weights.h5"
-    tmp = files / f".{name}.tmp.weights.h5"
-    model.save_weights(str(tmp))
-    os.replace(tmp, weights_file)
+    with atomic_path(weights_file) as tmp:
+        model.save_weights(tmp)
 
     info = zoo.datasets.info(dataset)
     tag = name[len(model_name) + 1:]
@@ -120,6 +146,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
         params=int(model.count_params()),
         input_shape=tuple(model_config.get("input_shape") or info["input_shape"]),
         preprocessing=PREPROCESSING.get(info["kind"], info["kind"]),
+        input_range=INPUT_RANGES.get(info["kind"]),
         training_command=config["command"],
         license=license,
         dataset_license=dataset_license
@@ -130,6 +157,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
             "epochs": metrics.get("epochs"),
             "train_seconds": metrics.get("train_seconds"),
             "test_metrics_at_training": metrics.get("test"),
+            "selection": selection(config),
         },
         root=str(package_dir),
     )
@@ -152,9 +180,8 @@ def main(argv=None):
             url=args.url, license=args.license, dataset_license=args.dataset_license,
             batch_size=args.batch_size, force=args.force,
         )
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        return report(err)
     for key, value in spec.metrics.items():
         print(f"{key}: {value:.4f}")
     print(f"Published {spec.name}: {spec.size} bytes, sha256 {spec.sha256}")

@@ -5,21 +5,27 @@ exact command), `history.json`, `metrics.json` (test metrics) and `model.keras`,
 plus what `callbacks.standard_callbacks` writes: `checkpoints/` (best model,
 latest states; `--resume` continues from them) and `tensorboard/` (event files).
 `--schedule` installs a per-step learning-rate (and momentum) schedule;
-`--find-lr` runs the learning-rate range test instead of training.
+`--find-lr` runs the learning-rate range test instead of training. The run
+directory's rules (no silent overwrite, one run at a time, no drift on resume)
+are in `zoo.jobs.run_dir`.
 """
 
 import argparse
 import inspect
-import json
-import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
+from zoo.jobs.run_dir import RunDirectory
+from zoo.training.guard import NonFiniteError
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
+from zoo.utils.files import atomic_path, write_json_atomic
+from zoo.utils.optimizers import inner_optimizer, make_optimizer, momentum_attribute
+
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="train.py", description="Train a zoo model with keras fit and evaluate it."
     )
     p.add_argument("model", help="registered model name (see `zoo list`)")
@@ -53,6 +59,21 @@ def build_parser():
         default=None,
         metavar="N",
         help="use only the first N training and N test examples (quick runs, tests)",
+    )
+    p.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="fraction of the training data held out to choose on (best model, --monitor, "
+        "the LR finder's data excludes it); the test split is read once, at the end. "
+        "0: no validation set (best model by the training loss)",
+    )
+    p.add_argument(
+        "--validation-seed",
+        type=int,
+        default=0,
+        help="seed of the validation split (kept apart from --seed)",
     )
     g = p.add_argument_group("schedules, checkpoints, TensorBoard (callbacks package)")
     g.add_argument(
@@ -92,7 +113,14 @@ def build_parser():
     g.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the newest valid checkpoint in --run-dir (fresh start if none)",
+        help="continue the run in --run-dir from its newest valid checkpoint (fresh start if "
+        "none); refused if a setting that defines the result differs from its config.json",
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the run that --run-dir holds and start afresh (without it, or --resume, "
+        "a directory holding a run is refused)",
     )
     g.add_argument(
         "--monitor",
@@ -142,36 +170,11 @@ def parse_model_args(items):
     return kwargs
 
 
-def make_optimizer(name, lr=None, momentum=None):
-    """A keras optimizer by name, with the learning rate and momentum given."""
-    import keras
-
-    from zoo.training.base import _check_positive_number, _resolve_optimizer
-
-    _check_positive_number("lr", lr)
-    if momentum is not None and not 0 <= momentum < 1:
-        raise ValueError(f"`momentum` must be in [0, 1). Received: momentum={momentum!r}")
-    optimizer = _resolve_optimizer(name)
-    config = optimizer.get_config()
-    if lr is not None:
-        config["learning_rate"] = lr
-    if "momentum" in config and isinstance(optimizer, keras.optimizers.SGD):
-        config["momentum"] = 0.9 if momentum is None else float(momentum)
-    elif momentum is not None:
-        if "beta_1" in config:
-            config["beta_1"] = float(momentum)
-        elif "momentum" in config:
-            config["momentum"] = float(momentum)
-        else:
-            raise ValueError(f"Optimizer {name!r} has no momentum. Received: momentum={momentum!r}")
-    return type(optimizer).from_config(config)
-
-
 def dataset_model_kwargs(model_name, dataset_info, given):
     """`input_shape`/`num_classes` from the dataset, where the family takes them."""
-    from zoo.registry import _entry
+    from zoo import registry
 
-    params = inspect.signature(_entry(model_name).cls.__init__).parameters
+    params = inspect.signature(registry.get(model_name).cls.__init__).parameters
     kwargs = {}
     if "input_shape" in params and "input_shape" not in given and dataset_info["kind"] == "image":
         kwargs["input_shape"] = tuple(dataset_info["input_shape"])
@@ -189,7 +192,6 @@ def make_schedule(args, optimizer):
     import keras
 
     import callbacks
-    from zoo.training import momentum_attribute
 
     if args.schedule == "none":
         return None
@@ -203,22 +205,34 @@ def make_schedule(args, optimizer):
             div_factor=args.div_factor,
             final_div_factor=args.final_div_factor,
             anneal=args.anneal,
-            momentum=_cycle_momentum(args.cycle_momentum, optimizer, momentum_attribute),
+            momentum=_cycle_momentum(args.cycle_momentum, optimizer),
         )
     if args.schedule == "cosine":
         return callbacks.CosineWarmup(base, warmup_pct=args.warmup_pct, min_lr=args.min_lr)
     if args.schedule == "step":
         return callbacks.StepDecay(base, step_size=args.step_size, gamma=args.gamma)
-    milestones = [int(m) for m in str(args.milestones).split(",") if m.strip()]
-    return callbacks.MultiStep(base, milestones=milestones, gamma=args.gamma)
+    return callbacks.MultiStep(base, milestones=parse_milestones(args.milestones),
+                               gamma=args.gamma)
 
 
-def _cycle_momentum(value, optimizer, momentum_attribute):
+def parse_milestones(text):
+    try:
+        milestones = [int(m) for m in str(text).split(",") if m.strip()]
+    except ValueError:
+        milestones = []
+    if not milestones:
+        raise ValueError(
+            f"`--milestones` must be comma-separated epochs, e.g. 10,20. Received: {text!r}"
+        )
+    return milestones
+
+
+def _cycle_momentum(value, optimizer):
     if value == "none":
         return None
     if value == "auto":
         attr = momentum_attribute(optimizer)
-        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        inner = inner_optimizer(optimizer)
         has = attr is not None and getattr(inner, attr) != 0
         return (0.85, 0.95) if has else None
     try:
@@ -230,36 +244,32 @@ def _cycle_momentum(value, optimizer, momentum_attribute):
     return (base, high)
 
 
-def load_data(args, info, epoch):
-    """(train, test) datasets; the training order of epoch k depends only on (seed, k)."""
+def load_data(args, epoch):
+    """(train, validation, test, sizes): the validation set is a seeded split of the
+    training data; the training order of epoch k depends only on (seed, k)."""
     import zoo
 
-    if args.limit is None:
-        return zoo.datasets.load(
-            args.dataset, batch_size=args.batch_size, seed=args.seed, epoch=epoch
-        )
-    if args.limit <= 0:
+    if args.limit is not None and args.limit <= 0:
         raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
-    (xtr, ytr), (xte, yte) = zoo.datasets.load_arrays(args.dataset)
-    n = args.limit
-    kind = info["kind"]
-    train = zoo.datasets.pipeline(
-        xtr[:n], ytr[:n], args.batch_size, shuffle=True, seed=args.seed, kind=kind, epoch=epoch
+    return zoo.datasets.load_split(
+        args.dataset,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        seed=args.seed,
+        validation_seed=args.validation_seed,
+        limit=args.limit,
+        epoch=epoch,
     )
-    test = zoo.datasets.pipeline(xte[:n], yte[:n], args.batch_size, shuffle=False, kind=kind)
-    return train, test
-
-
-def _epoch_variable():
-    import tensorflow as tf
-
-    with tf.device("/CPU:0"):  # read by the tf.data pipeline
-        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
 
 
 def _check_job_args(args):
-    if args.epochs <= 0:
-        raise ValueError(f"`--epochs` must be > 0. Received: {args.epochs}")
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value <= 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+    if args.limit is not None and args.limit < 2:
+        raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
+    if args.schedule == "multistep":
+        parse_milestones(args.milestones)
     if args.resume and not args.run_dir:
         raise ValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
@@ -280,7 +290,11 @@ def _setup(args, argv):
     import zoo
 
     _check_job_args(args)
-    zoo.registry._entry(args.model)  # unknown names fail before any data loads
+    run_dir = RunDirectory(args.run_dir or default_run_dir(args.model, args.dataset),
+                           resume=args.resume, overwrite=args.overwrite,
+                           keep_states=not args.find_lr)
+    run_dir.check()  # a directory that refuses this run fails before anything loads
+    zoo.registry.get(args.model)  # unknown names fail before any data loads
     model_kwargs = parse_model_args(args.model_arg)
     optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
     schedule = make_schedule(args, optimizer)
@@ -291,13 +305,11 @@ def _setup(args, argv):
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     model = zoo.create(args.model, **model_kwargs)
-    epoch = _epoch_variable()
-    train, test = load_data(args, info, epoch)
+    epoch = zoo.datasets.epoch_variable()
+    train, val, test, sizes = load_data(args, epoch)
     model.adapt(train)
     model.compile(optimizer=optimizer)
 
-    run_dir = Path(args.run_dir or default_run_dir(args.model, args.dataset))
-    run_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "command": "python scripts/train.py " + shlex.join(argv),
         "args": vars(args),
@@ -307,12 +319,15 @@ def _setup(args, argv):
         "schedule": keras.saving.serialize_keras_object(schedule) if schedule is not None else None,
         "dataset": args.dataset,
         "dataset_source": str(info.get("source")),
+        # what chose what: best.keras and --monitor look at the validation split only
+        "data": {**sizes, "selection": "validation" if val is not None else "training loss"},
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "params": model.count_params(),
     }
-    _write_json(run_dir / "config.json", config)
-    return model, train, test, schedule, epoch, run_dir
+    # refuses drift, takes the lock, probes; config.json is the run's first write
+    run_dir.open(config)
+    return model, train, val, test, schedule, epoch, run_dir
 
 
 def _hparams(args):
@@ -333,10 +348,20 @@ def _hparams(args):
 
 def run(args, argv, extra_callbacks=()):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
+    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv)
+    try:
+        return _train(args, model, train, val, test, schedule, epoch, run_dir.path,
+                      extra_callbacks)
+    finally:
+        run_dir.close()
+
+
+def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callbacks):
     import callbacks
 
-    model, train, test, schedule, epoch, run_dir = _setup(args, argv)
     monitor = args.monitor or model.default_monitor()
+    if val is None and monitor and monitor.startswith("val_"):
+        monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
     standard = callbacks.standard_callbacks(
         run_dir,
         schedule=schedule,
@@ -351,12 +376,12 @@ def run(args, argv, extra_callbacks=()):
         data_epoch=epoch,
     )
     checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
-    callbacks_ = standard + list(extra_callbacks) + list(model.default_callbacks(str(run_dir)))
+    callbacks_ = standard + list(extra_callbacks) + family_callbacks(model, run_dir)
     start = time.time()
     # shuffle=False: the dataset shuffles itself (keras would only warn that it ignores it)
     model.fit(
         train,
-        validation_data=test,
+        validation_data=val,
         epochs=args.epochs,
         callbacks=callbacks_,
         verbose=args.verbose,
@@ -368,22 +393,37 @@ def run(args, argv, extra_callbacks=()):
     for logs in checkpoint.history:
         for k, v in logs.items():
             history.setdefault(k, []).append(float(v))
-    _write_json(run_dir / "history.json", history)
+    write_json_atomic(run_dir / "history.json", history)
     results = model.evaluate(test, return_dict=True, verbose=0)
     results = {k: float(v) for k, v in results.items()}
     metrics = {"test": results, "train_seconds": wall, "epochs": args.epochs}
     if checkpoint.restored_epoch is not None:
         metrics["resumed_after_epoch"] = checkpoint.restored_epoch
-    _write_json(run_dir / "metrics.json", metrics)
-    model.save(run_dir / "model.keras")
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    with atomic_path(run_dir / "model.keras") as tmp:
+        model.save(tmp)
     return model, results, run_dir
+
+
+def family_callbacks(model, run_dir):
+    """What a family's runs add to the standard callbacks: image grids for generative models."""
+    import callbacks
+
+    if callable(getattr(model, "preview_images", None)):
+        return [callbacks.ImageGrid(run_dir, inputs=getattr(model, "preview_inputs", None))]
+    return []
 
 
 def find_lr(args, argv):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
+    model, train, _, _, _, _, run = _setup(args, argv)
+    with run:
+        return _find_lr(args, model, train, run.path)
+
+
+def _find_lr(args, model, train, run_dir):
     import callbacks
 
-    model, train, _, _, _, run_dir = _setup(args, argv)
     plot = run_dir / "lr_finder.png"
     finder = callbacks.LRFinder(
         min_lr=args.find_lr_min,
@@ -392,7 +432,7 @@ def find_lr(args, argv):
         plot_path=plot,
     )
     suggestion = finder.find(model, train)
-    _write_json(
+    write_json_atomic(
         run_dir / "lr_finder.json",
         {
             "suggested_lr": suggestion,
@@ -403,12 +443,6 @@ def find_lr(args, argv):
         },
     )
     return suggestion, plot, run_dir
-
-
-def _write_json(path, obj):
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)
 
 
 def main(argv=None):
@@ -425,9 +459,11 @@ def main(argv=None):
             print(f"Plot written to {plot}")
             return 0
         _, results, run_dir = run(args, argv)
-    except (ValueError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except NonFiniteError as err:  # the data or the learning rate, not the command
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 1
+    except USER_ERRORS as err:
+        return report(err)
     for key, value in results.items():
         print(f"test {key}: {value:.4f}")
     print(f"Run written to {run_dir}")

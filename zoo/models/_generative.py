@@ -12,8 +12,14 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo.models.base import check_input_shape, check_positive_int, check_widths
 from zoo.training import ZooModel
+from zoo.utils.checks import (
+    check_input_shape,
+    check_positive_int,
+    check_rate,
+    check_seed,
+    check_widths,
+)
 
 VARIANTS = ("dense", "conv")
 
@@ -37,24 +43,6 @@ def check_image_shape(input_shape, variant, filters):
                 f"filters={tuple(filters)!r}"
             )
     return shape
-
-
-def check_nonnegative_number(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    return float(value)
-
-
-def check_fraction(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
-    return float(value)
-
-
-def check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
-    return seed
 
 
 def _activation(kind, name):
@@ -170,13 +158,13 @@ class MaskingNoise(layers.Layer):
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = check_fraction("rate", rate)
+        self.rate = check_rate("rate", rate)
         self.seed = check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
-        # no weights to create: built at once, as keras's Dropout and GaussianNoise
-        # are, so a model holding it is not half-built before its first training call
-        self._build_at_init()
+        # no weights to create: built at once (as keras's Dropout and GaussianNoise
+        # are), so a model holding it is not half-built before its first training call
+        self.built = True
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
@@ -206,7 +194,7 @@ class GenerativeModel(ZooModel):
         self.filters = check_widths("filters", filters, allow_empty=variant == "dense")
         self._zoo_input_shape = check_image_shape(input_shape, variant, self.filters)
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
-        self._preview_inputs = None
+        self.preview_inputs = None
 
     def build(self, input_shape):
         self.call(keras.KerasTensor(input_shape))
@@ -217,19 +205,13 @@ class GenerativeModel(ZooModel):
 
     # ------------------------------------------------------------------ job hooks
     def adapt(self, dataset):
-        """Keeps a few training images to show in the reconstruction grid."""
+        """Keeps a few training images (`preview_inputs`) to show in the reconstruction grid."""
         if isinstance(dataset, np.ndarray):
             x = dataset
         else:
             batch = next(iter(dataset))
             x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        self._preview_inputs = np.asarray(x, dtype="float32")[:32]
-
-    def default_callbacks(self, run_dir):
-        """An `ImageGrid` writing samples/reconstructions each epoch (PNG + TensorBoard)."""
-        from callbacks.image_grid import ImageGrid
-
-        return [ImageGrid(run_dir, inputs=self._preview_inputs)]
+        self.preview_inputs = np.asarray(x, dtype="float32")[:32]
 
     def preview_images(self, num_images=64, seed=0, inputs=None):
         """{grid name: images (N, H, W, C) in [0, 1]} for the `ImageGrid` callback."""
@@ -281,16 +263,3 @@ def interleave_rows(*arrays, columns=8):
     for start in range(0, n, columns):
         out.extend(a[start : start + columns] for a in arrays)
     return np.concatenate(out, axis=0)
-
-
-def dataset_images(test_dataset):
-    """All `x` of a dataset of (x, y) batches (or arrays) as one float32 numpy array."""
-    if isinstance(test_dataset, np.ndarray):
-        return test_dataset.astype("float32")
-    chunks = []
-    for batch in test_dataset:
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        chunks.append(np.asarray(x, dtype="float32"))
-    if not chunks:
-        raise ValueError("`test_dataset` is empty. Received: 0 batches")
-    return np.concatenate(chunks, axis=0)

@@ -12,11 +12,6 @@ _STRING_KINDS = "USO"
 _AUTOTUNE = -1  # tf.data.AUTOTUNE, without importing tensorflow here
 
 
-def is_dataset(x):
-    """True for a `tf.data.Dataset` (duck-typed: element_spec and map)."""
-    return hasattr(x, "element_spec") and hasattr(x, "map")
-
-
 def features_spec(dataset):
     """The spec of the features of a dataset of `x` or `(x, y[, w])` elements."""
     spec = dataset.element_spec

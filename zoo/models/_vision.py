@@ -9,8 +9,10 @@ forward pass around the family's stages: `call` = `stage_outputs` then the head.
 import keras
 from keras import layers, ops
 
-from zoo.models.base import (
-    ZooClassifier,
+from zoo.models.base import ZooClassifier
+from zoo.utils.checks import (
+    check_bool,
+    check_choice,
     check_input_shape,
     check_rate,
     check_widths,
@@ -24,18 +26,6 @@ CONV_INIT = {"class_name": "VarianceScaling",
 
 STEMS = (None, "imagenet", "small")
 POOLINGS = (None, "avg", "max")
-
-
-def check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
-    return value
-
-
-def check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
-    return value
 
 
 def check_multiplier(value):
@@ -129,12 +119,28 @@ class BatchNormalization(layers.BatchNormalization):
         super().__init__(**kwargs)
         self.fast_variance = fast_variance
 
-    def _moments(self, inputs, mask):
-        if not self.fast_variance or mask is not None:
-            return super()._moments(inputs, mask)
-        mean = ops.mean(inputs, axis=self._reduction_axes)
-        mean_square = ops.mean(ops.square(inputs), axis=self._reduction_axes)
-        return mean, ops.maximum(mean_square - ops.square(mean), 0.0)
+    def call(self, inputs, training=None, mask=None):
+        fast = training and self.trainable and self.fast_variance
+        if not fast or mask is not None or self.renorm:
+            return super().call(inputs, training=training, mask=mask)
+        # keras's training branch, with the one-pass variance
+        dtype = "float64" if inputs.dtype == "float64" else "float32"
+        x = ops.cast(inputs, dtype)
+        axes = [i for i in range(len(x.shape)) if i != self.axis % len(x.shape)]
+        mean = ops.mean(x, axis=axes)
+        variance = ops.maximum(ops.mean(ops.square(x), axis=axes) - ops.square(mean), 0.0)
+        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            moving.assign(ops.cast(moving, dtype) * self.momentum + batch * (1.0 - self.momentum))
+        outputs = ops.batch_normalization(
+            x,
+            mean,
+            variance,
+            axis=self.axis,
+            offset=ops.cast(self.beta, dtype) if self.center else None,
+            scale=ops.cast(self.gamma, dtype) if self.scale else None,
+            epsilon=self.epsilon,
+        )
+        return ops.cast(outputs, self.compute_dtype)
 
     def get_config(self):
         return {**super().get_config(), "fast_variance": self.fast_variance}
@@ -328,8 +334,17 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
 
     # ------------------------------------------------------------------ forward
     def stage_outputs(self, inputs, training=False):
-        """The feature map at the end of each stage, shallow to deep (a list)."""
-        raise NotImplementedError  # pragma: no cover
+        """The feature map at the end of each stage, shallow to deep (a list).
+
+        By default: `stem_layers` (where the family has them), then each list
+        of layers in `stages`; families with another structure override it.
+        """
+        x = apply(getattr(self, "stem_layers", ()), inputs, training)
+        outputs = []
+        for stage in self.stages:
+            x = apply(stage, x, training)
+            outputs.append(x)
+        return outputs
 
     def expected_input_shape(self):
         if self.preprocess is not None:  # any image size: the model resizes and crops

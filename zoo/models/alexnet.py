@@ -5,13 +5,12 @@ from keras import layers
 from zoo.models._vision import (
     CONV_INIT,
     VisionClassifier,
-    apply,
     check_pool_size,
     min_input_size,
     scale,
 )
-from zoo.models.base import check_widths
 from zoo.registry import register
+from zoo.utils.checks import check_widths
 
 # (kernel, stride, total padding) of every spatial op, for the smallest input each stem takes
 _BODY = [(5, 1, 4), (3, 2, 0), (3, 1, 2), (3, 1, 2), (3, 1, 2), (3, 2, 0)]
@@ -112,13 +111,6 @@ class AlexNet(VisionClassifier):
         self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
                         flatten=True, dropout_first=True, pool_size=self.head_pool_size)
         self.build_now()
-
-    def stage_outputs(self, inputs, training=False):
-        outputs, x = [], inputs
-        for stage in self.stages:
-            x = apply(stage, x, training)
-            outputs.append(x)
-        return outputs
 
     def get_config(self):
         return {**super().get_config(), "stem": self.stem, "head_units": self.head_units,

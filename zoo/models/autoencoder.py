@@ -8,15 +8,14 @@ from zoo.models._generative import (
     MaskingNoise,
     build_decoder,
     build_encoder,
-    check_fraction,
-    check_nonnegative_number,
-    check_seed,
-    dataset_images,
     interleave_rows,
     per_example_mean,
     weighted_mean,
 )
 from zoo.registry import register
+from zoo.training.losses import reconstruction_error
+from zoo.utils.checks import check_choice, check_non_negative, check_rate, check_seed
+from zoo.utils.data import dataset_images
 
 RECONSTRUCTION_LOSSES = ("binary_crossentropy", "mse")
 
@@ -122,8 +121,6 @@ class Autoencoder(GenerativeModel):
 
     def evaluation_metrics(self, test_dataset, dataset=None, batch_size=256):
         """Reconstruction error on the test images: per-pixel MSE and BCE (nats)."""
-        from zoo.evaluation import reconstruction_error
-
         x = dataset_images(test_dataset)
         return reconstruction_error(x, self.reconstruct(x, batch_size=batch_size))
 
@@ -131,21 +128,28 @@ class Autoencoder(GenerativeModel):
         return {**super().get_config(), "reconstruction_loss": self.reconstruction_loss}
 
 
-NOISES = ("gaussian", "masking")
+NOISES = ("gaussian", "masking", "dropout")
 
 
-@register("denoising_autoencoder")
+@register(
+    family="autoencoder",
+    variants={"denoising_autoencoder": {}, "dropout_autoencoder": {"noise": "dropout",
+                                                                   "noise_rate": 0.2}},
+)
 class DenoisingAutoencoder(Autoencoder):
-    """Autoencoder trained to reconstruct clean images from corrupted ones.
+    """Autoencoder whose encoder sees a corrupted image in training; it reconstructs the clean one.
 
-    The corruption is applied in training only (Vincent et al., 2008): Gaussian
-    noise of `noise_stddev`, clipped to [0, 1], or masking noise that zeroes a
-    fraction `noise_rate` of the pixels. Inference reconstructs the image as given.
+    One class, two registered names: `denoising_autoencoder` (Vincent et al.,
+    2008: Gaussian noise of `noise_stddev`, clipped to [0, 1], or masking
+    noise that zeroes a fraction `noise_rate` of the pixels) and
+    `dropout_autoencoder` (`noise="dropout"`: dropout of a fraction
+    `noise_rate` of the input pixels, the kept ones rescaled). The corruption
+    acts in training only; inference reconstructs the image as given.
 
     Args:
-        noise: "gaussian" or "masking".
+        noise: "gaussian", "masking" or "dropout".
         noise_stddev: standard deviation of the Gaussian noise.
-        noise_rate: fraction of pixels the masking noise sets to zero.
+        noise_rate: fraction of pixels masking zeroes or dropout drops, in [0, 1).
         seed: optional int seed of the noise.
         input_shape, latent_dim, variant, hidden_units, filters,
             reconstruction_loss: as for `autoencoder`.
@@ -155,6 +159,7 @@ class DenoisingAutoencoder(Autoencoder):
 
     ```python
     model = zoo.create("denoising_autoencoder", noise="masking", noise_rate=0.4)
+    model = zoo.create("dropout_autoencoder", noise_rate=0.3)
     ```
     """
 
@@ -172,11 +177,9 @@ class DenoisingAutoencoder(Autoencoder):
         seed=None,
         **kwargs,
     ):
-        if noise not in NOISES:
-            raise ValueError(f"`noise` must be one of {NOISES}. Received: noise={noise!r}")
-        self.noise = noise
-        self.noise_stddev = check_nonnegative_number("noise_stddev", noise_stddev)
-        self.noise_rate = check_fraction("noise_rate", noise_rate)
+        self.noise = check_choice("noise", noise, NOISES)
+        self.noise_stddev = check_non_negative("noise_stddev", noise_stddev)
+        self.noise_rate = check_rate("noise_rate", noise_rate)
         self.seed = check_seed(seed)
         super().__init__(
             input_shape=input_shape,
@@ -191,25 +194,25 @@ class DenoisingAutoencoder(Autoencoder):
     def _make_corruption_layer(self, seed=None):
         if self.noise == "gaussian":
             return layers.GaussianNoise(self.noise_stddev, seed=seed, name="noise")
-        return MaskingNoise(self.noise_rate, seed=seed, name="noise")
+        if self.noise == "masking":
+            return MaskingNoise(self.noise_rate, seed=seed, name="noise")
+        return layers.Dropout(self.noise_rate, seed=seed, name="input_dropout")
 
     def corrupt(self, inputs, training=False):
-        if not training:
-            return inputs
-        noisy = self.corruption_layer(inputs, training=True)
-        return ops.clip(noisy, 0.0, 1.0) if self.noise == "gaussian" else noisy
+        return self._corrupt_with(self.corruption_layer, inputs) if training else inputs
 
     def preview_images(self, num_images=64, seed=0, inputs=None):
         if inputs is None:
             return {}
         x = keras.ops.convert_to_numpy(inputs)[: max(num_images // 3, 1)]
         # a fresh noise layer: the preview leaves the training noise's seed alone
-        noisy = self._make_corruption_layer(seed)(x, training=True)
-        if self.noise == "gaussian":
-            noisy = ops.clip(noisy, 0.0, 1.0)
-        noisy = keras.ops.convert_to_numpy(noisy)
+        noisy = keras.ops.convert_to_numpy(self._corrupt_with(self._make_corruption_layer(seed), x))
         # clean, corrupted, reconstructed from the corrupted
         return {"denoising": interleave_rows(x, noisy, self.reconstruct(noisy))}
+
+    def _corrupt_with(self, layer, x):
+        noisy = layer(x, training=True)
+        return ops.clip(noisy, 0.0, 1.0) if self.noise == "gaussian" else noisy
 
     def get_config(self):
         return {
@@ -220,54 +223,13 @@ class DenoisingAutoencoder(Autoencoder):
             "seed": self.seed,
         }
 
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "dropout" in config:  # saved by the former DropoutAutoencoder class
+            config.update(noise="dropout", noise_rate=config.pop("dropout"))
+        return cls(**config)
 
-@register("dropout_autoencoder")
-class DropoutAutoencoder(Autoencoder):
-    """Autoencoder with dropout on its input in training (kept pixels rescaled).
 
-    Args:
-        dropout: fraction of input pixels dropped in training, in [0, 1).
-        seed: optional int seed of the dropout.
-        input_shape, latent_dim, variant, hidden_units, filters,
-            reconstruction_loss: as for `autoencoder`.
-        **kwargs: `ZooModel` arguments.
-
-    Example:
-
-    ```python
-    model = zoo.create("dropout_autoencoder", dropout=0.3)
-    ```
-    """
-
-    def __init__(
-        self,
-        input_shape=(28, 28, 1),
-        latent_dim=32,
-        variant="conv",
-        hidden_units=(256, 128),
-        filters=(32, 64),
-        reconstruction_loss="binary_crossentropy",
-        dropout=0.2,
-        seed=None,
-        **kwargs,
-    ):
-        self.dropout = check_fraction("dropout", dropout)
-        self.seed = check_seed(seed)
-        super().__init__(
-            input_shape=input_shape,
-            latent_dim=latent_dim,
-            variant=variant,
-            hidden_units=hidden_units,
-            filters=filters,
-            reconstruction_loss=reconstruction_loss,
-            **kwargs,
-        )
-
-    def _make_corruption_layer(self, seed=None):
-        return layers.Dropout(self.dropout, seed=seed, name="input_dropout")
-
-    def corrupt(self, inputs, training=False):
-        return self.corruption_layer(inputs, training=training)
-
-    def get_config(self):
-        return {**super().get_config(), "dropout": self.dropout, "seed": self.seed}
+# .keras files saved before the two classes were one name the other class
+keras.saving.get_custom_objects().setdefault("zoo>DropoutAutoencoder", DenoisingAutoencoder)

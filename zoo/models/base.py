@@ -1,53 +1,9 @@
-"""Shared pieces of the zoo's families: the classifier base and argument checks."""
+"""The classifier base shared by the zoo's families."""
 
 import keras
 
 from zoo.training import ZooModel
-
-
-def check_input_shape(input_shape, min_rank=1, max_rank=None, argument="input_shape"):
-    """Returns `input_shape` as a tuple of ints, or raises naming the value."""
-    try:
-        shape = tuple(int(d) for d in input_shape)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"`{argument}` must be a tuple of positive ints. Received: {argument}={input_shape!r}"
-        ) from None
-    max_rank = max_rank or min_rank
-    if not (min_rank <= len(shape) <= max_rank) or any(d <= 0 for d in shape):
-        rank = f"{min_rank}" if min_rank == max_rank else f"{min_rank} to {max_rank}"
-        raise ValueError(
-            f"`{argument}` must have {rank} positive dimensions (no batch). "
-            f"Received: {argument}={input_shape!r}"
-        )
-    return shape
-
-
-def check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be an int > 0. Received: {name}={value!r}")
-    return value
-
-
-def check_widths(name, widths, allow_empty=True):
-    try:
-        widths = tuple(widths)
-    except TypeError:
-        raise ValueError(
-            f"`{name}` must be a sequence of ints > 0. Received: {name}={widths!r}"
-        ) from None
-    if not widths and not allow_empty:
-        raise ValueError(f"`{name}` must not be empty. Received: {name}={widths!r}")
-    for w in widths:
-        if isinstance(w, bool) or not isinstance(w, int) or w <= 0:
-            raise ValueError(f"`{name}` must hold ints > 0. Received: {name}={widths!r}")
-    return widths
-
-
-def check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
-    return float(value)
+from zoo.utils.checks import check_positive_int
 
 
 class ZooClassifier(ZooModel):

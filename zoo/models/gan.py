@@ -7,21 +7,18 @@ from zoo.models._generative import (
     GenerativeModel,
     build_decoder,
     build_encoder,
-    check_nonnegative_number,
-    check_seed,
-    dataset_images,
     per_example_sum,
 )
-from zoo.models.base import check_positive_int
 from zoo.registry import register
 from zoo.training import Player, PlayerOptimizers, input_gradient
+from zoo.utils.checks import check_non_negative, check_positive_int, check_seed
+from zoo.utils.data import dataset_images
+from zoo.utils.optimizers import resolve_optimizer
 
 
 def _clone_optimizer(optimizer):
     if isinstance(optimizer, str):
-        from zoo.training.base import _resolve_optimizer
-
-        return _resolve_optimizer(optimizer)
+        return resolve_optimizer(optimizer)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(
             "`optimizer` must be a keras optimizer, its name, or a PlayerOptimizers. "
@@ -180,32 +177,17 @@ class AdversarialModel(GenerativeModel):
     def preview_images(self, num_images=64, seed=0, inputs=None):
         return {"samples": self.generate(num_images, seed=seed)}
 
-    def evaluation_metrics(
-        self,
-        test_dataset,
-        dataset=None,
-        feature_model=None,
-        num_samples=None,
-        seed=0,
-        batch_size=256,
-    ):
-        """FID-FMNIST: generated images against the test images (as many, 10,000).
+    def evaluation_metrics(self, test_dataset, dataset=None, batch_size=256):
+        """The players' test losses (a compiled model); {} otherwise.
 
-        On another dataset, the Fréchet distance in `feature_model`'s features
-        (`frechet_distance`) where one is given. A compiled model also reports
-        the players' test losses.
+        None of them ranks generators: `zoo.evaluation.evaluate` adds the
+        Fréchet distance of generated images (FID-FMNIST on Fashion-MNIST).
         """
-        from zoo.evaluation import fid
-
-        x = dataset_images(test_dataset)
         results = {}
         if getattr(self, "compiled", False):
+            x = dataset_images(test_dataset)
             logs = self.evaluate(x, batch_size=batch_size, return_dict=True, verbose=0)
             results.update({k: float(v) for k, v in logs.items()})
-        if dataset == "fashion_mnist" or feature_model is not None:
-            samples = self.generate(num_samples or len(x), seed=seed, batch_size=batch_size)
-            key = "fid_fmnist" if dataset == "fashion_mnist" else "frechet_distance"
-            results[key] = fid(samples, x, feature_model=feature_model)
         return results
 
     def get_config(self):
@@ -332,7 +314,7 @@ class WGANGP(AdversarialModel):
         seed=None,
         **kwargs,
     ):
-        self.gp_weight = check_nonnegative_number("gp_weight", gp_weight)
+        self.gp_weight = check_non_negative("gp_weight", gp_weight)
         super().__init__(
             input_shape, latent_dim, variant, hidden_units, filters, critic_steps, seed, **kwargs
         )

@@ -3,18 +3,10 @@
 import keras
 from keras import layers, ops
 
-from zoo.models._vision import (
-    Block,
-    VisionClassifier,
-    apply,
-    batch_norm,
-    check_bool,
-    check_choice,
-    conv,
-    scale,
-)
+from zoo.models._vision import Block, VisionClassifier, apply, batch_norm, conv, scale
 from zoo.models.pooling import AdaptiveAveragePooling2D, TorchMaxPooling2D
 from zoo.registry import register
+from zoo.utils.checks import check_bool, check_choice, check_non_negative
 
 # torchvision's inception modules: (1x1, 3x3 reduce, 3x3, "5x5" reduce, "5x5", pool proj)
 _MODULES = {
@@ -166,11 +158,7 @@ class GoogLeNet(VisionClassifier):
         **kwargs,
     ):
         self.aux_logits = check_bool("aux_logits", aux_logits)
-        if isinstance(aux_weight, bool) or not isinstance(aux_weight, (int, float)) or \
-                aux_weight < 0:
-            raise ValueError(
-                f"`aux_weight` must be a number >= 0. Received: aux_weight={aux_weight!r}")
-        self.aux_weight = float(aux_weight)
+        self.aux_weight = check_non_negative("aux_weight", aux_weight)
         self.branch3_kernel_size = check_choice("branch3_kernel_size", branch3_kernel_size, (3, 5))
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
                          width_multiplier, dropout, features_only, augment,
@@ -238,8 +226,9 @@ class GoogLeNet(VisionClassifier):
             return super().compute_loss(x, y, y_pred, sample_weight, training=training)
         logits, *aux = y_pred
         loss = super().compute_loss(x, y, logits, sample_weight, training=training)
+        aux_loss_fn = self.default_loss()  # the auxiliary heads' loss, as in the paper
         for aux_logits in aux:
-            aux_loss = self._compile_loss(y, aux_logits, sample_weight)
+            aux_loss = aux_loss_fn(y, aux_logits, sample_weight=sample_weight)
             loss = loss + ops.cast(aux_loss, loss.dtype) * self.aux_weight
         return loss
 

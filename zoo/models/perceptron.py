@@ -3,8 +3,9 @@
 import keras
 from keras import layers
 
-from zoo.models.base import ZooClassifier, check_input_shape
+from zoo.models.base import ZooClassifier
 from zoo.registry import register
+from zoo.utils.checks import check_input_shape
 
 
 @register("perceptron")

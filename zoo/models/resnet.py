@@ -3,17 +3,9 @@
 from keras import layers, ops
 
 from zoo.models._vision import batch_norm as _batch_norm
-from zoo.models._vision import (
-    CONV_INIT,
-    Block,
-    VisionClassifier,
-    apply,
-    check_bool,
-    check_choice,
-    check_depths,
-    conv,
-)
+from zoo.models._vision import Block, CONV_INIT, VisionClassifier, apply, check_depths, conv
 from zoo.registry import register
+from zoo.utils.checks import check_bool, check_choice
 
 _IMAGENET = {"input_shape": (224, 224, 3), "num_classes": 1000}
 # He et al. 2016, sec. 4.2: 6n+2 layers, stages of 16/32/64 filters, option-A shortcuts
@@ -220,14 +212,6 @@ class ResNet(VisionClassifier):
             self.stages.append(blocks)
         self._make_head()
         self.build_now()
-
-    def stage_outputs(self, inputs, training=False):
-        x = apply(self.stem_layers, inputs, training)
-        outputs = []
-        for blocks in self.stages:
-            x = apply(blocks, x, training)
-            outputs.append(x)
-        return outputs
 
     def get_config(self):
         return {**super().get_config(), "block": self.block, "depths": self.depths,

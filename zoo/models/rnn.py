@@ -3,19 +3,16 @@
 import keras
 from keras import layers, ops
 
+from zoo import compat
 from zoo.models import _text
-from zoo.models.base import ZooClassifier, check_positive_int, check_rate
+from zoo.models.base import ZooClassifier
 from zoo.registry import register
+from zoo.utils.checks import check_bool, check_positive_int, check_rate
+from zoo.utils.data import is_dataset
 
 _CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 _OOV = 1  # TextVectorization's index of out-of-vocabulary tokens ("[UNK]")
 _POOLINGS = ("last", "max", "mean")
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
-    return value
 
 
 @register(
@@ -122,17 +119,16 @@ class RNNClassifier(ZooClassifier):
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         self.units = check_positive_int("units", units)
         self.num_layers = check_positive_int("num_layers", num_layers)
-        self.bidirectional = _check_bool("bidirectional", bidirectional)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
         self.dropout = check_rate("dropout", dropout)
         self.recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout)
         if pooling not in _POOLINGS:
             raise ValueError(f"`pooling` must be one of {_POOLINGS}. Received: pooling={pooling!r}")
         self.pooling = pooling
-        self.text_input = _check_bool("text_input", text_input)
+        self.text_input = check_bool("text_input", text_input)
         # call() takes raw strings too: keep keras from converting them to
         # backend tensors (JAX has no string dtype).
-        self._convert_input_args = False
-        self._allow_non_tensor_positional_args = True
+        compat.allow_raw_call_arguments(self)
 
         self.vectorizer = None
         if text_input:
@@ -144,7 +140,7 @@ class RNNClassifier(ZooClassifier):
             )
             # Strings are vectorized in the input pipeline, never inside the
             # compiled step, so the lookup layers must not turn jit off.
-            for layer in self.vectorizer._flatten_layers():
+            for layer in compat.nested_layers(self.vectorizer):
                 layer.supports_jit = True
         self.embedding = layers.Embedding(
             vocabulary_size, embedding_dim, mask_zero=True, name="embedding"
@@ -194,7 +190,9 @@ class RNNClassifier(ZooClassifier):
         ids = inputs if isinstance(inputs, keras.KerasTensor) else ops.convert_to_tensor(inputs)
         ids = ids[:, : self.sequence_length]
         length = ops.shape(ids)[1]
-        positions = ops.expand_dims(ops.arange(length), 0)
+        # arange(0, n), not arange(n): jax2onnx (ONNX export on JAX) takes keras's
+        # jnp.arange(n, None) for a range ending at None
+        positions = ops.expand_dims(ops.arange(0, length), 0)
         absent = ops.cast(ops.equal(ids, 0), "int32")
         # distinct keys, tokens first in their order: any sort is stable here
         ids = ops.take_along_axis(ids, ops.argsort(absent * length + positions, axis=-1), axis=-1)
@@ -235,7 +233,7 @@ class RNNClassifier(ZooClassifier):
         """
         if self.vectorizer is None:
             return
-        if _text.is_dataset(data):
+        if is_dataset(data):
             if not _text.spec_is_string(_text.features_spec(data)):
                 raise TypeError(
                     "`adapt` needs the training texts (strings). Received: a dataset of "
@@ -271,7 +269,7 @@ class RNNClassifier(ZooClassifier):
         """
         if x is None:
             return x
-        if _text.is_dataset(x):
+        if is_dataset(x):
             return self._prepare_dataset(x, argument)
         if isinstance(x, dict) or not (hasattr(x, "__len__") or hasattr(x, "shape")):
             return x  # multi-input data and generators: left to keras

@@ -8,14 +8,14 @@ from zoo.models._generative import (
     GenerativeModel,
     build_decoder,
     build_encoder,
-    check_nonnegative_number,
-    check_seed,
-    dataset_images,
     interleave_rows,
     per_example_sum,
     weighted_mean,
 )
 from zoo.registry import register
+from zoo.training.losses import bernoulli_log_likelihood, gaussian_kl, reconstruction_error
+from zoo.utils.checks import check_non_negative, check_seed
+from zoo.utils.data import dataset_images
 
 
 def _sigmoid(logits):
@@ -70,7 +70,7 @@ class VAE(GenerativeModel):
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, variant, hidden_units, filters, **kwargs)
-        self.beta = check_nonnegative_number("beta", beta)
+        self.beta = check_non_negative("beta", beta)
         self.seed = check_seed(seed)
         shape = self._zoo_input_shape
         self.encoder = build_encoder(
@@ -131,8 +131,6 @@ class VAE(GenerativeModel):
 
     def elbo(self, x, seed=0, batch_size=256):
         """Per-image ELBO (nats), one reparameterised sample of z drawn with `seed`."""
-        from zoo.evaluation import bernoulli_log_likelihood, gaussian_kl
-
         x = np.asarray(x, np.float32)
         stats = self.encoder.predict(x, batch_size=batch_size, verbose=0).astype(np.float64)
         mean, log_var = stats[:, : self.latent_dim], stats[:, self.latent_dim :]
@@ -148,30 +146,14 @@ class VAE(GenerativeModel):
             grids["reconstructions"] = interleave_rows(x, self.reconstruct(x))
         return grids
 
-    def evaluation_metrics(
-        self,
-        test_dataset,
-        dataset=None,
-        feature_model=None,
-        num_samples=None,
-        seed=0,
-        batch_size=256,
-    ):
-        """Test ELBO (nats/image), reconstruction error, and FID-FMNIST of samples.
+    def evaluation_metrics(self, test_dataset, dataset=None, seed=0, batch_size=256):
+        """Test ELBO (nats/image) and reconstruction error.
 
-        FID-FMNIST is computed on Fashion-MNIST (or wherever `feature_model` is
-        given): `num_samples` generated images (default: as many as test
-        images, 10,000) against the test images.
+        `zoo.evaluation.evaluate` adds FID-FMNIST of generated samples.
         """
-        from zoo.evaluation import fid, reconstruction_error
-
         x = dataset_images(test_dataset)
         results = {"elbo": float(np.mean(self.elbo(x, seed=seed, batch_size=batch_size)))}
         results.update(reconstruction_error(x, self.reconstruct(x, batch_size)))
-        if dataset == "fashion_mnist" or feature_model is not None:
-            samples = self.generate(num_samples or len(x), seed=seed, batch_size=batch_size)
-            key = "fid_fmnist" if dataset == "fashion_mnist" else "frechet_distance"
-            results[key] = fid(samples, x, feature_model=feature_model)
         return results
 
     def get_config(self):

@@ -5,16 +5,14 @@ from keras import layers
 from zoo.models._vision import (
     CONV_INIT,
     VisionClassifier,
-    apply,
-    check_bool,
     check_depths,
     check_pool_size,
     scale,
 )
 from zoo.models._vision import batch_norm as bn_layer
-from zoo.models.base import check_widths
 from zoo.models.pooling import TorchMaxPooling2D
 from zoo.registry import register
+from zoo.utils.checks import check_bool, check_widths
 
 _IMAGENET = {"input_shape": (224, 224, 3), "num_classes": 1000}
 
@@ -125,13 +123,6 @@ class VGG(VisionClassifier):
         self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
                         flatten=True, pool_size=self.head_pool_size)
         self.build_now()
-
-    def stage_outputs(self, inputs, training=False):
-        outputs, x = [], inputs
-        for stage in self.stages:
-            x = apply(stage, x, training)
-            outputs.append(x)
-        return outputs
 
     def get_config(self):
         return {**super().get_config(), "depths": self.depths, "batch_norm": self.batch_norm,

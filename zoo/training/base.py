@@ -13,8 +13,20 @@ from typing import Any, Callable, Optional, Sequence
 
 import keras
 from keras import ops
+from keras.optimizers.schedules import LearningRateSchedule
 
+from zoo import compat
+from zoo.training import checks
+from zoo.training.guard import NONFINITE_KEY, NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
+from zoo.training.schedules import MomentumSchedule, not_a_callback_message
+from zoo.utils.checks import check_positive
+from zoo.utils.optimizers import (
+    inner_optimizer,
+    leaf_optimizers,
+    momentum_attribute,
+    resolve_optimizer,
+)
 
 
 @dataclasses.dataclass
@@ -37,23 +49,6 @@ class Player:
     variables: Sequence
     optimizer: Any
     steps: int = 1
-
-
-def _inner(optimizer):
-    return getattr(optimizer, "inner_optimizer", optimizer)
-
-
-def momentum_attribute(optimizer):
-    """Name of the optimizer's momentum hyperparameter, or None.
-
-    SGD, RMSprop: `momentum`; Adam family: `beta_1` (as in PyTorch's OneCycleLR).
-    """
-    inner = _inner(optimizer)
-    for attr in ("momentum", "beta_1"):
-        value = getattr(inner, attr, None)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return attr
-    return None
 
 
 class TracedFloat(float):
@@ -107,22 +102,24 @@ class TracedFloat(float):
         return ops.negative(self.tensor)
 
 
-def _check_positive_number(name, value, allow_none=True):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value!r}")
-
-
 class BaseZooModel(keras.Model):
     """`keras.Model` with the zoo's training step (backend-free part)."""
 
     #: set by families that take raw strings (text classifiers)
     accepts_strings = False
+    #: the values inputs must lie in (`zoo.training.InputRange`), or None: set by
+    #: families and by `zoo.create(..., weights=...)` from the entry's preprocessing
+    input_range = None
+    #: "first_batch": a tf.data dataset or generator is checked by its first batch, before
+    #: any update; "every_batch": every batch too, inside the pipeline (it costs more than
+    #: 2 % of a small model's step: docs/benchmarks.md)
+    data_checks = "first_batch"
+    #: the step reports non-finite weights after each update and `fit` stops there
+    check_finite_weights = True
 
     def __init__(self, *args, gradient_clip_norm=None, **kwargs):
         super().__init__(*args, **kwargs)
-        _check_positive_number("gradient_clip_norm", gradient_clip_norm)
+        check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         self.gradient_clip_norm = gradient_clip_norm
         self.momentum_schedule = None
 
@@ -167,8 +164,8 @@ class BaseZooModel(keras.Model):
                 SGD's `momentum` or Adam's `beta_1` inside the traced step.
             **kwargs: passed to `keras.Model.compile`.
         """
-        optimizer = _resolve_optimizer(optimizer)
-        _check_positive_number("gradient_clip_norm", gradient_clip_norm)
+        optimizer = resolve_optimizer(optimizer)
+        check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         clip = gradient_clip_norm if gradient_clip_norm is not None else self.gradient_clip_norm
         if isinstance(optimizer, PlayerOptimizers):
             # keras would wrap the container; wrap each player's optimizer instead.
@@ -183,8 +180,7 @@ class BaseZooModel(keras.Model):
         if isinstance(self.optimizer, PlayerOptimizers):
             self.optimizer.bind(self.player_variables())
         if clip is not None:
-            for opt in _leaf_optimizers(self.optimizer):
-                inner = _inner(opt)
+            for inner in leaf_optimizers(self.optimizer):
                 if inner.clipnorm is None and inner.clipvalue is None:
                     inner.global_clipnorm = clip
         if momentum_schedule is not None:
@@ -212,20 +208,20 @@ class BaseZooModel(keras.Model):
         if schedule is not None:
             if self.optimizer is None:
                 raise ValueError("Call `compile()` before setting a momentum schedule.")
-            for opt in _leaf_optimizers(self.optimizer):
+            for opt in leaf_optimizers(self.optimizer):
                 attr = momentum_attribute(opt)
                 if attr is None:
                     raise ValueError(
                         "A momentum schedule needs an optimizer with momentum "
                         "(SGD, RMSprop: `momentum`; Adam family: `beta_1`). "
-                        f"Received: optimizer={type(_inner(opt)).__name__}"
+                        f"Received: optimizer={type(opt).__name__}"
                     )
-                if attr == "momentum" and getattr(_inner(opt), attr) == 0:
+                if attr == "momentum" and getattr(opt, attr) == 0:
                     raise ValueError(
-                        f"{type(_inner(opt)).__name__} was built with momentum=0, so it "
+                        f"{type(opt).__name__} was built with momentum=0, so it "
                         "keeps no momentum slots and a schedule would be ignored. "
                         "Create it with a non-zero momentum, e.g. SGD(momentum=0.9). "
-                        f"Received: momentum={getattr(_inner(opt), attr)!r}"
+                        f"Received: momentum={getattr(opt, attr)!r}"
                     )
         changed = schedule is not self.momentum_schedule
         self.momentum_schedule = schedule
@@ -247,10 +243,6 @@ class BaseZooModel(keras.Model):
         results = self.evaluate(test_dataset, return_dict=True, verbose=0)
         return {k: float(v) for k, v in results.items()}
 
-    def default_callbacks(self, run_dir):
-        """Callbacks the family adds to every `scripts/train.py` run (e.g. sample grids)."""
-        return []
-
     # ------------------------------------------------------------------ players
     def players(self) -> Optional[list]:
         """The optimised parties of a step; None for the plain supervised step.
@@ -271,12 +263,14 @@ class BaseZooModel(keras.Model):
         players = self.players()
         if players is None:
             return self._supervised_train_step(data)
-        logs, hyper = {}, {}
+        logs, hyper, flags = {}, {}, []
         for player in players:
             for _ in range(player.steps):
                 loss, aux, player_hyper = self._update(
                     player.loss, player.variables, player.optimizer, data
                 )
+                if NONFINITE_KEY in player_hyper:
+                    flags.append(player_hyper.pop(NONFINITE_KEY))
             logs[f"{player.name}_loss"] = loss
             if isinstance(aux, dict):
                 logs.update({k: v for k, v in aux.items() if not k.startswith("_")})
@@ -284,6 +278,8 @@ class BaseZooModel(keras.Model):
             hyper.update({prefix + k: v for k, v in player_hyper.items()})
         logs = self.compute_player_metrics(data, logs)
         logs.update(hyper)
+        if flags:
+            logs[NONFINITE_KEY] = ops.max(ops.stack(flags))
         return logs
 
     def compute_player_metrics(self, data, logs):
@@ -309,7 +305,7 @@ class BaseZooModel(keras.Model):
         loss, y_pred, hyper = self._update(
             loss_fn, self.trainable_variables, self.optimizer, data, scaled_for_distribution=True
         )
-        self._loss_tracker.update_state(
+        compat.loss_tracker(self).update_state(
             self._unscale_for_distribution(loss), sample_weight=_batch_size(x)
         )
         logs = self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
@@ -325,7 +321,7 @@ class BaseZooModel(keras.Model):
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
         )
-        self._loss_tracker.update_state(
+        compat.loss_tracker(self).update_state(
             self._unscale_for_distribution(loss), sample_weight=_batch_size(x)
         )
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
@@ -359,6 +355,11 @@ class BaseZooModel(keras.Model):
         loss, aux, grads = self._value_and_grad(fn, variables, optimizer)
         with self._scheduled_hyperparameters(optimizer) as hyper:
             self._apply_gradients(optimizer, grads, variables)
+        hyper = dict(hyper)
+        if self.check_finite_weights:
+            # the weights after the update, not the gradients: a loss-scaling optimizer
+            # skips non-finite gradients on purpose, anything else writes them in
+            hyper[NONFINITE_KEY] = _nonfinite(variables)
         if not scaled_for_distribution:
             loss = self._unscale_for_distribution(loss)
         return loss, aux, hyper
@@ -367,7 +368,7 @@ class BaseZooModel(keras.Model):
     def _scheduled_hyperparameters(self, optimizer):
         """Yields the `lr`/`momentum` logs of the coming update, with any
         momentum schedule swapped into the optimizer for its duration."""
-        inner = _inner(optimizer)
+        inner = inner_optimizer(optimizer)
         if isinstance(inner, PlayerOptimizers) or not isinstance(inner, keras.optimizers.Optimizer):
             yield {}
             return
@@ -382,7 +383,7 @@ class BaseZooModel(keras.Model):
             yield hyper
             return
         nominal = getattr(inner, attr)
-        value = ops.cast(self.momentum_schedule(inner.iterations), "float32")
+        value = self._scheduled_value(self.momentum_schedule, inner)
         hyper["momentum"] = value
         setattr(inner, attr, self._traced_float(nominal, value))
         try:
@@ -392,7 +393,13 @@ class BaseZooModel(keras.Model):
 
     # ------------------------------------------------------------------ backend hooks
     def _value_and_grad(self, fn, variables, optimizer):  # pragma: no cover - abstract
+        """(loss, aux, grads) of `fn`; a variable `fn` does not depend on gets the
+        gradient None (as TensorFlow's tape gives), so the optimizer leaves it alone."""
         raise NotImplementedError
+
+    def _scheduled_value(self, schedule, optimizer):
+        """`schedule(optimizer.iterations)` as float32, inside the traced step."""
+        return ops.cast(schedule(optimizer.iterations), "float32")
 
     def _apply_gradients(self, optimizer, grads, variables):
         optimizer.apply(grads, variables)
@@ -417,22 +424,41 @@ class BaseZooModel(keras.Model):
         return getattr(self, "_zoo_num_classes", None)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        from zoo.training import checks
+        """keras `fit`, with the zoo's input checks and a stop at non-finite weights.
 
-        checks.check_training_data(self, x, y, argument="x")
+        Before any update: `batch_size`/`epochs` > 0, the inputs' shape, NaN/inf and
+        value range (`input_range`), the labels' dtype and range (numpy arrays whole,
+        datasets and generators by their first batch, then every batch as it comes).
+        During training, the first step whose update leaves a weight NaN or inf
+        raises `zoo.training.NonFiniteError` naming it.
+        """
+        kwargs.update(_positional("fit", args))
+        for callback in kwargs.get("callbacks") or ():
+            if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
+                raise TypeError(not_a_callback_message(callback))
+        checks.check_loop_arguments(kwargs)
+        x = checks.prepare_data(self, x, y, argument="x")
         if validation_data is not None:
-            checks.check_validation_data(self, validation_data)
-        try:
-            return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
-        except BaseException:
-            _release_summary_writers(kwargs.get("callbacks"))
-            raise
+            validation_data = checks.prepare_validation_data(self, validation_data)
+        if self.check_finite_weights:
+            kwargs["callbacks"] = _with_guard(self, kwargs.get("callbacks"))
+        with _input_check_errors():
+            return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        from zoo.training import checks
+        kwargs.update(_positional("evaluate", args))
+        if not kwargs.get("_use_cached_eval_dataset"):  # fit checked its validation data
+            checks.check_loop_arguments(kwargs)
+            x = checks.prepare_data(self, x, y, argument="x")
+        with _input_check_errors():
+            return super().evaluate(x, y, **kwargs)
 
-        checks.check_training_data(self, x, y, argument="x")
-        return super().evaluate(x, y, *args, **kwargs)
+    def predict(self, x, *args, **kwargs):
+        kwargs.update(_positional("predict", args))
+        checks.check_loop_arguments(kwargs)
+        x = checks.prepare_data(self, x, argument="x", labels=False)
+        with _input_check_errors():
+            return super().predict(x, **kwargs)
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -446,45 +472,61 @@ class BaseZooModel(keras.Model):
         return cls(**config)
 
 
-def _release_summary_writers(callbacks):
-    """Undoes what keras's TensorBoard installs globally for a fit that raised.
-
-    Its writer and `record_if` condition stay the process's defaults until
-    `on_train_end`, which an interrupted fit never reaches: later summaries
-    (keras-tuner's HParams, another TensorBoard) would go to the old writer or be
-    filtered by the old run's step condition.
-    """
-    for callback in callbacks or ():
-        stack = getattr(callback, "_prev_summary_state", None)
-        if not isinstance(stack, list):
-            continue
-        while stack:
-            writer_context, record_context = stack.pop()
-            record_context.__exit__(None, None, None)
-            writer_context.__exit__(None, None, None)
-        if hasattr(callback, "_close_writers"):
-            callback._close_writers()
-
-
-def _leaf_optimizers(optimizer):
-    if isinstance(optimizer, PlayerOptimizers):
-        return optimizer.optimizers
-    return [optimizer]
-
-
-def _resolve_optimizer(optimizer):
-    if isinstance(optimizer, str):
-        try:
-            return keras.optimizers.get(optimizer)
-        except ValueError:
-            known = ["sgd", "adam", "adamw", "rmsprop", "nadam", "adagrad", "adamax", "lion"]
-            raise ValueError(
-                f"Unknown `optimizer` name. Expected one of {known} or a "
-                f"keras.optimizers.Optimizer. Received: optimizer={optimizer!r}"
-            ) from None
-    return optimizer
-
-
 def _batch_size(x):
     first = next(i for i in keras.tree.flatten(x) if i is not None)
     return ops.shape(first)[0]
+
+
+def _nonfinite(variables):
+    """1.0 (float32) when any of `variables` holds NaN or inf, else 0.0; in the traced step.
+
+    One reduction per variable: NaN and inf carry through a sum (inf - inf is NaN),
+    so the total is finite exactly when every weight is (short of a sum beyond
+    float32's 3e38, a run already diverged).
+    """
+    sums = [ops.sum(ops.cast(v.value, "float32")) for v in variables]
+    if not sums:
+        return ops.zeros((), "float32")
+    total = ops.sum(ops.stack(sums))
+    return ops.cast(ops.logical_not(ops.isfinite(total)), "float32")
+
+
+# keras's positional order after (x, y): a caller may pass these without names
+_POSITIONAL = {
+    "fit": ("batch_size", "epochs", "verbose", "callbacks", "validation_split"),
+    "evaluate": ("batch_size", "verbose", "sample_weight", "steps", "callbacks"),
+    "predict": ("batch_size", "verbose", "steps", "callbacks"),
+}
+
+
+def _positional(method, args):
+    names = _POSITIONAL[method]
+    if len(args) > len(names):
+        raise TypeError(
+            f"`{method}` takes at most {len(names)} positional arguments after the data "
+            f"({', '.join(names)}); pass the others by name. Received: {len(args)}"
+        )
+    return dict(zip(names, args))
+
+
+def _with_guard(model, callbacks):
+    """The callbacks with a `NonFiniteGuard` first (a new list: the caller's is kept)."""
+    guard = NonFiniteGuard()
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        guard.set_model(model)
+        guard.set_params(callbacks.params)
+        callbacks.callbacks.insert(0, guard)
+        return callbacks
+    return [guard, *(callbacks or [])]
+
+
+@contextlib.contextmanager
+def _input_check_errors():
+    """A pipeline check's failure as the ValueError it means, not TensorFlow's wrapper."""
+    try:
+        yield
+    except Exception as err:
+        message = checks.input_check_message(err)
+        if message is None:
+            raise
+        raise ValueError(message) from None

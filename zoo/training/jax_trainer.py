@@ -82,7 +82,11 @@ class ZooTrainer(BaseZooModel):
         (_, (loss, aux, updates)), grads = jax.value_and_grad(stateless_loss, has_aux=True)(values)
         for v, value in zip(others, updates):
             outer.add_update((v, value))
-        return loss, aux, grads
+        # jax gives zeros where the loss does not depend on a variable; TensorFlow and
+        # torch give None, and keras's optimizers then leave the variable alone
+        # (no momentum, no weight decay): say None here too
+        used = _used_inputs(lambda vs: stateless_loss(vs)[0], values)
+        return loss, aux, [g if u else None for g, u in zip(grads, used)]
 
     def _apply_gradients(self, optimizer, grads, variables):
         # stateless_apply, as keras's JAX trainer does: a LossScaleOptimizer's
@@ -101,6 +105,25 @@ class ZooTrainer(BaseZooModel):
 
     def _traced_float(self, nominal, tensor):
         return _JaxTracedFloat(nominal, tensor)
+
+
+def _used_inputs(fn, values):
+    """For each array of `values`, whether `fn(values)` depends on it (read off its jaxpr).
+
+    Conservative: an equation with a needed output needs all of its inputs.
+    Traced once more at compile time; the compiled step is unchanged.
+    """
+    closed = jax.make_jaxpr(fn)(values)
+    jaxpr = closed.jaxpr
+    needed = {v for v in jaxpr.outvars if not _is_literal(v)}
+    for eqn in reversed(jaxpr.eqns):
+        if any(v in needed for v in eqn.outvars):
+            needed.update(v for v in eqn.invars if not _is_literal(v))
+    return [v in needed for v in jaxpr.invars]
+
+
+def _is_literal(var):
+    return hasattr(var, "val")  # jaxpr literals carry their value; variables do not
 
 
 def _current(scope, variable, default):

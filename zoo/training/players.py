@@ -89,7 +89,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
 
     @property
     def variables(self):
-        return self._variables + [v for opt in self.optimizers for v in opt.variables]
+        return super().variables + [v for opt in self.optimizers for v in opt.variables]
 
     @property
     def iterations(self):

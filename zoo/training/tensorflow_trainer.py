@@ -2,7 +2,8 @@
 
 import tensorflow as tf
 
-from zoo.training.base import BaseZooModel, TracedFloat, _inner
+from zoo.training.base import BaseZooModel, TracedFloat
+from zoo.utils.optimizers import inner_optimizer
 
 
 class _TFTracedFloat(TracedFloat):
@@ -34,7 +35,7 @@ class ZooTrainer(BaseZooModel):
         # gathered twice (a token repeated in the batch: embeddings) is
         # under-counted and the clipped step exceeds the clip norm. Sum the
         # duplicates first: the slices stay sparse and the norm is the true one.
-        if getattr(_inner(optimizer), "global_clipnorm", None):
+        if getattr(inner_optimizer(optimizer), "global_clipnorm", None):
             grads = [_deduplicate(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         optimizer.apply(grads, variables)
 

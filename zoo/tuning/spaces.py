@@ -116,8 +116,11 @@ def _generative_widths(arguments, units_range, filters_range):
 @register_space("autoencoder")
 def autoencoder_space(arguments):
     widths, derived = _generative_widths(arguments, (32, 1024), (8, 128))
+    # the masking and dropout autoencoders: how much of the input is corrupted
+    rate = ([Float("noise_rate", 0.0, 0.5, step=0.1, default=arguments["noise_rate"])]
+            if arguments.get("noise") in ("masking", "dropout") else [])
     return SearchSpace(
-        (Int("latent_dim", 2, 128, step=2, sampling="log"), *widths, *_dropout(arguments),
+        (Int("latent_dim", 2, 128, step=2, sampling="log"), *widths, *rate,
          _learning_rate(1e-4, 1e-2)),
         derived=(derived,),
         objective="val_loss",

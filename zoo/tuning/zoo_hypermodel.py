@@ -7,11 +7,14 @@ import keras
 import keras_tuner
 
 from zoo import registry
-from zoo.training.base import BaseZooModel, _resolve_optimizer
+from zoo.training.base import BaseZooModel
 from zoo.training.players import PlayerOptimizers
+from zoo.evaluation import evaluate
 from zoo.tuning import space as space_module
 from zoo.tuning.space import SCHEDULES, TRAINING_KNOBS, Choice, with_default
 from zoo.tuning.spaces import SPACES
+from zoo.utils.data import is_dataset
+from zoo.utils.optimizers import make_optimizer, resolve_optimizer
 
 #: defaults of the training knobs where a user adds them with `extend`
 _KNOB_DEFAULTS = {"optimizer": "adam", "schedule": "constant"}
@@ -45,7 +48,7 @@ def searchable_families():
 
 def search_space(name, **arguments):
     """The declared `SearchSpace` of model `name` (at its defaults, or `arguments`)."""
-    entry = registry._entry(name)
+    entry = registry.get(name)
     if entry.family not in SPACES:
         raise ValueError(
             f"Model {name!r} (family {entry.family!r}) has no search space yet. Families "
@@ -100,7 +103,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def __init__(self, name, fixed=None, overrides=None, extend=None, evaluation=None, **kwargs):
         super().__init__(name=f"zoo_{name}" if isinstance(name, str) else None, tunable=True)
-        entry = registry._entry(name)
+        entry = registry.get(name)
         self.model_name = name
         self.family = entry.family
         fixed = self._merge_fixed(fixed, kwargs)
@@ -226,7 +229,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 raise ValueError(f"`{key}` must be a number > 0. Received: {key}={value!r}")
             return float(value)
         if key == "optimizer":
-            _resolve_optimizer(value if isinstance(value, str) else _not_a_name("optimizer", value))
+            resolve_optimizer(value if isinstance(value, str) else _not_a_name("optimizer", value))
         if key == "schedule" and value not in SCHEDULES:
             raise ValueError(f"`schedule` must be one of {SCHEDULES}. Received: schedule={value!r}")
         if not isinstance(value, (int, float, str, bool)):
@@ -241,7 +244,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
             if not isinstance(spec, Choice):
                 raise TypeError(f"`optimizer` takes a list of optimizer names. Received: {spec}")
             for v in spec.values:
-                _resolve_optimizer(v if isinstance(v, str) else _not_a_name("optimizer", v))
+                resolve_optimizer(v if isinstance(v, str) else _not_a_name("optimizer", v))
         if spec.name == "schedule":
             bad = [v for v in getattr(spec, "values", (None,)) if v not in SCHEDULES]
             if bad:
@@ -314,8 +317,6 @@ class ZooHyperModel(keras_tuner.HyperModel):
             model.compile(optimizer=PlayerOptimizers(optimizers))
             return
         if "optimizer" in values:
-            from zoo.jobs.train import make_optimizer
-
             optimizer = make_optimizer(values["optimizer"], values.get("learning_rate"))
         else:
             optimizer = _with_learning_rate(model.optimizer, values.get("learning_rate"))
@@ -323,7 +324,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, **kwargs):
         x = args[0] if args else kwargs.get("x")
-        if _is_dataset(x):
+        if is_dataset(x):
             model.adapt(x)  # text vocabularies; a no-op for other families
             kwargs.setdefault("shuffle", False)  # a tf.data pipeline shuffles itself
         callbacks = list(kwargs.pop("callbacks", None) or [])
@@ -344,7 +345,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         results = {k: float(v[-1]) for k, v in history.history.items()}
         if isinstance(validation, (tuple, list)):
             validation = validation[0]  # (x,) or (x, y) arrays: the images
-        results.update(model.evaluation_metrics(validation, **self._evaluation_kwargs()))
+        results.update(evaluate(model, validation, **self._evaluation_kwargs()))
         return results
 
     def _evaluation_kwargs(self):
@@ -478,11 +479,6 @@ def _with_learning_rate(optimizer, learning_rate):
     config = optimizer.get_config()
     config["learning_rate"] = float(learning_rate)
     return type(optimizer).from_config(config)
-
-
-def _is_dataset(x):
-    return (x is not None and type(x).__module__.startswith("tensorflow")
-            and hasattr(x, "element_spec"))
 
 
 def _cosine_schedule(base_lr, model, epochs):

@@ -20,6 +20,8 @@ import inspect
 import os
 from pathlib import Path
 
+from zoo.training.checks import InputRange
+from zoo.utils.files import jsonable
 from zoo.weights import loading
 from zoo.weights.ported import fetch_weights_file
 from zoo.weights.spec import WeightsSpec
@@ -35,6 +37,14 @@ fetch = fetch_weights_file
 
 _WEIGHTS = {}
 _SHIPPED_LOADED = False
+#: constructor arguments that may differ from an entry's config: they act in training only,
+#: name things, or change the head/input size (a shape change is caught when loading)
+FUNCTION_PRESERVING_ARGUMENTS = frozenset({
+    "name", "trainable", "dtype", "dropout", "recurrent_dropout", "augment",
+    "gradient_clip_norm", "noise_rate", "noise_stddev", "input_shape", "num_classes",
+    "include_top", "pooling", "features_only", "aux_logits", "head_units", "head_pool_size",
+    "preprocessing",
+})
 
 
 def _entries():
@@ -133,15 +143,18 @@ _HEAD_ARGUMENTS = ("num_classes", "include_top", "features_only", "aux_logits", 
                    "head_pool_size")
 
 
-def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
+def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
     """Builds model `name` for `weights` and loads them (what `zoo.create(name, weights=)` does).
 
     A published entry builds the model from the entry's recorded config,
     updated by `kwargs`. Head arguments (`num_classes`, `include_top=False`,
     `features_only=True`, ...) keep every backbone weight and give the model a
-    fresh head, without a warning. An entry with a `transform` (ImageNet
-    weights) puts its preprocessing into the model (`preprocessing=None` leaves
-    it out). A local path builds the model from `kwargs`.
+    fresh head, without a warning. An argument that changes the function the
+    weights compute (an activation, a width) is refused: only those in
+    `FUNCTION_PRESERVING_ARGUMENTS` may differ from the entry. An entry with a
+    `transform` (ImageNet weights) puts its preprocessing into the model
+    (`preprocessing=None` leaves it out); the model checks its inputs against
+    the entry's `input_range`. A local path builds the model from `kwargs`.
 
     No random values are drawn for the variables the file fills.
 
@@ -157,7 +170,7 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
     """
     from zoo import registry
 
-    entry = registry._entry(name)
+    entry = registry.get(name)
     published = isinstance(weights, str) and (
         f"{name}.{weights}" in _entries() or weights in _entries()
     )
@@ -168,6 +181,7 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
                 f"weights={weights!r}"
             )
         spec = weights if isinstance(weights, WeightsSpec) else _spec_for(name, weights)
+        _check_same_function(spec, kwargs)
         path = fetch_weights_file(spec)
         asked = dict(kwargs)
         kwargs = {**spec.model_config, **kwargs}
@@ -176,30 +190,42 @@ def create_with_weights(name, weights, skip_mismatch=False, **kwargs):
 
             kwargs["preprocessing"] = preprocessing_arguments(spec.transform,
                                                               kwargs["input_shape"][:2])
-        changed = {k for k, v in asked.items() if _jsonable(v) != spec.model_config.get(k)}
+        changed = {k for k, v in asked.items() if jsonable(v) != spec.model_config.get(k)}
         skip_head = bool(changed & set(_HEAD_ARGUMENTS))
         compare = bool(changed - {"preprocessing", "name", "trainable"})
     else:
+        spec = None
         path = resolve(weights)
         skip_head = kwargs.get("include_top") is False or kwargs.get("features_only") is True
         compare = True
-    registry._check_arguments(entry, kwargs)
-    return loading.build_with_weights(lambda: entry.cls(**{**entry.defaults, **kwargs}), path,
-                                      skip_mismatch=skip_mismatch, skip_head=skip_head,
-                                      compare=compare)
+    registry.check_arguments(entry, kwargs)
+    model = loading.build_with_weights(
+        lambda: entry.cls(**{"name": name, **entry.defaults, **kwargs}), path,
+        skip_mismatch=skip_mismatch, skip_head=skip_head, compare=compare)
+    if spec is not None and spec.input_range is not None:
+        low, high = spec.input_range
+        model.input_range = InputRange(low, high, f"the weights {spec.name!r} "
+                                                  f"({spec.preprocessing})")
+    return model
 
 
 def _takes(cls, argument):
     return argument in inspect.signature(cls.__init__).parameters
 
 
-def _jsonable(value):
-    import json
-
-    try:
-        return json.loads(json.dumps(value))
-    except (TypeError, ValueError):
-        return value
+def _check_same_function(spec, kwargs):
+    for key, value in kwargs.items():
+        if key in FUNCTION_PRESERVING_ARGUMENTS or key not in spec.model_config:
+            continue
+        recorded = spec.model_config[key]
+        if jsonable(value) != recorded:
+            raise ValueError(
+                f"The weights {spec.name!r} were trained with {key}={recorded!r}; "
+                f"{key}={value!r} changes the function they compute, so the model would "
+                "load without error and be silently wrong. Keep the entry's value, or build "
+                f"the model yourself and call zoo.weights.load_weights(model, {spec.name!r}). "
+                f"Received: {key}={value!r}"
+            )
 
 
 def load_weights(model, weights, skip_mismatch=False):

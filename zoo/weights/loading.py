@@ -1,7 +1,7 @@
 """Loading weights files into models: compared first, named layer by layer, heads swappable.
 
 `build_with_weights` creates the model without drawing random values
-(`zoo.compat.create_uninitialized`) and gives every variable its value from
+(`zoo.compat.build_shapes_only`) and gives every variable its value from
 the file; only variables the file does not fill (a new head) are initialized
 as usual.
 """
@@ -152,7 +152,7 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
         compare: compare the model with the file first (False: the model is
             known to be the one the file was saved from).
     """
-    model = compat.create_uninitialized(factory)
+    model = compat.build_shapes_only(factory)
     diffs = differences(model, path, uninitialized=True) if compare else []
     unexpected = [d for d in diffs if not (skip_head and d.head)]
     if unexpected and not skip_mismatch:
@@ -166,7 +166,7 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
     with keras.StatelessScope(initialize_variables=False) as scope:
         _load_quietly(model, path, skip=bool(diffs))
     values = [(v, scope.get_current_value(v)) for v in model.variables]
-    compat.initialize_uninitialized([(v, value) for v, value in values if value is not None])
+    compat.initialize_deferred(model, [(v, value) for v, value in values if value is not None])
     return model
 
 

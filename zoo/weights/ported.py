@@ -5,7 +5,7 @@ checked as for any weights; torchvision's files by the sha256 prefix their
 names state, as torch.hub checks them), converts it into the entry's model
 (`zoo.weights.convert`) and caches the result as a keras `.weights.h5` named
 by its own sha256, with a record of what it was made from. Later loads use
-the cached file offline (one `stat` once verified).
+the cached file offline, hashed on every load as any weights file.
 
 Cache layout (under `zoo.weights.cache_dir()/weights/`):
 
@@ -20,11 +20,11 @@ default `~/.cache/torch/hub/checkpoints`) is used from there, verified.
 
 import json
 import os
-import tempfile
 import urllib.error
 import warnings
 from pathlib import Path
 
+from zoo.utils import files
 from zoo.weights import store
 
 #: bump when a converter changes what it writes: cached conversions are then redone
@@ -120,35 +120,33 @@ def convert_into_cache(spec, original):
     from zoo.weights import convert
 
     config = {k: v for k, v in spec.model_config.items() if k != "name"}  # create() takes `name`
-    model = compat.create_uninitialized(lambda: registry.create(spec.model, **config))
+    model = compat.build_shapes_only(lambda: registry.create(spec.model, **config))
     tensors = convert.read_checkpoint(original, spec.source_format)
     values = convert.convert(model, tensors, source=f"{spec.source_format} file {original}")
     del tensors
-    compat.initialize_uninitialized(values)
+    compat.initialize_deferred(model, values)
     del values
     folder = store.weights_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{spec.name}.", suffix=".weights.h5")
-    os.close(fd)
+    # the final name holds the file's own sha256: saved under a temporary name first (a
+    # killed process leaves one, cleaned as stale), then moved into place atomically
+    staged = files.temporary_name(folder / f"{spec.name}.weights.h5")
     try:
         with warnings.catch_warnings():
             # keras's TensorFlow variables and numpy 2's copy keyword: noise, nothing lost
             warnings.filterwarnings("ignore", message=r".*__array__ implementation")
-            model.save_weights(tmp)
-        digest = store.sha256_of(tmp)
+            model.save_weights(staged)
+        digest = store.sha256_of(staged)
         dest = folder / f"{spec.name}-{digest[:12]}.weights.h5"
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    store.remember_verified(dest, digest)
+        os.chmod(staged, 0o644)
+        with files.atomic_path(dest) as tmp:
+            os.replace(staged, tmp)
+    finally:
+        Path(staged).unlink(missing_ok=True)
     record = {"file": dest.name, "sha256": digest, "size": dest.stat().st_size,
               "source_format": spec.source_format, "source_sha256": store.sha256_of(original),
               "source_url": spec.url, "converter": CONVERTER_VERSION}
-    tmp_record = _record_path(spec).with_suffix(".json.tmp")
-    tmp_record.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp_record, _record_path(spec))
+    files.write_json_atomic(_record_path(spec), record)
     return dest
 
 

@@ -2,9 +2,13 @@
 
 import dataclasses
 import json
+import posixpath
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Optional
+
+from zoo.utils.files import write_bytes_atomic
 
 _SCHEMES = ("package://", "file://", "http://", "https://")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -14,6 +18,8 @@ SOURCE_FORMATS = ("keras", "torchvision", "timm")
 #: "sha256": the full digest; "sha256-prefix": its first hex digits, as torchvision's file
 #: names state them and torch.hub checks them (torchvision publishes no full digest)
 HASH_KINDS = ("sha256", "sha256-prefix")
+# names become file names in the cache: no separator, no "..", nothing hidden
+_NAME = re.compile(r"^[a-z0-9_-][a-z0-9_.-]*$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +46,9 @@ class WeightsSpec:
         params: parameter count of the model.
         input_shape: per-example input shape (no batch axis).
         preprocessing: what the inputs must look like.
+        input_range: `(low, high)` the inputs must lie in after that preprocessing
+            (checked by `fit`/`evaluate`/`predict` of a model built from the entry),
+            or None.
         training_command: the exact command that trained the weights.
         license: licence of the weights file.
         dataset_license: licence of the training data.
@@ -93,6 +102,7 @@ class WeightsSpec:
     published_by: str = ""
     transform: dict = dataclasses.field(default_factory=dict)
     class_names: str = ""
+    input_range: Optional[tuple] = None
     root: Optional[str] = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -101,6 +111,13 @@ class WeightsSpec:
             if not isinstance(value, str) or not value:
                 raise ValueError(
                     f"`{field}` must be a non-empty string. Received: {field}={value!r}"
+                )
+        for field in ("name", "model"):
+            value = getattr(self, field)
+            if not _NAME.match(value) or ".." in value:
+                raise ValueError(
+                    f"`{field}` may hold only a-z, 0-9, '_', '-' and single dots (it names a "
+                    f"file in the cache). Received: {field}={value!r}"
                 )
         if not self.name.startswith(self.model + ".") or len(self.name) == len(self.model) + 1:
             raise ValueError(
@@ -130,6 +147,9 @@ class WeightsSpec:
             raise ValueError(
                 f"`url` must start with one of {_SCHEMES}. Received: url={self.url!r}"
             )
+        check_url(self.url)
+        if self.input_range is not None:
+            object.__setattr__(self, "input_range", _check_range(self.input_range))
         if not isinstance(self.model_config, dict) or not isinstance(self.metrics, dict):
             raise TypeError(
                 "`model_config` and `metrics` must be dicts. Received: "
@@ -166,6 +186,10 @@ class WeightsSpec:
         data = dataclasses.asdict(self)
         data.pop("root")
         data["input_shape"] = list(self.input_shape)
+        if self.input_range is None:
+            data.pop("input_range")
+        else:
+            data["input_range"] = list(self.input_range)
         return data
 
     @classmethod
@@ -187,7 +211,43 @@ class WeightsSpec:
         return cls.from_json(data, root=path.parent)
 
     def write(self, path):
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
-        tmp.replace(path)
+        text = json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
+        write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def check_url(url):
+    """Refuses a url that could reach outside the folder it names.
+
+    `package://` paths are relative to the entry's folder and may not climb out of it
+    (no "..", not absolute); `file://` urls name an absolute local path with no "..".
+    """
+    if url.startswith("package://"):
+        rel = url[len("package://"):]
+        parts = rel.replace("\\", "/").split("/")
+        if not rel or rel.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise ValueError(
+                "A `package://` url names a file inside the entry's folder: a relative path "
+                f"without '..'. Received: url={url!r}"
+            )
+    elif url.startswith("file://"):
+        parsed = urllib.parse.urlparse(url)
+        path = urllib.parse.unquote(parsed.path)
+        if parsed.netloc not in ("", "localhost") or not path.startswith("/") or (
+                ".." in path.split("/") or posixpath.normpath(path) != path):
+            raise ValueError(
+                "A `file://` url names an absolute local path without '..' "
+                f"(file:///path/to/file.weights.h5). Received: url={url!r}"
+            )
+    return url
+
+
+def _check_range(value):
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = None
+    if low is None or not low < high:
+        raise ValueError(
+            f"`input_range` must be (low, high) with low < high. Received: input_range={value!r}"
+        )
+    return (low, high)

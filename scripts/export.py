@@ -1,0 +1,7 @@
+#!/usr/bin/env python
+"""Thin entry point: see zoo/jobs/export.py."""
+
+from _backend import run
+
+if __name__ == "__main__":
+    run("export")
