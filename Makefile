@@ -45,7 +45,7 @@ test-faults: install
 test-keras-next:
 	$(PYTHON) -m venv .venv-next
 	.venv-next/bin/python -m pip install -q --upgrade pip
-	.venv-next/bin/python -m pip install -q -e ".[dev,jax]" $(TORCH)
+	.venv-next/bin/python -m pip install -q -e ".[dev,jax,test]" $(TORCH) $(TORCHVISION)
 	.venv-next/bin/python -m pip install -q --pre --upgrade --no-deps keras keras-tuner
 	@.venv-next/bin/python -c "import keras, keras_tuner; print('keras', keras.__version__, 'keras-tuner', keras_tuner.__version__)"
 	-.venv-next/bin/python -m pytest -q -m "not slow" tests || echo "test-keras-next: failures above are an early warning (allowed)"

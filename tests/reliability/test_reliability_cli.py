@@ -9,10 +9,11 @@ from reliability_testlib import call, one_error_line, snapshot
 
 import zoo.bench
 from zoo import cli
-from zoo.jobs import evaluate, export, publish_weights, train, tune
+from zoo.jobs import evaluate, export, port_weights, publish_weights, train, tune
 
 ENTRIES = {"zoo": cli.main, "train": train.main, "evaluate": evaluate.main, "tune": tune.main,
-           "export": export.main, "publish": publish_weights.main, "bench": zoo.bench.main}
+           "export": export.main, "publish": publish_weights.main, "bench": zoo.bench.main,
+           "port": port_weights.main}
 
 MISTAKES = [
     # the zoo command
@@ -78,6 +79,12 @@ MISTAKES = [
     ("publish", ["{tmp}/nope", "--name", "x"], "not a directory"),
     ("publish", ["{tmp}/emptydir", "--name", "x"], "config.json is missing"),
     ("publish", ["{tmp}/notarun", "--name", "x"], "not a scripts/train.py record"),
+    # port_weights.py
+    ("port", ["caffe", "resnet18", "{tmp}/afile"], "source='caffe'"),
+    ("port", ["torchvision", "resnet18", "{tmp}/none.pth"], "No checkpoint file"),
+    ("port", ["torchvision", "resnet18", "{tmp}/afile", "--output", "{tmp}/o.h5"], "`--output`"),
+    ("port", ["torchvision", "resnet18", "{tmp}/junk.weights.h5"], "junk.weights.h5"),
+    ("port", ["torchvision", "resnet18", "{tmp}/afile", "--model-arg", "x"], "KEY=VALUE"),
     # bench.py
     ("bench", ["nosuch"], "unknown suite"),
     ("bench", ["mlp", "--epochs", "1"], "--epochs must be >= 2"),

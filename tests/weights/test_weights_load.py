@@ -79,11 +79,16 @@ def test_create_with_entry_and_new_num_classes_keeps_the_body_and_gives_a_fresh_
     assert model.logits.kernel.shape == (4, 2)
     for mine, theirs in zip(model.hidden, original.hidden):
         np.testing.assert_array_equal(mine.kernel.numpy(), theirs.kernel.numpy())
-    # a change beyond the head is still a mismatch: an error naming the layer, or skipped
-    with pytest.raises(ValueError, match="dense_1"):
+    # a change beyond the head: refused for an entry (it changes the function), and from a
+    # file a mismatch, an error naming the layer, or skipped
+    with pytest.raises(ValueError, match="hidden_units=\\(5, 6\\) changes the function"):
         zoo.create("mlp", weights="tiny_load", hidden_units=(5, 6))
+    path = tiny[2]
+    other = {**TINY, "hidden_units": (5, 6)}
+    with pytest.raises(ValueError, match="dense_1"):
+        zoo.create("mlp", weights=str(path), **other)
     with pytest.warns(UserWarning, match="dense_1"):
-        zoo.create("mlp", weights="tiny_load", hidden_units=(5, 6), skip_mismatch=True)
+        zoo.create("mlp", weights=str(path), skip_mismatch=True, **other)
 
 
 def test_local_path(tiny, tmp_path):
