@@ -5,7 +5,7 @@ import pytest
 
 import zoo
 from model_checks import check_functional_reload_in_new_process
-from zoo.registry import _entry
+from zoo.registry import get
 
 pytestmark = pytest.mark.jax
 
@@ -35,7 +35,7 @@ CASES = {
 
 
 def test_cases_cover_every_registered_family():
-    assert set(CASES) == {_entry(name).family for name in zoo.list_models()}
+    assert set(CASES) == {get(name).family for name in zoo.list_models()}
 
 
 def test_functional_transfer_model_reloads_in_a_new_process(tmp_path):
