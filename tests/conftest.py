@@ -33,6 +33,16 @@ def _seed_and_policy():
     keras.config.set_dtype_policy(policy)
 
 
+def pytest_collection_modifyitems(config, items):
+    """`jax_only` tests are deselected outside the JAX pass: a deselection, not a skip."""
+    if keras.backend.backend() == "jax":
+        return
+    other = [item for item in items if item.get_closest_marker("jax_only")]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if not item.get_closest_marker("jax_only")]
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _JAX_CACHE:
         shutil.rmtree(_JAX_CACHE, ignore_errors=True)
