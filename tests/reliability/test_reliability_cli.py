@@ -89,6 +89,8 @@ MISTAKES = [
     ("bench", ["nosuch"], "unknown suite"),
     ("bench", ["mlp", "--epochs", "1"], "--epochs must be >= 2"),
     ("bench", ["reliability", "--rounds", "0"], "`--rounds` must be > 0"),
+    ("bench", ["transfer", "--methods", "probe"], "`--methods` must be among"),
+    ("bench", ["transfer", "--epochs", "0"], "`--epochs` must be > 0"),
 ]
 
 

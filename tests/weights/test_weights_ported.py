@@ -245,7 +245,7 @@ def test_every_imagenet_entry_converts_its_full_key_set():
         used = {a.key for a in convert.plan(model)}
         left = {k for k in shapes if k not in used and not k.endswith("num_batches_tracked")}
         assert all(k.startswith(("aux1.", "aux2.")) for k in left), (spec.name, sorted(left)[:5])
-        keras.backend.clear_session(free_memory=False)  # drops the uninitialized variables
+        keras.backend.clear_session(free_memory=False)  # the next model reuses the layer names
     # timm's files name every tensor as torchvision's, so the same plans take them
     for spec in [w for w in zoo.list_weights("*") if w.source_format == "timm"]:
         timm_keys = references.timm_model(spec.source.split()[2], device="meta").state_dict()

@@ -25,11 +25,12 @@ python scripts/bench.py transfer             # the table: test accuracy on 2,000
 ```
 """
 
-import argparse
-import json
 import time
 
 import numpy as np
+
+from zoo.utils.cli import ArgumentParser
+from zoo.utils.files import write_json_atomic
 
 LABELLED = 1000
 HOLDOUT = 200
@@ -43,7 +44,7 @@ RECIPES = {
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="bench.py transfer", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="bench.py transfer", description=__doc__.split("\n\n")[0])
     p.add_argument("--methods", default=",".join(RECIPES),
                    help=f"comma-separated, among {list(RECIPES)}")
     p.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs")
@@ -109,9 +110,13 @@ def run(method, train, evaluation, recipe, batch_size, seed):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
+    flags = (("--epochs", args.epochs), ("--lr", args.lr), ("--batch-size", args.batch_size))
+    for flag, value in flags:
+        if value is not None and not value > 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
     unknown = sorted(set(methods) - set(RECIPES))
     if unknown:
-        raise SystemExit(f"error: `--methods` must be among {list(RECIPES)}. Received: {unknown}")
+        raise ValueError(f"`--methods` must be among {list(RECIPES)}. Received: {unknown}")
     train, evaluation = labelled_digits(args.seed, args.holdout)
     scored = f"{len(evaluation[1])} held-out labelled digits" if args.holdout else \
         f"{len(evaluation[1])} test digits"
@@ -119,14 +124,14 @@ def main(argv=None):
     results = []
     for method in methods:
         recipe = dict(RECIPES[method])
-        recipe.update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr)) if v})
+        recipe.update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr))
+                       if v is not None})
         result = run(method, train, evaluation, recipe, args.batch_size, args.seed)
         results.append(result)
         print(f"{method:13s} accuracy {result['accuracy']:.4f}  ({result['epochs']} epochs, "
               f"lr {result['lr']:g}, {result['trainable_params']:,} trainable parameters, "
               f"{result['train_seconds']:.0f} s)", flush=True)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"holdout": args.holdout, "seed": args.seed, "results": results}, f,
-                      indent=2)
+        write_json_atomic(args.json, {"holdout": args.holdout, "seed": args.seed,
+                                      "results": results})
     return 0

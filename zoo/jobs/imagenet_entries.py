@@ -12,11 +12,13 @@ the public pages cited beside each one.
 Writes `zoo/weights/<model>.<tag>.json` and `zoo/weights/classes/imagenet1k.json`.
 """
 
-import argparse
 import json
 import re
 import sys
 from pathlib import Path
+
+from zoo.utils.cli import ArgumentParser
+from zoo.utils.files import write_bytes_atomic
 
 TORCHVISION_NAMES = (
     "alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
@@ -105,7 +107,7 @@ def torchvision_entry(name, tv):
                         "not re-measured here",
         "transform": transform, "class_names": "imagenet1k",
     }
-    keras.backend.clear_session()  # drops the uninitialized variables
+    keras.backend.clear_session()  # the next model reuses the layer names
     return entry
 
 
@@ -144,7 +146,7 @@ def timm_entry(full_name, timm):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="make_imagenet_entries.py", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="make_imagenet_entries.py", description=__doc__.split("\n")[0])
     p.add_argument("--output", default=None,
                    help="folder for the entries (default: the package's zoo/weights)")
     return p
@@ -161,12 +163,14 @@ def main(argv=None):
     entries += [timm_entry(n, timm) for n in TIMM]
     for entry in entries:
         WeightsSpec.from_json(entry)  # a complete, valid entry, or an error here
-        (out / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2) + "\n")
+        write_bytes_atomic(out / f"{entry['name']}.json",
+                           (json.dumps(entry, indent=2) + "\n").encode("utf-8"))
         print(f"wrote {out / (entry['name'] + '.json')}")
     names = list(tv.models.get_model_weights("resnet50").DEFAULT.meta["categories"])
     classes = {"source": CLASSES_SOURCE.format(version=tv.__version__), "names": names}
     (out / "classes").mkdir(exist_ok=True)
-    (out / "classes" / "imagenet1k.json").write_text(json.dumps(classes, indent=1) + "\n")
+    write_bytes_atomic(out / "classes" / "imagenet1k.json",
+                       (json.dumps(classes, indent=1) + "\n").encode("utf-8"))
     print(f"wrote {out / 'classes' / 'imagenet1k.json'} ({len(names)} names)")
     return 0
 
