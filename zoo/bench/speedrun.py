@@ -35,7 +35,7 @@ RECIPE = {
     "model_args": {"depths": (1, 1, 1), "filters": (32, 64, 128), "head_units": (),
                    "dropout": 0.0, "augment": "flip"},
     "precision": "mixed_bfloat16",
-    "epochs": 10,
+    "epochs": 12,
     "batch_size": 250,
     "optimizer": "adam",
     "max_lr": 8e-3,
