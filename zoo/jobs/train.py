@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.jobs import distribute
 from zoo.utils.files import atomic_path, write_json_atomic
 from zoo.utils.optimizers import inner_optimizer, make_optimizer, momentum_attribute
 
@@ -137,6 +138,7 @@ def build_parser():
     g.add_argument("--find-lr-steps", type=int, default=100, help="steps of the range test")
     g.add_argument("--find-lr-min", type=float, default=1e-7, help="range test start rate")
     g.add_argument("--find-lr-max", type=float, default=10.0, help="range test end rate")
+    distribute.add_arguments(p)
     return p
 
 
@@ -220,9 +222,10 @@ def _cycle_momentum(value, optimizer):
     return (base, high)
 
 
-def load_data(args, epoch):
+def load_data(args, epoch, shard=None):
     """(train, validation, test, sizes): the validation set is a seeded split of the
-    training data; the training order of epoch k depends only on (seed, k)."""
+    training data; the training order of epoch k depends only on (seed, k).
+    `shard`: this process's share (`distribute.Plan.data_options()`)."""
     import zoo
 
     if args.limit is not None and args.limit <= 0:
@@ -235,6 +238,7 @@ def load_data(args, epoch):
         validation_seed=args.validation_seed,
         limit=args.limit,
         epoch=epoch,
+        **(shard or {}),
     )
 
 
@@ -261,16 +265,19 @@ def _check_job_args(args):
             raise ValueError(f"`{flag}` must be > 0. Received: {value}")
 
 
-def _setup(args, argv):
+def _setup(args, argv, plan=None):
     """Model, data and run directory shared by training and `--find-lr`."""
     import keras
 
     import zoo
+    from zoo.training.distribution import is_chief
 
     _check_job_args(args)
     zoo.registry.get(args.model)  # unknown names fail before any data loads
+    plan = distribute.start(plan or distribute.plan(args, keras.backend.backend()), args)
     model_kwargs = parse_model_args(args.model_arg)
-    optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
+    with plan.scope():  # its variables live where the model's do
+        optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
     schedule = make_schedule(args, optimizer)
     if args.mixed_precision:
         keras.config.set_dtype_policy(args.mixed_precision)
@@ -278,11 +285,14 @@ def _setup(args, argv):
 
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
-    model = zoo.create(args.model, **model_kwargs)
+    with plan.scope():
+        model = zoo.create(args.model, **model_kwargs)
     epoch = _epoch_variable()
-    train, val, test, sizes = load_data(args, epoch)
-    model.adapt(train)
-    model.compile(optimizer=optimizer)
+    train, val, test, sizes = load_data(args, epoch, plan.data_options())
+    # fitted on the whole training split, so every process holds the same state
+    model.adapt(load_data(args, None)[0] if plan.data_options() else train)
+    with plan.scope():
+        model.compile(optimizer=optimizer, **plan.compile_options(model))
 
     run_dir = Path(args.run_dir or default_run_dir(args.model, args.dataset))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -300,8 +310,10 @@ def _setup(args, argv):
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "params": model.count_params(),
+        "distribute": plan.describe(),
     }
-    write_json_atomic(run_dir / "config.json", config)
+    if is_chief():  # one writer for a run's files: process 0
+        write_json_atomic(run_dir / "config.json", config)
     return model, train, val, test, schedule, epoch, run_dir
 
 
@@ -321,11 +333,12 @@ def _hparams(args):
     return {k: ("default" if getattr(args, k) is None else getattr(args, k)) for k in keys}
 
 
-def run(args, argv, extra_callbacks=()):
+def run(args, argv, extra_callbacks=(), plan=None):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
     import callbacks
+    from zoo.training.distribution import is_chief, local_only
 
-    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv)
+    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv, plan)
     monitor = args.monitor or model.default_monitor()
     if val is None and monitor and monitor.startswith("val_"):
         monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
@@ -360,15 +373,16 @@ def run(args, argv, extra_callbacks=()):
     for logs in checkpoint.history:
         for k, v in logs.items():
             history.setdefault(k, []).append(float(v))
-    write_json_atomic(run_dir / "history.json", history)
-    results = model.evaluate(test, return_dict=True, verbose=0)
+    results = model.evaluate(test, return_dict=True, verbose=0)  # every process takes part
     results = {k: float(v) for k, v in results.items()}
     metrics = {"test": results, "train_seconds": wall, "epochs": args.epochs}
     if checkpoint.restored_epoch is not None:
         metrics["resumed_after_epoch"] = checkpoint.restored_epoch
-    write_json_atomic(run_dir / "metrics.json", metrics)
-    with atomic_path(run_dir / "model.keras") as tmp:
-        model.save(tmp)
+    if is_chief():
+        write_json_atomic(run_dir / "history.json", history)
+        write_json_atomic(run_dir / "metrics.json", metrics)
+        with atomic_path(run_dir / "model.keras") as tmp, local_only():
+            model.save(tmp)
     return model, results, run_dir
 
 
@@ -381,19 +395,22 @@ def family_callbacks(model, run_dir):
     return []
 
 
-def find_lr(args, argv):
+def find_lr(args, argv, plan=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
     import callbacks
+    from zoo.training.distribution import is_chief
 
-    model, train, _, _, _, _, run_dir = _setup(args, argv)
+    model, train, _, _, _, _, run_dir = _setup(args, argv, plan)
     plot = run_dir / "lr_finder.png"
     finder = callbacks.LRFinder(
         min_lr=args.find_lr_min,
         max_lr=args.find_lr_max,
         num_steps=args.find_lr_steps,
-        plot_path=plot,
+        plot_path=plot if is_chief() else None,
     )
     suggestion = finder.find(model, train)
+    if not is_chief():
+        return suggestion, plot, run_dir
     write_json_atomic(
         run_dir / "lr_finder.json",
         {
@@ -407,23 +424,31 @@ def find_lr(args, argv):
     return suggestion, plot, run_dir
 
 
-def main(argv=None):
+def main(argv=None, extra_callbacks=()):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
-        if args.find_lr:
-            suggestion, plot, run_dir = find_lr(args, argv)
-            print(
-                f"suggested learning rate: {suggestion:.3g}"
-                if suggestion is not None
-                else "suggested learning rate: none (too few points; see the plot)"
-            )
-            print(f"Plot written to {plot}")
-            return 0
-        _, results, run_dir = run(args, argv)
+        import keras
+
+        plan = distribute.plan(args, keras.backend.backend())
+        with distribute.guard(plan):
+            return _main(args, argv, plan, extra_callbacks)
     except (ValueError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def _main(args, argv, plan, extra_callbacks):
+    if args.find_lr:
+        suggestion, plot, run_dir = find_lr(args, argv, plan)
+        print(
+            f"suggested learning rate: {suggestion:.3g}"
+            if suggestion is not None
+            else "suggested learning rate: none (too few points; see the plot)"
+        )
+        print(f"Plot written to {plot}")
+        return 0
+    _, results, run_dir = run(args, argv, extra_callbacks, plan)
     for key, value in results.items():
         print(f"test {key}: {value:.4f}")
     print(f"Run written to {run_dir}")
