@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install data test-tf test-jax test-torch test-keras-next clean
+.PHONY: demo test install data test-tf test-jax test-torch test-faults test-keras-next clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test-jax:
 
 test-torch:
 	KERAS_BACKEND=torch $(PY) -m pytest -q -m torch tests
+
+# Not part of `make test` (minutes): SIGKILL at every write point of a run and of a search,
+# then resume; a real 1 MB tmpfs filling up (where mounting is allowed)
+test-faults: install
+	$(PY) -m pytest -q -m faults tests
 
 # Early warning, not part of `make test`: the unit tests (TensorFlow) against the newest
 # keras and keras-tuner pre-releases, in their own .venv-next; failures are reported, not fatal.

@@ -9,6 +9,7 @@ import numpy as np
 from callbacks.tensorboard import log_images, tensorboard_dir
 from zoo.training import distribution
 from zoo.utils.checks import check_positive_int
+from zoo.utils.files import atomic_path
 
 
 def tile_images(images, columns=8, padding=1, pad_value=1.0):
@@ -110,7 +111,8 @@ class ImageGrid(keras.callbacks.Callback):
         for name, images in grids.items():
             grid = tile_images(images, self.columns)
             path = Path(self.run_dir) / f"{name}-epoch{step:03d}.png"
-            keras.utils.save_img(str(path), np.round(grid * 255).astype(np.uint8), scale=False)
+            with atomic_path(path) as tmp:
+                keras.utils.save_img(tmp, np.round(grid * 255).astype(np.uint8), scale=False)
             paths.append(str(path))
             log_images(self.log_dir, name, grid, step)
         self.written.extend(paths)

@@ -12,6 +12,7 @@ from zoo import compat
 from zoo.training.schedules import ExponentialSweep
 from zoo.utils.checks import check_fraction, check_positive, check_positive_int
 from zoo.utils.data import is_dataset
+from zoo.utils.files import atomic_path
 from zoo.utils.optimizers import leaf_optimizers
 
 
@@ -249,7 +250,8 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
         ax.legend()
         ax.set_title("Learning-rate range test")
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        fig.savefig(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp)
         return path
 
 

@@ -40,7 +40,9 @@ def prepare(argv):
     backend = option_value(argv, "--backend")
     if backend is not None:
         if backend not in BACKENDS:
-            sys.exit(f"error: `--backend` must be one of {BACKENDS}. Received: {backend!r}")
+            print(f"error: `--backend` must be one of {BACKENDS}. Received: {backend!r}",
+                  file=sys.stderr)
+            sys.exit(2)
         os.environ["KERAS_BACKEND"] = backend
     try:
         verbose = int(option_value(argv, "--verbose") or 0)
@@ -57,14 +59,23 @@ def run_script(command, argv):
     from zoo.utils.tensorflow_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # every job reads data through tf.data, on any backend
-    return importlib.import_module(COMMANDS[command]).main(argv)
+    try:
+        job = importlib.import_module(COMMANDS[command])
+    except ImportError as err:  # e.g. --backend torch without torch installed
+        from zoo.utils.cli import report
+
+        return report(err)
+    return job.main(argv)
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: zoo {" + ",".join(COMMANDS) + "} ...")
-        if argv and argv[0] not in ("-h", "--help"):
+        if not argv:
+            print("error: a command is needed. Received: none", file=sys.stderr)
+            return 2
+        if argv[0] not in ("-h", "--help"):
             print(f"error: unknown command. Received: {argv[0]!r}", file=sys.stderr)
             return 2
         return 0
@@ -79,17 +90,36 @@ def main(argv=None):
     import_tensorflow_quietly()
     command, rest = argv[0], argv[1:]
     if command in ("list", "info"):
+        from zoo.utils.cli import USER_ERRORS, report
+
         rest = [a for i, a in enumerate(rest)
                 if not a.startswith("--backend") and (i == 0 or rest[i - 1] != "--backend")]
-        import zoo
-
-        if command == "list":
-            print("\n".join(zoo.list_models(rest[0] if rest else "*")))
-        else:
-            info = {**zoo.model_info(rest[0]), "backend": keras.backend.backend()}
-            print(json.dumps(info, indent=2, default=str))
-        return 0
+        try:
+            return _list_or_info(command, rest, keras.backend.backend())
+        except USER_ERRORS as err:
+            return report(err)
     return importlib.import_module(COMMANDS[command]).main(rest)
+
+
+def _list_or_info(command, rest, backend):
+    import zoo
+
+    if len(rest) > 1 or any(a.startswith("-") for a in rest):
+        raise ValueError(f"`zoo {command}` takes one {'pattern' if command == 'list' else 'name'}"
+                         f" (and --backend). Received: {' '.join(rest)}")
+    if command == "list":
+        names = zoo.list_models(rest[0] if rest else "*")
+        if not names:
+            raise ValueError(f"No model name matches {rest[0]!r}; `zoo list` shows them all. "
+                             f"Received: pattern={rest[0]!r}")
+        print("\n".join(names))
+        return 0
+    if not rest:
+        raise ValueError("`zoo info` needs a model name, e.g. `zoo info mlp` (`zoo list` shows "
+                         "them). Received: no name")
+    info = {**zoo.model_info(rest[0]), "backend": backend}
+    print(json.dumps(info, indent=2, default=str))
+    return 0
 
 
 if __name__ == "__main__":

@@ -187,6 +187,59 @@ def chief_can_exit(oracle):
     return oracle_chief.exit_chief(oracle)
 
 
+def write_keras_tuner_state_atomically():
+    """Makes keras-tuner write its `oracle.json` and `trial.json` files atomically.
+
+    Why: keras-tuner writes its search state with `keras_tuner.src.utils.save_json`,
+    which truncates the file and writes in place: a search killed at that moment
+    leaves a half file, and the next run cannot reload the search. There is no
+    public way to choose how it writes; every call goes through that one module
+    function (`Stateful.save`, `Tuner.save_model`'s records), which this replaces
+    with an atomic write (temporary file, fsync, rename). Remote paths (gs://...)
+    keep keras-tuner's own writer. Idempotent.
+    """
+    import json
+
+    from keras_tuner.src import utils
+
+    from zoo.utils.files import write_bytes_atomic
+
+    original = utils.save_json
+    if getattr(original, "zoo_atomic", False):
+        return
+
+    def save_json(path, obj):
+        if "://" in str(path):
+            return original(path, obj)
+        text = json.dumps(obj)
+        write_bytes_atomic(path, text.encode("utf-8"))
+        return text
+
+    save_json.zoo_atomic = True
+    utils.save_json = save_json
+
+
+def requeue_interrupted_trials(oracle):
+    """Queues for a rerun each trial a reloaded oracle holds as RUNNING but would never run;
+    returns their ids.
+
+    Why: keras-tuner starts a trial by writing its `trial.json` (RUNNING) and then
+    `oracle.json`. A search killed between the two writes reloads a trial the oracle's
+    state does not list as ongoing: `Oracle.reload` queues only the listed ones for a
+    retry (in the private `_retry_queue`), so this one is never run, never completed,
+    and still counts toward `max_trials`. A worker's oracle client has no queue: its
+    chief's oracle decides.
+    """
+    queue = getattr(oracle, "_retry_queue", None)
+    if queue is None:
+        return []
+    ongoing = {trial.trial_id for trial in oracle.ongoing_trials.values()}
+    orphans = [trial_id for trial_id, trial in sorted(oracle.trials.items())
+               if trial.status == "RUNNING" and trial_id not in queue and trial_id not in ongoing]
+    queue.extend(orphans)
+    return orphans
+
+
 __all__ = [
     "TrialCallbacksHook",
     "allow_raw_call_arguments",
@@ -197,6 +250,8 @@ __all__ = [
     "loss_tracker",
     "nested_layers",
     "object_at_weights_path",
+    "requeue_interrupted_trials",
     "set_initial_epoch",
     "set_learning_rate_object",
+    "write_keras_tuner_state_atomically",
 ]

@@ -233,3 +233,13 @@ def test_dropout_mlp_trains_and_is_deterministic_at_inference():
     history = model.fit(x, y, batch_size=16, epochs=3, verbose=0)
     assert all(math.isfinite(v) for v in history.history["loss"])
     np.testing.assert_allclose(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    # training mode drops units: two calls differ from each other and from inference
+    inference = keras.ops.convert_to_numpy(model(x, training=False))
+    first = keras.ops.convert_to_numpy(model(x, training=True))
+    second = keras.ops.convert_to_numpy(model(x, training=True))
+    assert not np.allclose(first, second) and not np.allclose(first, inference)
+    # each hidden layer's dropout zeroes about half its units in training, none at inference
+    (layer,) = model.dropouts
+    ones = np.ones((64, 32), "float32")
+    assert 0.4 < (keras.ops.convert_to_numpy(layer(ones, training=True)) == 0).mean() < 0.6
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(ones, training=False)), ones)

@@ -176,3 +176,54 @@ def test_build_shapes_only_leaves_nothing_to_initialise(monkeypatch):
     assert calls == []
     build()
     assert calls  # the check above can see an initialisation
+
+
+def test_keras_tuner_state_is_written_through_the_atomic_helper(tmp_path):
+    import os
+
+    from zoo.utils import files
+
+    compat.write_keras_tuner_state_atomically()
+    compat.write_keras_tuner_state_atomically()  # idempotent
+    written = []
+
+    def record(path, stage):
+        written.append((os.path.basename(path), stage))
+
+    files.WRITE_HOOKS.append(record)
+    try:
+        oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+        oracle._set_project_dir(str(tmp_path), "p")  # noqa: SLF001 (keras-tuner's own setup)
+        trial = oracle.create_trial("tuner0")  # saves the trial and the oracle
+        oracle.save()
+    finally:
+        files.WRITE_HOOKS.remove(record)
+    assert ("trial.json", "replaced") in written and ("oracle.json", "replaced") in written
+    assert keras_tuner.engine.trial.Trial.load(
+        str(tmp_path / "p" / f"trial_{trial.trial_id}" / "trial.json")).trial_id == trial.trial_id
+    assert not [p for p in tmp_path.rglob(files.TEMPORARY_PREFIX + "*")]
+
+
+def test_a_trial_recorded_before_its_oracle_is_run_again_after_a_reload(tmp_path):
+    """A kill between keras-tuner's trial.json and oracle.json writes: without the requeue
+    the reloaded oracle would never run that trial (the search stops with it RUNNING)."""
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    oracle._set_project_dir(str(tmp_path), "p")  # noqa: SLF001 (keras-tuner's own setup)
+    oracle.save()  # the oracle's record before the trial
+    state = (tmp_path / "p" / "oracle.json").read_text()
+    trial = oracle.create_trial("tuner0")
+    (tmp_path / "p" / "oracle.json").write_text(state)  # killed before this write landed
+
+    reloaded = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    reloaded._set_project_dir(str(tmp_path), "p")  # noqa: SLF001
+    reloaded.reload()
+    assert reloaded.trials[trial.trial_id].status == "RUNNING"
+    assert reloaded.create_trial("tuner1").status == "STOPPED"  # what keras-tuner would do
+
+    again = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    again._set_project_dir(str(tmp_path), "p")  # noqa: SLF001
+    again.reload()
+    assert compat.requeue_interrupted_trials(again) == [trial.trial_id]
+    rerun = again.create_trial("tuner0")
+    assert rerun.trial_id == trial.trial_id and rerun.status == "RUNNING"
+    assert compat.requeue_interrupted_trials(again) == []  # now ongoing: not queued twice

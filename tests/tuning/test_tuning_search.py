@@ -52,6 +52,10 @@ def test_each_algorithm_runs_the_trials_it_is_given(algorithm, tmp_path):
     extra = {"max_epochs": 1} if algorithm == "hyperband" else {}
     tuner = zoo.tuner(hm, algorithm, max_trials=2, directory=tmp_path, seed=1, **extra)
     assert isinstance(tuner, zoo.tuning.ALGORITHMS[algorithm])
+    oracles = {"random": keras_tuner.oracles.RandomSearchOracle,
+               "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
+               "hyperband": keras_tuner.oracles.HyperbandOracle}
+    assert type(tuner.oracle) is oracles[algorithm]  # the algorithm that proposes trials
     tuner.search(x, y, validation_data=_data(48, 1), epochs=1, verbose=0,
                  callbacks=[keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))])
     trials = tuner.oracle.trials.values()

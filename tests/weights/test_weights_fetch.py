@@ -106,7 +106,9 @@ def _cache_files(home):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def test_first_load_downloads_second_makes_no_request(server, zoo_home, tiny_file, monkeypatch):
+def test_first_load_downloads_second_makes_no_request_and_hashes_again(
+    server, zoo_home, tiny_file, monkeypatch
+):
     _, data, x, expected = tiny_file
     server.files["/w/tiny.weights.h5"] = data
     spec = _spec(server.url + "/w/tiny.weights.h5", data)
@@ -117,14 +119,36 @@ def test_first_load_downloads_second_makes_no_request(server, zoo_home, tiny_fil
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)
     path = zoo_home / "weights" / spec.filename
     assert path.read_bytes() == data
-    assert _cache_files(zoo_home) == [spec.filename, spec.filename + ".verified"]
+    assert _cache_files(zoo_home) == [spec.filename]
 
     calls = []
-    monkeypatch.setattr(store, "sha256_of", lambda p: calls.append(p) or "0")
+    monkeypatch.setattr(store, "sha256_of", lambda p: calls.append(p) or spec.sha256)
     model = zoo.create("mlp", weights="mlp.tiny_test")
     assert server.requests == ["/w/tiny.weights.h5"], "the second load went to the network"
-    assert calls == [], "a verified cached file was hashed again"
+    assert calls == [path], "a cached file must be hashed on every load"
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)
+
+
+def test_an_edit_that_keeps_size_mtime_and_inode_is_caught(server, zoo_home, tiny_file):
+    """Bit rot, `touch -r`, a sync tool: nothing in `stat` shows the change."""
+    _, data, _, _ = tiny_file
+    server.files["/tiny.weights.h5"] = data
+    spec = _spec(server.url + "/tiny.weights.h5", data)
+    path = zw.fetch(spec)
+    zw.fetch(spec)  # a verified load first: no marker may vouch for the file later
+    before = os.stat(path)
+    with open(path, "r+b") as f:  # in place: same inode, same size
+        f.seek(len(data) // 2)
+        byte = f.read(1)
+        f.seek(len(data) // 2)
+        f.write(bytes([byte[0] ^ 0x01]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino, before.st_size, before.st_mtime_ns)
+    with pytest.raises(zw.WeightsIntegrityError, match="deleted"):
+        zw.fetch(spec)
+    assert _cache_files(zoo_home) == []
 
 
 def test_wrong_hash_raises_and_keeps_nothing(server, zoo_home, tiny_file):
@@ -148,7 +172,7 @@ def test_connection_closed_halfway_raises_and_keeps_nothing(server, zoo_home, ti
     # a later complete download works and is the only file kept
     server.truncate.clear()
     assert zw.fetch(spec).read_bytes() == data
-    assert _cache_files(zoo_home) == [spec.filename, spec.filename + ".verified"]
+    assert _cache_files(zoo_home) == [spec.filename]
 
 
 def test_changed_cached_file_is_caught_and_deleted(server, zoo_home, tiny_file):
@@ -183,7 +207,6 @@ def test_unreachable_url_lists_every_place_then_a_copied_file_works_offline(
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)  # what the message says to do
     assert zw.fetch(spec) == dest
-    assert (zoo_home / "weights" / (spec.filename + ".verified")).is_file()
 
 
 def test_file_url_and_progress_on_stderr(zoo_home, tiny_file, capsys):
@@ -218,7 +241,7 @@ def test_leftover_part_files_are_never_taken_as_weights(zoo_home, tiny_file):
     stale.write_bytes(data[:100])
     os.utime(stale, (0, 0))
     zw.fetch(spec, progress=False)
-    assert _cache_files(zoo_home) == [spec.filename, spec.filename + ".verified"]
+    assert _cache_files(zoo_home) == [spec.filename]
 
 
 def test_cache_folder_precedence(monkeypatch, tmp_path):

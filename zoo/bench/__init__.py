@@ -8,6 +8,8 @@ import importlib
 import pkgutil
 import sys
 
+from zoo.utils.cli import USER_ERRORS, report
+
 
 def suites():
     """Names of the suites: the modules of this package."""
@@ -19,5 +21,10 @@ def main(argv=None):
     names = suites()
     if not argv or argv[0] not in names:
         print(f"usage: bench.py {{{','.join(names)}}} [options]")
+        if argv:
+            print(f"error: unknown suite. Received: {argv[0]!r}", file=sys.stderr)
         return 0 if not argv else 2
-    return importlib.import_module(f"zoo.bench.{argv[0]}").main(argv[1:])
+    try:
+        return importlib.import_module(f"zoo.bench.{argv[0]}").main(argv[1:])
+    except USER_ERRORS as err:
+        return report(err)

@@ -9,10 +9,11 @@ their ratios to no callbacks.
     python scripts/bench.py callbacks [--repeats 3] [--epochs 2] [--limit N] [--only TensorBoard]
 """
 
-import argparse
 import statistics
 import tempfile
 import time
+
+from zoo.utils.cli import ArgumentParser
 
 
 class _EpochTimer:
@@ -64,7 +65,7 @@ def _configs(run_dir, epoch_var):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="bench.py callbacks", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="bench.py callbacks", description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--epochs", type=int, default=2, help="epochs per fit (the first is not timed)")
     p.add_argument("--limit", type=int, default=None, help="first N training examples only")

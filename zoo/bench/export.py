@@ -20,7 +20,6 @@ ONNX Runtime and LiteRT get `--threads` intra-op threads (default: all cores);
 TensorFlow uses its own pool (all cores).
 """
 
-import argparse
 import json
 import os
 import platform
@@ -30,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from zoo.utils.cli import ArgumentParser
+
 MODELS = ("resnet20", "mlp")
 SUFFIX = {"tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 LABELS = {"keras": "keras predict", "keras_on_batch": "predict_on_batch",
@@ -37,7 +38,7 @@ LABELS = {"keras": "keras predict", "keras_on_batch": "predict_on_batch",
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="bench.py export", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="bench.py export", description=__doc__.split("\n")[0])
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None,
                    help="keras backend that exports (LiteRT needs tensorflow)")
     p.add_argument("--models", default=",".join(MODELS),

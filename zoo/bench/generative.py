@@ -17,7 +17,6 @@ an epoch's end, and writes `model.keras` and `train.json` to `--run-dir`.
         --max-seconds 150 --run-dir runs/gpu-wgan_gp
 """
 
-import argparse
 import json
 import shlex
 import sys
@@ -26,9 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.utils.cli import ArgumentParser
+
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="bench.py generative", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="bench.py generative", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command")
     fid = sub.add_parser("fid", help="the FID-FMNIST table")
     fid.add_argument("runs", nargs="*", help="run directories or .keras files of generative models")

@@ -8,10 +8,11 @@ Prints seconds per epoch (median of the epochs after the first, which traces),
 test accuracy after the run, and the ratios c/b (target <= 1.05) and a/c (>= 8).
 """
 
-import argparse
 import json
 import statistics
 import time
+
+from zoo.utils.cli import ArgumentParser
 
 
 def _sequential(keras, hidden=(256, 128, 64, 32)):
@@ -80,7 +81,7 @@ def run_eager(keras, tf, arrays, epochs, batch_size, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bench.py mlp", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="bench.py mlp", description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)

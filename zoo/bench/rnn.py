@@ -17,9 +17,10 @@ python scripts/bench.py rnn --gradients   # exploding / vanishing gradient figur
 ```
 """
 
-import argparse
 import json
 import time
+
+from zoo.utils.cli import ArgumentParser
 
 HOLDOUT = 640
 # chosen on --holdout (2,560 / 640 sentences of the training split), see docs/benchmarks.md
@@ -27,7 +28,7 @@ RECIPE = {"pooling": "mean", "dropout": 0.3}
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="bench.py rnn", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="bench.py rnn", description=__doc__.split("\n\n")[0])
     p.add_argument("--models", default="simple_rnn,lstm,gru,bilstm",
                    help="comma-separated zoo names; 'none' for the baseline alone")
     p.add_argument("--epochs", type=int, default=4, help="epochs of every recurrent model")

@@ -26,7 +26,6 @@ constructor arguments (e.g. `--variant fastbn:fast_batch_norm=True`), so that
 model-side choices can be compared in the same run (see docs/benchmarks.md).
 """
 
-import argparse
 import ast
 import json
 import math
@@ -35,11 +34,13 @@ import statistics
 import sys
 import time
 
+from zoo.utils.cli import ArgumentParser
+
 PAIRS = ("resnet50", "resnet20")
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="bench.py vision",
         description="Training images/s: zoo vision models vs keras.applications / plain Keras.",
     )

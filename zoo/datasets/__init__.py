@@ -360,6 +360,15 @@ def _check_shards(batch_size, num_shards, shard_index, batch_multiple):
         )
 
 
+def epoch_variable():
+    """The int64 variable of `load(..., epoch=v)` / `load_split(..., epoch=v)`, on the CPU
+    where the pipeline reads it; `callbacks.DataEpoch(v)` keeps it equal to fit's epoch."""
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):
+        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
+
+
 def info(name):
     """Shapes, classes, sizes and the source found on this machine for `name`."""
     _check_name(name)
@@ -386,6 +395,7 @@ def info(name):
 
 __all__ = [
     "DatasetNotFoundError",
+    "epoch_variable",
     "info",
     "list_datasets",
     "load",

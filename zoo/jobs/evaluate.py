@@ -1,20 +1,22 @@
 """`scripts/evaluate.py MODEL --weights NAME --dataset D`: print the test metrics.
 
-MODEL is a registered name (with `--weights`) or a `.keras` file / run directory.
+MODEL is a registered name with `--weights` (a name alone is refused: an untrained
+model's score means nothing), or a `.keras` file / run directory.
 What is measured is the model's own `evaluation_metrics` (classifiers:
 accuracy and loss on the test split).
 """
 
-import argparse
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 from zoo.evaluation import evaluate
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="evaluate.py", description="Evaluate a zoo model on a test split."
     )
     p.add_argument("model", help="registered name, a .keras file, or a run directory")
@@ -52,7 +54,23 @@ def load_model(spec, weights=None):
                 "`--weights` goes with a registered model name, not a saved model. "
                 f"Received: model={spec!r}, weights={weights!r}"
             )
-        return keras.saving.load_model(path)
+        if not zipfile.is_zipfile(path):  # keras would say "File not found"
+            raise ValueError(f"{path} is not a readable .keras model (not a zip archive). "
+                             f"Received: model={spec!r}")
+        try:
+            return keras.saving.load_model(path)
+        except (zipfile.BadZipFile, KeyError, OSError) as err:
+            raise ValueError(f"{path} is not a readable .keras model ({err}). "
+                             f"Received: model={spec!r}") from None
+    if weights is None:
+        zoo.registry.get(spec)  # an unknown name says so first
+        published = [w.tag for w in zoo.list_weights(f"{spec}.*")]
+        raise ValueError(
+            f"{spec!r} alone is an untrained model, and its score would mean nothing. Pass "
+            f"--weights TAG (published for {spec}: {', '.join(published) or 'none'}) or a "
+            ".weights.h5 path, or give a run directory or .keras file. "
+            f"Received: model={spec!r} without --weights"
+        )
     return zoo.create(spec, weights=weights)
 
 
@@ -83,11 +101,12 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
 
     try:
+        if args.batch_size <= 0:
+            raise ValueError(f"`--batch-size` must be > 0. Received: {args.batch_size}")
         model = load_model(args.model, args.weights)
         results = measure(model, args.dataset, args.batch_size, args.feature_model)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        return report(err)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

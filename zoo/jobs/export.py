@@ -22,7 +22,6 @@ ONNX Runtime, the LiteRT interpreter) and compared with keras on a few inputs;
 a difference above 1e-4 (float32) fails the export and nothing is written.
 """
 
-import argparse
 import contextlib
 import dataclasses
 import importlib.util
@@ -32,6 +31,8 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from zoo.utils.cli import ArgumentParser
 
 FORMATS = ("tf_saved_model", "onnx", "litert")
 # what keras's model.export supports on each backend (keras 3.15); the zoo covers these two
@@ -565,15 +566,9 @@ def _weights_spec(name, weights):
     return None  # a local .weights.h5 path: no recorded preprocessing
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit status 2, as every other bad input
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
 def build_parser():
-    p = _Parser(prog="export.py", description="Export a zoo model for deployment "
-                "(keras model.export), checked against keras in its own runtime.")
+    p = ArgumentParser(prog="export.py", description="Export a zoo model for deployment "
+                       "(keras model.export), checked against keras in its own runtime.")
     p.add_argument("model", help="run directory, .keras file, or registered model name")
     p.add_argument("--weights", default=None, help="published weights tag or .weights.h5 path")
     p.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")

@@ -8,12 +8,12 @@ rebuilds the model from the entry exactly as users will
 command's code. The entry is written to `<package>/<name>.json`.
 """
 
-import argparse
 import dataclasses
 import json
 import sys
 from pathlib import Path
 
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
 # Licences of the training data, recorded in each entry.
@@ -30,8 +30,12 @@ PREPROCESSING = {
 }
 
 
+#: the range of the inputs after PREPROCESSING, checked by models built from the entry
+INPUT_RANGES = {"image": (0.0, 1.0)}
+
+
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="publish_weights.py",
         description="Turn a finished scripts/train.py run into a published weights entry.",
     )
@@ -96,14 +100,17 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     model_file = run_dir / "model.keras"
     if not model_file.is_file():
         raise ValueError(f"{model_file} is missing. Received: run_dir={str(run_dir)!r}")
-    model_name = config["model"]
+    model_name = config.get("model")
+    if not isinstance(model_name, str) or "command" not in config:
+        raise ValueError(f"{run_dir / 'config.json'} is not a scripts/train.py record (no "
+                         f"model or command). Received: run_dir={str(run_dir)!r}")
     if "." not in name or not name.startswith(model_name + "."):
         if "." in name:
             raise ValueError(
                 f"`name` must start with the run's model {model_name!r}. Received: name={name!r}"
             )
         name = f"{model_name}.{name}"
-    dataset = dataset or config["dataset"]
+    dataset = dataset or config.get("dataset")
     package_dir = Path(package_dir) if package_dir else Path(zw.__file__).resolve().parent
     entry_path = package_dir / f"{name}.json"
     if entry_path.exists() and not force:
@@ -139,6 +146,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
         params=int(model.count_params()),
         input_shape=tuple(model_config.get("input_shape") or info["input_shape"]),
         preprocessing=PREPROCESSING.get(info["kind"], info["kind"]),
+        input_range=INPUT_RANGES.get(info["kind"]),
         training_command=config["command"],
         license=license,
         dataset_license=dataset_license
@@ -172,9 +180,8 @@ def main(argv=None):
             url=args.url, license=args.license, dataset_license=args.dataset_license,
             batch_size=args.batch_size, force=args.force,
         )
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        return report(err)
     for key, value in spec.metrics.items():
         print(f"{key}: {value:.4f}")
     print(f"Published {spec.name}: {spec.size} bytes, sha256 {spec.sha256}")

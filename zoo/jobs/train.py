@@ -5,7 +5,9 @@ exact command), `history.json`, `metrics.json` (test metrics) and `model.keras`,
 plus what `callbacks.standard_callbacks` writes: `checkpoints/` (best model,
 latest states; `--resume` continues from them) and `tensorboard/` (event files).
 `--schedule` installs a per-step learning-rate (and momentum) schedule;
-`--find-lr` runs the learning-rate range test instead of training.
+`--find-lr` runs the learning-rate range test instead of training. The run
+directory's rules (no silent overwrite, one run at a time, no drift on resume)
+are in `zoo.jobs.run_dir`.
 """
 
 import argparse
@@ -16,12 +18,15 @@ import time
 from pathlib import Path
 
 from zoo.jobs import distribute
+from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
+from zoo.training.guard import NonFiniteError
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
 from zoo.utils.files import atomic_path, write_json_atomic
 from zoo.utils.optimizers import inner_optimizer, make_optimizer, momentum_attribute
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="train.py", description="Train a zoo model with keras fit and evaluate it."
     )
     p.add_argument("model", help="registered model name (see `zoo list`)")
@@ -109,7 +114,14 @@ def build_parser():
     g.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the newest valid checkpoint in --run-dir (fresh start if none)",
+        help="continue the run in --run-dir from its newest valid checkpoint (fresh start if "
+        "none); refused if a setting that defines the result differs from its config.json",
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the run that --run-dir holds and start afresh (without it, or --resume, "
+        "a directory holding a run is refused)",
     )
     g.add_argument(
         "--monitor",
@@ -201,8 +213,20 @@ def make_schedule(args, optimizer):
         return callbacks.CosineWarmup(base, warmup_pct=args.warmup_pct, min_lr=args.min_lr)
     if args.schedule == "step":
         return callbacks.StepDecay(base, step_size=args.step_size, gamma=args.gamma)
-    milestones = [int(m) for m in str(args.milestones).split(",") if m.strip()]
-    return callbacks.MultiStep(base, milestones=milestones, gamma=args.gamma)
+    return callbacks.MultiStep(base, milestones=parse_milestones(args.milestones),
+                               gamma=args.gamma)
+
+
+def parse_milestones(text):
+    try:
+        milestones = [int(m) for m in str(text).split(",") if m.strip()]
+    except ValueError:
+        milestones = []
+    if not milestones:
+        raise ValueError(
+            f"`--milestones` must be comma-separated epochs, e.g. 10,20. Received: {text!r}"
+        )
+    return milestones
 
 
 def _cycle_momentum(value, optimizer):
@@ -242,16 +266,14 @@ def load_data(args, epoch, shard=None):
     )
 
 
-def _epoch_variable():
-    import tensorflow as tf
-
-    with tf.device("/CPU:0"):  # read by the tf.data pipeline
-        return tf.Variable(0, dtype=tf.int64, trainable=False, name="data_epoch")
-
-
 def _check_job_args(args):
-    if args.epochs <= 0:
-        raise ValueError(f"`--epochs` must be > 0. Received: {args.epochs}")
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value <= 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+    if args.limit is not None and args.limit < 2:
+        raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
+    if args.schedule == "multistep":
+        parse_milestones(args.milestones)
     if args.resume and not args.run_dir:
         raise ValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
@@ -270,9 +292,12 @@ def _setup(args, argv, plan=None):
     import keras
 
     import zoo
-    from zoo.training.distribution import is_chief
 
     _check_job_args(args)
+    run_dir = RunDirectory(args.run_dir or default_run_dir(args.model, args.dataset),
+                           resume=args.resume, overwrite=args.overwrite,
+                           keep_states=not args.find_lr)
+    run_dir.check()  # a directory that refuses this run fails before anything loads
     zoo.registry.get(args.model)  # unknown names fail before any data loads
     plan = distribute.start(plan or distribute.plan(args, keras.backend.backend()), args)
     model_kwargs = parse_model_args(args.model_arg)
@@ -287,15 +312,13 @@ def _setup(args, argv, plan=None):
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     with plan.scope():
         model = zoo.create(args.model, **model_kwargs)
-    epoch = _epoch_variable()
+    epoch = zoo.datasets.epoch_variable()
     train, val, test, sizes = load_data(args, epoch, plan.data_options())
     # fitted on the whole training split, so every process holds the same state
     model.adapt(load_data(args, None)[0] if plan.data_options() else train)
     with plan.scope():
         model.compile(optimizer=optimizer, **plan.compile_options(model))
 
-    run_dir = Path(args.run_dir or default_run_dir(args.model, args.dataset))
-    run_dir.mkdir(parents=True, exist_ok=True)
     config = {
         "command": "python scripts/train.py " + shlex.join(argv),
         "args": vars(args),
@@ -312,9 +335,33 @@ def _setup(args, argv, plan=None):
         "params": model.count_params(),
         "distribute": plan.describe(),
     }
-    if is_chief():  # one writer for a run's files: process 0
-        write_json_atomic(run_dir / "config.json", config)
+    open_run_dir(run_dir, config, plan)
     return model, train, val, test, schedule, epoch, run_dir
+
+
+def open_run_dir(run_dir, config, plan):
+    """`run_dir.open(config)` by process 0 alone: it checks drift, holds the lock and
+    writes the run's files. In a multi-process run the others then learn whether it
+    could (a collective), so that a refusal stops every process with one line."""
+    from zoo.training import distribution
+
+    if not plan.multi_process:
+        run_dir.open(config)
+        return
+    refusal = None
+    if distribution.is_chief():
+        try:
+            run_dir.open(config)
+        except USER_ERRORS as err:
+            refusal = err
+    refused = distribution.gather([refusal is not None])[0, 0]
+    if refusal is not None:
+        raise refusal
+    if refused:
+        raise RunDirectoryError(
+            f"process 0 refused the run directory {run_dir.path} (its error line says why), "
+            f"so every process stops. Received: --run-dir {run_dir.path}"
+        )
 
 
 def _hparams(args):
@@ -335,10 +382,18 @@ def _hparams(args):
 
 def run(args, argv, extra_callbacks=(), plan=None):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
+    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv, plan)
+    try:
+        return _train(args, model, train, val, test, schedule, epoch, run_dir.path,
+                      extra_callbacks)
+    finally:
+        run_dir.close()
+
+
+def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callbacks):
     import callbacks
     from zoo.training.distribution import is_chief, local_only
 
-    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv, plan)
     monitor = args.monitor or model.default_monitor()
     if val is None and monitor and monitor.startswith("val_"):
         monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
@@ -397,10 +452,15 @@ def family_callbacks(model, run_dir):
 
 def find_lr(args, argv, plan=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
+    model, train, _, _, _, _, run = _setup(args, argv, plan)
+    with run:
+        return _find_lr(args, model, train, run.path)
+
+
+def _find_lr(args, model, train, run_dir):
     import callbacks
     from zoo.training.distribution import is_chief
 
-    model, train, _, _, _, _, run_dir = _setup(args, argv, plan)
     plot = run_dir / "lr_finder.png"
     finder = callbacks.LRFinder(
         min_lr=args.find_lr_min,
@@ -433,9 +493,11 @@ def main(argv=None, extra_callbacks=()):
         plan = distribute.plan(args, keras.backend.backend())
         with distribute.guard(plan):
             return _main(args, argv, plan, extra_callbacks)
-    except (ValueError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except NonFiniteError as err:  # the data or the learning rate, not the command
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 1
+    except USER_ERRORS as err:
+        return report(err)
 
 
 def _main(args, argv, plan, extra_callbacks):

@@ -7,13 +7,14 @@ test split and writes, under DIR/PROJECT: `best_hyperparameters.json`,
 `best_model.keras`, and TensorBoard logs with HParams per trial (`logs/`).
 
 Running the same command again resumes the search (finished trials are not
-run again). With KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP /
+run again; an interrupted one is run again from its own seed, to the same
+score); other settings than the recorded ones are refused, each named, except
+a larger `--max-trials`. With KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP /
 KERASTUNER_ORACLE_PORT set, it is one process of a distributed search:
 the chief ("chief") hands out trials and writes the results, workers
 ("tuner0", "tuner1", ...) run them.
 """
 
-import argparse
 import json
 import shlex
 import sys
@@ -22,8 +23,10 @@ from pathlib import Path
 
 from zoo import compat
 from zoo.evaluation import evaluate
+from zoo.jobs.run_dir import DirectoryLock, remove_temporaries
 from zoo.jobs.train import dataset_model_kwargs, parse_model_args
-from zoo.utils.files import write_json_atomic
+from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.files import atomic_path, write_json_atomic
 
 
 class NoTrialCompleted(RuntimeError):
@@ -31,7 +34,7 @@ class NoTrialCompleted(RuntimeError):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="tune.py", description="Search a zoo model's hyperparameters with keras-tuner."
     )
     p.add_argument("model", help="registered model name (see `zoo list`)")
@@ -87,20 +90,43 @@ def parse_objective(text):
     return keras_tuner.Objective(name, direction)
 
 
-def split_data(args):
-    """(train, validation, test) tf.data pipelines: the validation split is held
-    out of the (optionally subsampled) training data, with a fixed seed."""
-    import zoo
-
+def check_args(args):
+    """What needs nothing loaded: fails before any file is written."""
+    for flag, value in (("--epochs", args.epochs), ("--max-trials", args.max_trials),
+                        ("--batch-size", args.batch_size)):
+        if value <= 0:
+            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
     if not 0 < args.validation_split < 1:
         raise ValueError("`--validation-split` must be in (0, 1). "
                          f"Received: {args.validation_split!r}")
     if args.train_examples is not None and args.train_examples < 2:
         raise ValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
+    directory = Path(args.directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"`--directory` must be a directory; {directory} is a file. "
+                         f"Received: --directory {args.directory}")
+
+
+def split_data(args, epoch=None):
+    """(train, validation, test) tf.data pipelines: the validation split is held
+    out of the (optionally subsampled) training data, with a fixed seed. With
+    `epoch` (a variable kept by `DataEpoch`), the order of each epoch depends only
+    on (seed, epoch), so every trial sees the same batches."""
+    import zoo
+
+    check_args(args)
     train, val, test, sizes = zoo.datasets.load_split(
         args.dataset, batch_size=args.batch_size, validation_split=args.validation_split,
-        seed=args.seed, validation_seed=args.seed, train_examples=args.train_examples)
+        seed=args.seed, validation_seed=args.seed, train_examples=args.train_examples,
+        epoch=epoch)
     return train, val, test, (sizes["train"], sizes["validation"], sizes["test"])
+
+
+def search_settings(args, backend):
+    """What defines the trials' results besides the space: recorded with the search."""
+    return {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
+            "validation_split": args.validation_split, "train_examples": args.train_examples,
+            "backend": backend}
 
 
 def _hp_values(trial):
@@ -141,10 +167,7 @@ def run(args, argv):
 
     import zoo
 
-    for flag, value in (("--epochs", args.epochs), ("--max-trials", args.max_trials),
-                        ("--batch-size", args.batch_size)):
-        if value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+    check_args(args)
     zoo.registry.get(args.model)  # unknown names fail before anything loads
     info = zoo.datasets.info(args.dataset)
     fixed = parse_model_args(args.fixed)
@@ -160,15 +183,38 @@ def run(args, argv):
     keras.utils.set_random_seed(args.seed)
     project = args.project_name or f"{args.model}-{args.dataset}-{args.algorithm}"
     extra = {"max_epochs": args.epochs} if args.algorithm == "hyperband" else {}
-    tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
-                      max_trials=args.max_trials, directory=args.directory,
-                      project_name=project, overwrite=args.overwrite, seed=args.seed, **extra)
-    project_dir = Path(tuner.project_dir)
     role = compat.chief_role()
     is_worker = role == "worker"
+    # one search process per directory (workers of a distributed search share the chief's)
+    lock = DirectoryLock(Path(args.directory) / project, what="search")
+    if not is_worker:
+        lock.check()
+    tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
+                      max_trials=args.max_trials, directory=args.directory,
+                      project_name=project, overwrite=args.overwrite, seed=args.seed,
+                      search_settings=search_settings(args, keras.backend.backend()), **extra)
+    project_dir = Path(tuner.project_dir)
+    if not is_worker:
+        lock.acquire()
+        if role is None:  # alone in the directory: what a killed search left is stale
+            remove_temporaries(project_dir, recursive=True)
+    try:
+        return _search(args, argv, hypermodel, tuner, project_dir, role)
+    finally:
+        lock.release()
 
-    train, val, test, sizes = split_data(args)
-    callbacks = []
+
+def _search(args, argv, hypermodel, tuner, project_dir, role):
+    import keras
+
+    import callbacks as zoo_callbacks
+
+    import zoo
+
+    is_worker = role == "worker"
+    epoch = zoo.datasets.epoch_variable()
+    train, val, test, sizes = split_data(args, epoch)
+    callbacks = [zoo_callbacks.DataEpoch(epoch)]
     if not args.no_tensorboard:
         # keras-tuner gives each trial its own log dir and adds its HParams
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(project_dir / "logs")))
@@ -221,7 +267,8 @@ def run(args, argv):
     if model is not None:
         model.adapt(train)  # vocabularies are not in weight checkpoints
         summary["test"] = evaluate(model, test, dataset=args.dataset)
-        model.save(project_dir / "best_model.keras")
+        with atomic_path(project_dir / "best_model.keras") as tmp:
+            model.save(tmp)
         summary["best_model"] = str(project_dir / "best_model.keras")
     if args.baseline:
         summary["baseline"] = train_default(hypermodel, args, train, val, test)
@@ -286,9 +333,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         summary = run(args, argv)
-    except (ValueError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except USER_ERRORS as err:
+        return report(err)
     except NoTrialCompleted as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -12,6 +12,8 @@ import keras
 # may hold one): importing the training layer is enough to load such a model.
 from zoo.training import schedules  # noqa: F401
 from zoo.training.base import Player
+from zoo.training.checks import InputRange
+from zoo.training.guard import NonFiniteError
 from zoo.training.players import PlayerOptimizers
 from zoo.utils.optimizers import momentum_attribute
 
@@ -56,4 +58,12 @@ input_gradient.__doc__ = """Gradient of `sum(fn(x))` with respect to `x`, itself
 Use inside a loss (e.g. WGAN-GP's gradient penalty); works on every backend.
 """
 
-__all__ = ["ZooModel", "Player", "PlayerOptimizers", "input_gradient", "momentum_attribute"]
+__all__ = [
+    "InputRange",
+    "NonFiniteError",
+    "Player",
+    "PlayerOptimizers",
+    "ZooModel",
+    "input_gradient",
+    "momentum_attribute",
+]

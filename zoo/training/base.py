@@ -16,6 +16,8 @@ from keras import ops
 from keras.optimizers.schedules import LearningRateSchedule
 
 from zoo import compat
+from zoo.training import checks
+from zoo.training.guard import NONFINITE_KEY, NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
 from zoo.training.schedules import MomentumSchedule, not_a_callback_message
 from zoo.utils.checks import check_positive
@@ -106,6 +108,15 @@ class BaseZooModel(keras.Model):
 
     #: set by families that take raw strings (text classifiers)
     accepts_strings = False
+    #: the values inputs must lie in (`zoo.training.InputRange`), or None: set by
+    #: families and by `zoo.create(..., weights=...)` from the entry's preprocessing
+    input_range = None
+    #: "first_batch": a tf.data dataset or generator is checked by its first batch, before
+    #: any update; "every_batch": every batch too, inside the pipeline (it costs more than
+    #: 2 % of a small model's step: docs/benchmarks.md)
+    data_checks = "first_batch"
+    #: the step reports non-finite weights after each update and `fit` stops there
+    check_finite_weights = True
 
     def __init__(self, *args, gradient_clip_norm=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -253,12 +264,14 @@ class BaseZooModel(keras.Model):
         players = self.players()
         if players is None:
             return self._supervised_train_step(data)
-        logs, hyper = {}, {}
+        logs, hyper, flags = {}, {}, []
         for player in players:
             for _ in range(player.steps):
                 loss, aux, player_hyper = self._update(
                     player.loss, player.variables, player.optimizer, data
                 )
+                if NONFINITE_KEY in player_hyper:
+                    flags.append(player_hyper.pop(NONFINITE_KEY))
             logs[f"{player.name}_loss"] = loss
             if isinstance(aux, dict):
                 logs.update({k: v for k, v in aux.items() if not k.startswith("_")})
@@ -266,6 +279,8 @@ class BaseZooModel(keras.Model):
             hyper.update({prefix + k: v for k, v in player_hyper.items()})
         logs = self.compute_player_metrics(data, logs)
         logs.update(hyper)
+        if flags:
+            logs[NONFINITE_KEY] = ops.max(ops.stack(flags))
         return logs
 
     def compute_player_metrics(self, data, logs):
@@ -341,6 +356,11 @@ class BaseZooModel(keras.Model):
         loss, aux, grads = self._value_and_grad(fn, variables, optimizer)
         with self._scheduled_hyperparameters(optimizer) as hyper:
             self._apply_gradients(optimizer, grads, variables)
+        hyper = dict(hyper)
+        if self.check_finite_weights:
+            # the weights after the update, not the gradients: a loss-scaling optimizer
+            # skips non-finite gradients on purpose, anything else writes them in
+            hyper[NONFINITE_KEY] = _nonfinite(variables)
         if not scaled_for_distribution:
             loss = self._unscale_for_distribution(loss)
         return loss, aux, hyper
@@ -405,21 +425,41 @@ class BaseZooModel(keras.Model):
         return getattr(self, "_zoo_num_classes", None)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
-        from zoo.training import checks
+        """keras `fit`, with the zoo's input checks and a stop at non-finite weights.
 
+        Before any update: `batch_size`/`epochs` > 0, the inputs' shape, NaN/inf and
+        value range (`input_range`), the labels' dtype and range (numpy arrays whole,
+        datasets and generators by their first batch, then every batch as it comes).
+        During training, the first step whose update leaves a weight NaN or inf
+        raises `zoo.training.NonFiniteError` naming it.
+        """
+        kwargs.update(_positional("fit", args))
         for callback in kwargs.get("callbacks") or ():
             if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
                 raise TypeError(not_a_callback_message(callback))
-        checks.check_training_data(self, x, y, argument="x")
+        checks.check_loop_arguments(kwargs)
+        x = checks.prepare_data(self, x, y, argument="x")
         if validation_data is not None:
-            checks.check_validation_data(self, validation_data)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+            validation_data = checks.prepare_validation_data(self, validation_data)
+        if self.check_finite_weights:
+            kwargs["callbacks"] = _with_guard(self, kwargs.get("callbacks"))
+        with _input_check_errors():
+            return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        from zoo.training import checks
+        kwargs.update(_positional("evaluate", args))
+        if not kwargs.get("_use_cached_eval_dataset"):  # fit checked its validation data
+            checks.check_loop_arguments(kwargs)
+            x = checks.prepare_data(self, x, y, argument="x")
+        with _input_check_errors():
+            return super().evaluate(x, y, **kwargs)
 
-        checks.check_training_data(self, x, y, argument="x")
-        return super().evaluate(x, y, *args, **kwargs)
+    def predict(self, x, *args, **kwargs):
+        kwargs.update(_positional("predict", args))
+        checks.check_loop_arguments(kwargs)
+        x = checks.prepare_data(self, x, argument="x", labels=False)
+        with _input_check_errors():
+            return super().predict(x, **kwargs)
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -436,3 +476,58 @@ class BaseZooModel(keras.Model):
 def _batch_size(x):
     first = next(i for i in keras.tree.flatten(x) if i is not None)
     return ops.shape(first)[0]
+
+
+def _nonfinite(variables):
+    """1.0 (float32) when any of `variables` holds NaN or inf, else 0.0; in the traced step.
+
+    One reduction per variable: NaN and inf carry through a sum (inf - inf is NaN),
+    so the total is finite exactly when every weight is (short of a sum beyond
+    float32's 3e38, a run already diverged).
+    """
+    sums = [ops.sum(ops.cast(v.value, "float32")) for v in variables]
+    if not sums:
+        return ops.zeros((), "float32")
+    total = ops.sum(ops.stack(sums))
+    return ops.cast(ops.logical_not(ops.isfinite(total)), "float32")
+
+
+# keras's positional order after (x, y): a caller may pass these without names
+_POSITIONAL = {
+    "fit": ("batch_size", "epochs", "verbose", "callbacks", "validation_split"),
+    "evaluate": ("batch_size", "verbose", "sample_weight", "steps", "callbacks"),
+    "predict": ("batch_size", "verbose", "steps", "callbacks"),
+}
+
+
+def _positional(method, args):
+    names = _POSITIONAL[method]
+    if len(args) > len(names):
+        raise TypeError(
+            f"`{method}` takes at most {len(names)} positional arguments after the data "
+            f"({', '.join(names)}); pass the others by name. Received: {len(args)}"
+        )
+    return dict(zip(names, args))
+
+
+def _with_guard(model, callbacks):
+    """The callbacks with a `NonFiniteGuard` first (a new list: the caller's is kept)."""
+    guard = NonFiniteGuard()
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        guard.set_model(model)
+        guard.set_params(callbacks.params)
+        callbacks.callbacks.insert(0, guard)
+        return callbacks
+    return [guard, *(callbacks or [])]
+
+
+@contextlib.contextmanager
+def _input_check_errors():
+    """A pipeline check's failure as the ValueError it means, not TensorFlow's wrapper."""
+    try:
+        yield
+    except Exception as err:
+        message = checks.input_check_message(err)
+        if message is None:
+            raise
+        raise ValueError(message) from None

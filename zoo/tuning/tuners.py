@@ -2,6 +2,7 @@
 
 import json
 import os
+import zlib
 
 import keras
 import keras_tuner
@@ -9,7 +10,8 @@ import keras_tuner
 from callbacks.tensorboard import StepScalars
 from zoo import compat
 from zoo.tuning.zoo_hypermodel import ZooHyperModel
-from zoo.utils.files import write_json_atomic
+from zoo.utils.files import jsonable, write_json_atomic
+from zoo.utils.records import differences
 
 ALGORITHMS = {
     "random": keras_tuner.RandomSearch,
@@ -17,11 +19,17 @@ ALGORITHMS = {
     "bayesian": keras_tuner.BayesianOptimization,
 }
 _FINGERPRINT = "zoo_search.json"
+#: tuner arguments that do not change any trial's result (max_trials may grow: more trials)
+_NOT_RESULTS = ("max_trials", "tuner_id", "logger", "overwrite", "max_retries_per_trial",
+                "max_consecutive_failed_trials", "distribution_strategy")
 
 
 class _ZooTunerMixin(compat.TrialCallbacksHook):
     """What the zoo adds to keras-tuner's tuners: per-trial TensorBoard folders and
-    HParams on every backend (keras-tuner does it on TensorFlow only), a trial line."""
+    HParams on every backend (keras-tuner does it on TensorFlow only), a trial line,
+    a seed per trial."""
+
+    zoo_seed = 0
 
     def configure_trial_callbacks(self, callbacks, trial, execution):
         values = trial.hyperparameters.values
@@ -44,8 +52,17 @@ class _ZooTunerMixin(compat.TrialCallbacksHook):
 
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
+        # every random draw of the trial (weights, dropout, keras's shuffling of arrays)
+        # from a seed of its own: a trial run again after an interruption, or by
+        # another worker, starts as it did the first time
+        keras.utils.set_random_seed(trial_seed(self.zoo_seed, trial.trial_id))
         # names which process runs which trial (distributed searches)
         print(f"[{self.tuner_id}] running trial {trial.trial_id}", flush=True)
+
+
+def trial_seed(search_seed, trial_id):
+    """The seed of one trial: a function of the search's seed and the trial's id only."""
+    return zlib.crc32(f"{search_seed}:{trial_id}".encode()) % (2**31 - 1)
 
 
 _CLASSES = {}
@@ -67,6 +84,7 @@ def tuner(
     project_name=None,
     overwrite=False,
     seed=None,
+    search_settings=None,
     **tuner_kwargs,
 ):
     """A keras-tuner tuner searching a zoo model's space.
@@ -91,7 +109,12 @@ def tuner(
         directory, project_name: where the search state lives
             (default project: the model name).
         overwrite: start afresh instead of resuming.
-        seed: the oracle's random seed.
+        seed: the oracle's random seed; each trial's weights and data order are
+            seeded from it and the trial's id, so a trial run again after an
+            interruption gives the same score.
+        search_settings: dict of what else defines the trials' results (the
+            data, epochs, batch size: what `scripts/tune.py` passes); recorded
+            with the search, and a resume with other values is refused.
         **tuner_kwargs: passed to the keras-tuner class (`max_epochs`,
             `factor`, `executions_per_trial`, `num_initial_points`, ...).
 
@@ -125,11 +148,16 @@ def tuner(
     objective = hypermodel.space.objective if objective is None else objective
     hypermodel.check_objective(objective)
     project_name = project_name or hypermodel.model_name
-    fingerprint = _fingerprint(hypermodel, algorithm, objective)
+    if search_settings is not None and not isinstance(search_settings, dict):
+        raise TypeError("`search_settings` must be a dict. "
+                        f"Received: search_settings={search_settings!r}")
+    fingerprint = _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs,
+                               search_settings)
     path = os.path.join(str(directory), project_name, _FINGERPRINT)
     if not overwrite:
         _check_fingerprint(fingerprint, path, project_name)
 
+    compat.write_keras_tuner_state_atomically()  # a search killed mid-write stays reloadable
     cls = _tuner_class(algorithm)
     if algorithm == "hyperband":
         if max_trials is not None:
@@ -143,30 +171,42 @@ def tuner(
         result = cls(hypermodel, objective=objective, max_trials=max_trials, seed=seed,
                      directory=directory, project_name=project_name, overwrite=overwrite,
                      **tuner_kwargs)
+    # a search killed between keras-tuner's trial and oracle records left a trial it would
+    # never run
+    compat.requeue_interrupted_trials(getattr(result.oracle, "_oracle", result.oracle))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_json_atomic(path, fingerprint)  # after the tuner: overwrite=True empties the project
+    result.zoo_seed = seed if seed is not None else getattr(result.oracle, "seed", 0)
     return result
 
 
-def _fingerprint(hypermodel, algorithm, objective):
+def _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs, search_settings):
     if isinstance(objective, keras_tuner.Objective):
         objective = [objective.name, objective.direction]
     elif isinstance(objective, (list, tuple)):
         objective = [getattr(o, "name", o) for o in objective]
-    return {**hypermodel.fingerprint(), "algorithm": algorithm, "objective": objective}
+    options = {k: v for k, v in sorted(tuner_kwargs.items()) if k not in _NOT_RESULTS}
+    return jsonable({**hypermodel.fingerprint(), "algorithm": algorithm, "objective": objective,
+                     "seed": seed, "tuner_options": options,
+                     "settings": search_settings or {}})
 
 
 def _check_fingerprint(fingerprint, path, project_name):
     """Refuses to resume a directory that holds a different search."""
     if not os.path.exists(path):
         return
-    with open(path) as f:
-        stored = json.load(f)
-    if stored != fingerprint:
-        changed = sorted(k for k in set(stored) | set(fingerprint)
-                         if stored.get(k) != fingerprint.get(k))
+    try:
+        with open(path) as f:
+            stored = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path} cannot be read ({err}); pass overwrite=True or another "
+                         f"project_name. Received: project_name={project_name!r}") from None
+    changed = differences(stored, fingerprint)
+    if changed:
+        listed = "; ".join(f"{key}: {old!r} recorded, {new!r} now" for key, old, new in changed)
         raise ValueError(
-            f"{os.path.dirname(path)} holds a different search (differs in {changed}); "
-            "resume it with the same settings, or pass overwrite=True or another "
-            f"project_name. Received: project_name={project_name!r}"
+            f"{os.path.dirname(path)} holds a different search ({listed}); its trials and "
+            "new ones would be ranked together. Resume it with the recorded settings, or "
+            f"pass overwrite=True or another project_name. Received: project_name="
+            f"{project_name!r}"
         )

@@ -22,6 +22,8 @@ import warnings
 from pathlib import Path
 
 from zoo import compat
+from zoo.training.checks import InputRange
+from zoo.utils.files import jsonable
 from zoo.weights.spec import WeightsSpec
 from zoo.weights.store import (
     WeightsIntegrityError,
@@ -33,6 +35,13 @@ from zoo.weights.store import (
 
 _WEIGHTS = {}
 _SHIPPED_LOADED = False
+#: constructor arguments that may differ from an entry's config: they act in training only,
+#: name things, or change the head/input size (a shape change is caught when loading)
+FUNCTION_PRESERVING_ARGUMENTS = frozenset({
+    "name", "trainable", "dtype", "dropout", "recurrent_dropout", "augment",
+    "gradient_clip_norm", "noise_rate", "noise_stddev", "input_shape", "num_classes",
+    "include_top", "pooling", "features_only", "aux_logits",
+})
 
 
 def _entries():
@@ -131,7 +140,11 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
 
     A published entry builds the model from the entry's recorded config,
     updated by `kwargs` (e.g. `num_classes=5` with `skip_mismatch=True` keeps
-    every layer but the head). A local path builds the model from `kwargs`.
+    every layer but the head). An argument that changes the function the weights
+    compute (an activation, a width) is refused: only those in
+    `FUNCTION_PRESERVING_ARGUMENTS` may differ from the entry. The model checks
+    its inputs against the entry's `input_range`. A local path builds the model
+    from `kwargs`.
 
     Args:
         name: registered model name.
@@ -154,14 +167,35 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
                 f"weights={weights!r}"
             )
         spec = weights if isinstance(weights, WeightsSpec) else _spec_for(name, weights)
+        _check_same_function(spec, kwargs)
         path = fetch(spec)
         kwargs = {**spec.model_config, **kwargs}
     else:
+        spec = None
         path = resolve(weights)
     registry.check_arguments(entry, kwargs)
     model = entry.cls(**{"name": name, **entry.defaults, **kwargs})
     load_weights(model, path, skip_mismatch=skip_mismatch)
+    if spec is not None and spec.input_range is not None:
+        low, high = spec.input_range
+        model.input_range = InputRange(low, high, f"the weights {spec.name!r} "
+                                                  f"({spec.preprocessing})")
     return model
+
+
+def _check_same_function(spec, kwargs):
+    for key, value in kwargs.items():
+        if key in FUNCTION_PRESERVING_ARGUMENTS or key not in spec.model_config:
+            continue
+        recorded = spec.model_config[key]
+        if jsonable(value) != recorded:
+            raise ValueError(
+                f"The weights {spec.name!r} were trained with {key}={recorded!r}; "
+                f"{key}={value!r} changes the function they compute, so the model would "
+                "load without error and be silently wrong. Keep the entry's value, or build "
+                f"the model yourself and call zoo.weights.load_weights(model, {spec.name!r}). "
+                f"Received: {key}={value!r}"
+            )
 
 
 def load_weights(model, weights, skip_mismatch=False):
@@ -222,13 +256,17 @@ def _variable_shapes(path):
             shapes[name] = tuple(obj.shape)
 
     path = str(path)
-    if path.endswith(".keras"):
-        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
-            with h5py.File(member, "r") as f:
+    try:
+        if path.endswith(".keras"):
+            with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+                with h5py.File(member, "r") as f:
+                    f.visititems(visit)
+        else:
+            with h5py.File(path, "r") as f:
                 f.visititems(visit)
-    else:
-        with h5py.File(path, "r") as f:
-            f.visititems(visit)
+    except (OSError, KeyError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path} is not a keras weights file (.weights.h5 or .keras): "
+                         f"{err}. Received: weights={path!r}") from None
     return shapes
 
 

@@ -2,7 +2,9 @@
 
 import dataclasses
 import json
+import posixpath
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Optional
 
@@ -10,6 +12,8 @@ from zoo.utils.files import write_bytes_atomic
 
 _SCHEMES = ("package://", "file://", "http://", "https://")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# names become file names in the cache: no separator, no "..", nothing hidden
+_NAME = re.compile(r"^[a-z0-9_-][a-z0-9_.-]*$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +39,9 @@ class WeightsSpec:
         params: parameter count of the model.
         input_shape: per-example input shape (no batch axis).
         preprocessing: what the inputs must look like.
+        input_range: `(low, high)` the inputs must lie in after that preprocessing
+            (checked by `fit`/`evaluate`/`predict` of a model built from the entry),
+            or None.
         training_command: the exact command that trained the weights.
         license: licence of the weights file.
         dataset_license: licence of the training data.
@@ -66,6 +73,7 @@ class WeightsSpec:
     license: str
     dataset_license: str = ""
     trained_with: dict = dataclasses.field(default_factory=dict)
+    input_range: Optional[tuple] = None
     root: Optional[str] = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -74,6 +82,13 @@ class WeightsSpec:
             if not isinstance(value, str) or not value:
                 raise ValueError(
                     f"`{field}` must be a non-empty string. Received: {field}={value!r}"
+                )
+        for field in ("name", "model"):
+            value = getattr(self, field)
+            if not _NAME.match(value) or ".." in value:
+                raise ValueError(
+                    f"`{field}` may hold only a-z, 0-9, '_', '-' and single dots (it names a "
+                    f"file in the cache). Received: {field}={value!r}"
                 )
         if not self.name.startswith(self.model + ".") or len(self.name) == len(self.model) + 1:
             raise ValueError(
@@ -92,6 +107,9 @@ class WeightsSpec:
             raise ValueError(
                 f"`url` must start with one of {_SCHEMES}. Received: url={self.url!r}"
             )
+        check_url(self.url)
+        if self.input_range is not None:
+            object.__setattr__(self, "input_range", _check_range(self.input_range))
         if not isinstance(self.model_config, dict) or not isinstance(self.metrics, dict):
             raise TypeError(
                 "`model_config` and `metrics` must be dicts. Received: "
@@ -116,6 +134,10 @@ class WeightsSpec:
         data = dataclasses.asdict(self)
         data.pop("root")
         data["input_shape"] = list(self.input_shape)
+        if self.input_range is None:
+            data.pop("input_range")
+        else:
+            data["input_range"] = list(self.input_range)
         return data
 
     @classmethod
@@ -139,3 +161,41 @@ class WeightsSpec:
     def write(self, path):
         text = json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
         write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def check_url(url):
+    """Refuses a url that could reach outside the folder it names.
+
+    `package://` paths are relative to the entry's folder and may not climb out of it
+    (no "..", not absolute); `file://` urls name an absolute local path with no "..".
+    """
+    if url.startswith("package://"):
+        rel = url[len("package://"):]
+        parts = rel.replace("\\", "/").split("/")
+        if not rel or rel.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise ValueError(
+                "A `package://` url names a file inside the entry's folder: a relative path "
+                f"without '..'. Received: url={url!r}"
+            )
+    elif url.startswith("file://"):
+        parsed = urllib.parse.urlparse(url)
+        path = urllib.parse.unquote(parsed.path)
+        if parsed.netloc not in ("", "localhost") or not path.startswith("/") or (
+                ".." in path.split("/") or posixpath.normpath(path) != path):
+            raise ValueError(
+                "A `file://` url names an absolute local path without '..' "
+                f"(file:///path/to/file.weights.h5). Received: url={url!r}"
+            )
+    return url
+
+
+def _check_range(value):
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = None
+    if low is None or not low < high:
+        raise ValueError(
+            f"`input_range` must be (low, high) with low < high. Received: input_range={value!r}"
+        )
+    return (low, high)

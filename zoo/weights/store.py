@@ -6,33 +6,33 @@ weights live in its `weights/` subfolder as `<name>-<sha256[:12]>.weights.h5`.
 Integrity rules:
 
 - A download (`http(s)://`, `file://`, or a copy of a `package://` file) is
-  streamed into a temporary `.part` file in the cache folder while its sha256
-  and size are computed; only a file with the recorded size and hash is renamed
-  (`os.replace`, atomic) to its final name. Anything else, including an
+  streamed into a temporary file beside its final name (`zoo.utils.files.atomic_path`)
+  while its sha256 and size are computed; only a file with the recorded size
+  and hash is renamed (atomic) to its final name. Anything else, including an
   interrupted transfer, removes the temporary file, so no partial file ever has
   a final name.
-- A cached file is hashed on first use. After a successful check a marker
-  `<file>.verified` records the hash with the file's size, mtime and inode;
-  later loads trust the file while all four still match, so they cost one
-  `stat`. Replacing or editing the file changes the stat, and it is hashed again.
-- A mismatch is an error, and the file (and its marker) is deleted.
+- A cached file is hashed on every load, as keras.applications does: nothing
+  about a file's `stat` (size, mtime, inode) proves its bytes are unchanged.
+  Hashing 100 MB costs about 0.2 s here, a fraction of loading that many
+  weights (docs/benchmarks.md).
+- A mismatch is an error, and the file is deleted.
+- Cache paths and `package://` files stay inside their folders (entry names
+  and urls are checked by `WeightsSpec`, and again here on the resolved path).
 
-keras.utils.get_file is not used: it downloads straight to the final name,
-keeps a file that failed the hash check, and re-hashes on every cache hit.
+keras.utils.get_file is not used: it downloads straight to the final name and
+keeps a file that failed the hash check.
 """
 
 import contextlib
 import hashlib
-import json
 import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from zoo.utils.files import sha256_file, write_bytes_atomic
+from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file
 
 _CHUNK = 1 << 16
 _STALE_PART_SECONDS = 24 * 3600
@@ -66,15 +66,6 @@ def package_root():
 sha256_of = sha256_file  # hex sha256 of a file (part of zoo.weights' API)
 
 
-def _marker(path):
-    return Path(str(path) + ".verified")
-
-
-def _stat_record(path, sha256):
-    st = os.stat(path)
-    return {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
-
-
 def _remove(*paths):
     for p in paths:
         try:
@@ -83,44 +74,40 @@ def _remove(*paths):
             pass
 
 
+def _inside(path, folder, what):
+    """`path` resolved, refused unless it lies inside `folder` (links followed)."""
+    resolved, base = Path(path).resolve(), Path(folder).resolve()
+    if resolved != base and base not in resolved.parents:
+        raise ValueError(f"{what} {path} resolves to {resolved}, outside {base}. "
+                         f"Received: {what}={str(path)!r}")
+    return resolved
+
+
 def verify_cached(path, sha256, size=None):
-    """Checks the cached file `path` against `sha256` (fast when a valid marker says so).
+    """Hashes the cached file `path` and checks it against `sha256` (and `size`).
 
     Raises:
         WeightsIntegrityError: the file differs; it has been deleted.
     """
     path = Path(path)
-    marker = _marker(path)
-    try:
-        if json.loads(marker.read_text()) == _stat_record(path, sha256):
-            return path
-    except (OSError, ValueError):
-        pass
     actual_size = os.stat(path).st_size
     actual = sha256_of(path)
     if actual != sha256 or (size is not None and actual_size != size):
-        _remove(path, marker)
+        _remove(path)
         raise WeightsIntegrityError(
             f"The cached weights file {path} is corrupt or not the published one: "
             f"sha256 {actual} ({actual_size} bytes), expected {sha256}"
             f"{'' if size is None else f' ({size} bytes)'}. The file was deleted; "
             "the next load fetches it again."
         )
-    _write_marker(path, sha256)
+    _remove(Path(str(path) + ".verified"))  # a stat marker of earlier versions, not trusted
     return path
-
-
-def _write_marker(path, sha256):
-    try:
-        write_bytes_atomic(_marker(path), json.dumps(_stat_record(path, sha256)).encode())
-    except OSError:
-        pass  # a read-only cache still works; the file is just hashed on each use
 
 
 def _resolve_package_url(url, root=None):
     rel = url[len("package://"):]
     base = Path(root) if root is not None else package_root()
-    return (base / rel).resolve()
+    return _inside(base / rel, base, "package:// file")
 
 
 def _open(url, root=None, timeout=60):
@@ -134,9 +121,10 @@ def _open(url, root=None, timeout=60):
 
 
 def _clean_stale_parts(folder):
-    # Parts left by a killed process are never read; drop old ones.
+    # Temporary files left by a killed process are never read; drop old ones
+    # (".*.part": the temporary names of earlier versions).
     now = time.time()
-    for part in folder.glob(".*.part"):
+    for part in [*folder.glob(TEMPORARY_PREFIX + "*"), *folder.glob(".*.part")]:
         try:
             if now - part.stat().st_mtime > _STALE_PART_SECONDS:
                 part.unlink()
@@ -157,9 +145,8 @@ def download(url, dest, sha256, size=None, root=None, progress=True):
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale_parts(dest.parent)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
+    with atomic_path(dest) as tmp:
+        with open(tmp, "wb") as out:
             stream, total = _open(url, root)
             with stream:
                 bar = None
@@ -178,8 +165,6 @@ def download(url, dest, sha256, size=None, root=None, progress=True):
                         # progress on stderr: stdout may be a result (evaluate.py --json)
                         with contextlib.redirect_stdout(sys.stderr):
                             bar.update(received)
-            out.flush()
-            os.fsync(out.fileno())
         expected_size = size if size is not None else total
         if expected_size is not None and received != expected_size:
             raise WeightsIntegrityError(
@@ -191,13 +176,6 @@ def download(url, dest, sha256, size=None, root=None, progress=True):
                 f"The file at {url} has sha256 {digest.hexdigest()}, expected {sha256}. "
                 "Nothing was kept."
             )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is readable like keras's
-        _remove(_marker(dest))
-        os.replace(tmp, dest)
-    except BaseException:
-        _remove(tmp)
-        raise
-    _write_marker(dest, sha256)
     return dest
 
 
@@ -214,6 +192,9 @@ def fetch(spec, progress=True):
     """
     folder = weights_cache_dir()
     dest = folder / spec.filename
+    if dest.resolve().parent != folder.resolve():
+        raise ValueError(f"The weights name {spec.name!r} leads outside the cache {folder}. "
+                         f"Received: name={spec.name!r}")
     if dest.is_file():
         return verify_cached(dest, spec.sha256, spec.size)
     try:
@@ -247,7 +228,7 @@ def _not_found_message(spec, dest, err):
         "$ZOO_HOME, else $KERAS_HOME/zoo, else ~/.keras/zoo)\n"
         f"  2. the url: {where} ({type(err).__name__}: {err})\n"
         "To fill it: on a machine with network, download the url and copy the file to "
-        f"{dest} (sha256 {spec.sha256}, {spec.size} bytes); it is verified on first use. "
+        f"{dest} (sha256 {spec.sha256}, {spec.size} bytes); it is verified on each load. "
         "Or pass a local file: zoo.create(..., weights='/path/to/file.weights.h5')."
     )
 
