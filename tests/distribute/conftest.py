@@ -117,15 +117,15 @@ def loopback(tmp_path_factory):
     top = tmp_path_factory.mktemp("loopback")
     logs = top / "logs"
     logs.mkdir()
-    result = {"dirs": {k: top / k for k in ("reference", "full", "killed")}}
+    result = {"dirs": {k: top / k for k in ("reference", "full", "killed")}, "kill": KILL}
     # stage 1: the devices script (in two processes, so that the longest run is
     # shorter), the uninterrupted pair and the pair that loses a process
     script = HERE / "distribute_devices_script.py"
     devices = [
         Run("devices-a", [script, "--only", "mlp,resnet20,batch_check", "--reference",
                           result["dirs"]["reference"], *COMMON], jax_env(4), logs),
-        Run("devices-b", [script, "--only", "mlp_float16_clip_momentum,vae,"
-                          "denoising_autoencoder,wgan_gp,lstm,batch_norm,padded_evaluation"],
+        Run("devices-b", [script, "--only", "mlp_float16_clip_momentum,vae,wgan_gp,"
+                          "lstm,batch_norm,padded_evaluation"],
             jax_env(4), logs),
     ]
     full = pair("full", logs, result["dirs"]["full"])
