@@ -209,3 +209,50 @@ def test_processes_other_than_0_write_nothing(tmp_path, monkeypatch):
     assert written == []
     checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
     assert checkpoint.best is not None and len(checkpoint.history) == 2  # it kept count
+
+
+# ---------------------------------------------------------------- the run directory
+def _two_processes(monkeypatch, me, refused_by_0):
+    """This process is `me` of 2; process 0 refused the directory or not (the collective)."""
+    monkeypatch.setattr(distribution, "process_index", lambda: me)
+
+    def gather(values):
+        rows = [[int(refused_by_0)], [0]]
+        assert [int(v) for v in values] == rows[me]  # what this process told the others
+        return np.array(rows)
+
+    monkeypatch.setattr(distribution, "gather", gather)
+    return distribute.Plan("data_parallel", "127.0.0.1:1", 2, me)
+
+
+def test_only_process_0_locks_and_records_the_run_directory(tmp_path, monkeypatch):
+    from zoo.jobs.run_dir import RunDirectory
+
+    # every process runs `check()` before joining the others, so before process 0 locks
+    plan = _two_processes(monkeypatch, me=1, refused_by_0=False)
+    other = RunDirectory(tmp_path / "run")
+    other.check()
+    train.open_run_dir(other, {"args": {}}, plan)
+    assert not other.lock.held and not (tmp_path / "run").exists()  # process 0 writes
+
+    plan = _two_processes(monkeypatch, me=0, refused_by_0=False)
+    with RunDirectory(tmp_path / "run") as chief:
+        train.open_run_dir(chief, {"args": {}}, plan)
+        assert chief.lock.held and (tmp_path / "run" / "config.json").is_file()
+
+
+def test_a_refusal_by_process_0_stops_every_process(tmp_path, monkeypatch):
+    from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
+
+    held = tmp_path / "run"
+    (held / "checkpoints").mkdir(parents=True)
+    (held / "model.keras").write_bytes(b"a finished run")
+    before = sorted(p.name for p in held.rglob("*"))
+    plan = _two_processes(monkeypatch, me=0, refused_by_0=True)
+    with pytest.raises(RunDirectoryError, match="holds a run"):
+        train.open_run_dir(RunDirectory(held), {"args": {}}, plan)
+    plan = _two_processes(monkeypatch, me=1, refused_by_0=True)
+    with pytest.raises(RunDirectoryError, match="process 0 refused the run directory .* so "
+                                                "every process stops"):
+        train.open_run_dir(RunDirectory(held), {"args": {}}, plan)
+    assert sorted(p.name for p in held.rglob("*")) == before
