@@ -18,3 +18,13 @@ def _seed_and_policy():
     policy = keras.config.dtype_policy()
     yield
     keras.config.set_dtype_policy(policy)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`jax_only` tests are deselected outside the JAX pass: a deselection, not a skip."""
+    if keras.backend.backend() == "jax":
+        return
+    other = [item for item in items if item.get_closest_marker("jax_only")]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if not item.get_closest_marker("jax_only")]

@@ -8,9 +8,6 @@ import pytest
 
 #: the only tests that may be skipped, with why (node id -> reason)
 ALLOWED_SKIPS = {
-    "tests/export/test_export_parity.py::"
-    "test_jax_onnx_of_a_max_pooling_model_is_refused_with_the_backend_to_use":
-        "a JAX-only limit: runs in the JAX pass, skipped in the TensorFlow one",
     "tests/reliability/test_reliability_faults.py::test_a_real_full_disk":
         "`make test-faults` only, and only where a tmpfs may be mounted",
 }

@@ -169,7 +169,7 @@ def test_lstm_takes_strings_where_the_format_holds_the_vectorizer(artifacts, fmt
         assert [rnn.unroll for rnn in c["model"].recurrent] == [False]
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="the jax2onnx MaxPool limit")
+@pytest.mark.jax_only  # the jax2onnx MaxPool limit
 def test_jax_onnx_of_a_max_pooling_model_is_refused_with_the_backend_to_use(tmp_path):
     model = zoo.create("vgg11", input_shape=(8, 8, 1), num_classes=3, width_multiplier=1 / 32,
                        depths=(1, 1, 1, 1, 1))
