@@ -12,6 +12,7 @@ import keras
 
 from callbacks._common import DeepCopyable, iterations, to_float
 from zoo import compat
+from zoo.training import distribution
 from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file, write_json_atomic
 
 _STATE = re.compile(r"^state-(\d+)\.json$")
@@ -31,7 +32,10 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
 
     With `resume=True`, `on_train_begin` loads the newest valid state (falling
     back to older ones if it is damaged) and makes fit start at the next epoch,
-    as keras `BackupAndRestore` does. Schedules resume with it: their position
+    as keras `BackupAndRestore` does. In a multi-process run only process 0
+    writes (the weights are replicated, so its files hold the full state);
+    every process restores, from the same shared `directory`, and they must
+    agree on the state they restored. Schedules resume with it: their position
     is the restored `optimizer.iterations`. Place `Scheduler` before this
     callback. For the same data order after a restart, shuffle with an epoch
     variable (`zoo.datasets.load(..., epoch=v)` and `DataEpoch(v)`).
@@ -84,6 +88,7 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         self.best_epoch = None
         self.history = []
         self.restored_epoch = None
+        self.writer = True  # this process writes the files (process 0 of a run)
         self._warned_missing = False
 
     # ------------------------------------------------------------------ paths
@@ -122,17 +127,30 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
 
     # ------------------------------------------------------------------ training
     def on_train_begin(self, logs=None):
+        self.writer = distribution.is_chief()
         os.makedirs(self.directory, exist_ok=True)
-        _remove_temporaries(self.directory)
+        if self.writer:
+            _remove_temporaries(self.directory)
         self.history = []
         self.restored_epoch = None
         if not self.resume:
-            self._remove_states()
+            if self.writer:
+                self._remove_states()
             self.best = self.best_epoch = None
             return
-        for epoch, meta in self.valid_states():
-            self._restore(epoch, meta)
-            return
+        chosen = next(iter(self.valid_states()), None)
+        if distribution.process_count() > 1:
+            # every process must continue from the same state: a run directory that is
+            # not shared, or a state that changed while the processes read it, ends here
+            distribution.check_same_on_every_process(
+                "the checkpoint they resume from",
+                chosen[1]["sha256"] if chosen else "0" * 16,
+                hint=f"Give every process the same --run-dir on a shared file system "
+                f"(this one sees {self.directory}: "
+                f"{'state after epoch %d' % chosen[0] if chosen else 'no state'}).",
+            )
+        if chosen is not None:
+            self._restore(*chosen)
 
     def _restore(self, epoch, meta):
         model = self.model
@@ -169,8 +187,9 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         self.history.append({k: _finite_or_str(to_float(v)) for k, v in logs.items()})
         if self.save_best:
             self._maybe_save_best(done, logs)
-        self._write_state(done)
-        self._prune()
+        if self.writer:
+            self._write_state(done)
+            self._prune()
 
     def on_train_end(self, logs=None):
         if self.restored_epoch is not None:
@@ -197,7 +216,9 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         if not better:
             return
         self.best, self.best_epoch = value, epoch
-        with atomic_path(self.best_path) as tmp:
+        if not self.writer:
+            return
+        with atomic_path(self.best_path) as tmp, distribution.local_only():
             self.model.save(tmp)
         write_json_atomic(
             os.path.join(self.directory, "best.json"),
@@ -208,7 +229,7 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
 
     def _write_state(self, epoch):
         weights, meta_path = self.state_paths(epoch)
-        with atomic_path(weights) as tmp:
+        with atomic_path(weights) as tmp, distribution.local_only():
             self.model.save_weights(tmp)
             digest, size = sha256_file(tmp), os.path.getsize(tmp)
         meta = {

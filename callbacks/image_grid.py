@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from callbacks.tensorboard import log_images, tensorboard_dir
+from zoo.training import distribution
 from zoo.utils.checks import check_positive_int
 from zoo.utils.files import atomic_path
 
@@ -44,7 +45,8 @@ class ImageGrid(keras.callbacks.Callback):
     `inputs`). PNGs go to `<run_dir>/<name>-epoch<NNN>.png`, TensorBoard
     images to `<log_dir>/train` (default: the run's TensorBoard directory
     `<run_dir>/tensorboard`, beside the scalars: `tensorboard --logdir RUN`
-    shows both).
+    shows both). In a multi-process run every process computes the images (the
+    model's computations are collective) and process 0 writes them.
 
     Args:
         run_dir: directory of the PNG files (created if missing).
@@ -102,6 +104,8 @@ class ImageGrid(keras.callbacks.Callback):
                 "`inputs`: nothing is written. Pass inputs=<a few images>.",
                 stacklevel=2,
             )
+        if not distribution.is_chief():
+            return []
         Path(self.run_dir).mkdir(parents=True, exist_ok=True)
         paths = []
         for name, images in grids.items():

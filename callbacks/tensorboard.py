@@ -15,6 +15,7 @@ import numpy as np
 
 from callbacks._common import DeepCopyable, iterations, to_float
 from zoo import compat
+from zoo.training import distribution
 from zoo.utils.checks import check_positive_int
 from zoo.utils.optimizers import inner_optimizer
 
@@ -42,7 +43,12 @@ def tensorboard_callbacks(log_dir, update_freq=50, histogram_freq=0, hparams=Non
     model.fit(train, validation_data=val, epochs=5,
               callbacks=tensorboard_callbacks("runs/r18/tensorboard", update_freq=10))
     ```
+
+    In a multi-process run only process 0 writes: the others get no callback
+    (the logs are the same on every process).
     """
+    if not distribution.is_chief():
+        return []
     return [
         keras.callbacks.TensorBoard(
             log_dir=str(log_dir), update_freq="epoch", histogram_freq=histogram_freq,
@@ -60,6 +66,7 @@ class StepScalars(DeepCopyable, keras.callbacks.Callback):
     is added. Steps are numbered by `optimizer.iterations`, so a resumed run
     continues its curves. Use beside `keras.callbacks.TensorBoard` on the same
     `log_dir` (it writes the epoch summaries): `tensorboard_callbacks` makes both.
+    In a multi-process run it writes on process 0 only.
 
     Args:
         log_dir: the run's TensorBoard directory.
@@ -100,16 +107,20 @@ class StepScalars(DeepCopyable, keras.callbacks.Callback):
         self.hparams = dict(hparams) if hparams else None
         self.trial_id = trial_id
         self._iteration = 0
+        self.silent = False
         self._writer = None
 
     def on_train_begin(self, logs=None):
         self._iteration = iterations(self.model)  # the one device read per fit; then counted here
-        if self.hparams:
+        self.silent = not distribution.is_chief()
+        if self.hparams and not self.silent:
             write_hparams(self.log_dir, self.hparams, trial_id=self.trial_id)
 
     def on_train_batch_end(self, batch, logs=None):
         self._iteration += 1
         if self.update_freq == "epoch" or self._iteration % self.update_freq or not logs:
+            return
+        if self.silent:
             return
         import tensorflow as tf
 
@@ -175,8 +186,13 @@ def log_images(log_dir, tag, images, step, max_outputs=16):
     ```python
     log_images(tensorboard_dir(run_dir), "samples", grid, step=epoch)
     ```
+
+    In a multi-process run only process 0 writes; elsewhere this does nothing.
     """
     import tensorflow as tf
+
+    if not distribution.is_chief():
+        return
 
     data = np.asarray(keras.ops.convert_to_numpy(images))
     if data.ndim == 2:

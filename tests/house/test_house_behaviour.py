@@ -100,3 +100,23 @@ def test_model_info_counts_parameters_without_initialising_them(monkeypatch):
         pass  # closing a stateless scope initialises what is pending: VGG-19 must not be
     with pytest.raises(AssertionError, match="initializer ran"):
         zoo.create("vgg11", width_multiplier=0.125)
+
+
+def test_converter_logs_are_filtered_and_errors_kept(monkeypatch, capfd):
+    """What TensorFlow's converters log from C++ at INFO/WARNING goes; errors stay."""
+    import os
+
+    from zoo.utils import tensorflow_logs
+
+    monkeypatch.setattr(tensorflow_logs, "wanted", lambda: False)
+    with tensorflow_logs.filtered_stderr(tensorflow_logs.CONVERTER_NOISE):
+        os.write(2, b"I0000 00:00:1.2 1 loader.cc:236] Restoring SavedModel bundle.\n"
+                    b"W0000 00:00:1.3 1 helpers.cc:364] Ignored output_format.\n"
+                    b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+                    b"E0000 00:00:1.4 1 op.cc:1] a real error\n")
+    err = capfd.readouterr().err
+    assert err == "E0000 00:00:1.4 1 op.cc:1] a real error\n"
+    monkeypatch.setattr(tensorflow_logs, "wanted", lambda: True)  # the user asked: all of it
+    with tensorflow_logs.filtered_stderr(tensorflow_logs.CONVERTER_NOISE):
+        os.write(2, b"I0000 shown\n")
+    assert capfd.readouterr().err == "I0000 shown\n"

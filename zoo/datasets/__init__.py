@@ -186,6 +186,9 @@ def load_split(
     limit=None,
     train_examples=None,
     epoch=None,
+    num_shards=1,
+    shard_index=0,
+    batch_multiple=1,
     **kwargs,
 ):
     """Train, validation and test pipelines of `name`: the validation set is carved
@@ -199,6 +202,8 @@ def load_split(
             with different training seeds are compared on the same examples).
         limit: use only the first `limit` training and test examples (quick runs).
         train_examples: use a seeded random subset of this many training examples.
+        num_shards, shard_index, batch_multiple: data-parallel input, see `pipeline`
+            (`batch_size` is then the global batch).
         **kwargs: `load_arrays` arguments (`subset`, `maxlen`, ...).
 
     Returns:
@@ -226,12 +231,13 @@ def load_split(
         xtr, ytr = xtr[keep], ytr[keep]
     train_idx, val_idx = split_indices(len(xtr), validation_split, validation_seed)
     kind = _INFO[name]["kind"]
+    shard = dict(num_shards=num_shards, shard_index=shard_index, batch_multiple=batch_multiple)
     train = pipeline(xtr[train_idx], ytr[train_idx], batch_size, shuffle=True, seed=seed,
-                     kind=kind, epoch=epoch)
+                     kind=kind, epoch=epoch, **shard)
     val = None
     if len(val_idx):
-        val = pipeline(xtr[val_idx], ytr[val_idx], batch_size, shuffle=False, kind=kind)
-    test = pipeline(xte, yte, batch_size, shuffle=False, kind=kind)
+        val = pipeline(xtr[val_idx], ytr[val_idx], batch_size, shuffle=False, kind=kind, **shard)
+    test = pipeline(xte, yte, batch_size, shuffle=False, kind=kind, **shard)
     sizes = {"train": len(train_idx), "validation": len(val_idx), "test": len(xte),
              "validation_split": validation_split, "validation_seed": validation_seed,
              "limit": limit, "train_examples": train_examples}
@@ -243,7 +249,8 @@ def _check_batch_size(batch_size):
         raise ValueError(f"`batch_size` must be an int > 0. Received: batch_size={batch_size!r}")
 
 
-def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
+def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None,
+             num_shards=1, shard_index=0, batch_multiple=1):
     """A batched `tf.data` pipeline over arrays `x`, `y`.
 
     Shuffles indices, not examples, and gathers whole batches at once: the
@@ -253,11 +260,25 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
     `callbacks.DataEpoch`), the order of a pass is a pure function of
     (`seed`, epoch) rather than of how many passes came before, so a run
     resumed at epoch k sees epoch k's order again.
+
+    Data-parallel input (`num_shards` processes, or `batch_multiple` devices):
+    `batch_size` is the global batch. Every process orders the indices alike and
+    gathers only its slice of each global batch (`batch_size / num_shards`
+    examples; slice `shard_index`), so the processes' slices, side by side, are
+    the batch a single process would take, and every process runs the same
+    number of steps. Each global batch must split evenly over `batch_multiple`
+    devices: a shuffled (training) pass drops a last batch that does not (a
+    different set of at most `batch_size - 1` examples each epoch, since the
+    order changes), and an ordered (evaluation) pass instead pads its last
+    batch with at most `batch_multiple - 1` repeats of its first examples,
+    given sample weight 0 (batches are then `(x, y, weight)`): weighted metrics
+    ignore them; keras's mean loss counts them as zero-loss examples.
     """
     import tensorflow as tf
 
     if len(x) == 0:
         raise ValueError(f"`x` is empty. Received: shape {np.shape(x)}")
+    _check_shards(batch_size, num_shards, shard_index, batch_multiple)
     if kind == "tokens":
         # variable-length id lists: pad to the longest (keras.utils.pad_sequences)
         import keras
@@ -278,19 +299,70 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None):
         indices = indices.apply(tf.data.experimental.assert_cardinality(n))
     elif shuffle:
         indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    padded = n
+    if batch_multiple > 1 or num_shards > 1:
+        last = n % batch_size
+        if shuffle and last % batch_multiple:
+            indices = indices.take(n - last)
+        elif not shuffle and last % batch_multiple:
+            padded = n + batch_multiple - last % batch_multiple
+            # positions past the end wrap round to the first examples
+            indices = tf.data.Dataset.range(padded)
     batches = indices.batch(batch_size)
+    if num_shards > 1:
+
+        def my_slice(idx):
+            share = tf.shape(idx)[0] // num_shards
+            return idx[shard_index * share:(shard_index + 1) * share]
+
+        batches = batches.map(my_slice)
 
     if kind == "image":
 
-        def gather(idx):
-            return tf.cast(tf.gather(xs, idx), tf.float32) / 255.0, tf.gather(ys, idx)
+        def features(idx):
+            return tf.cast(tf.gather(xs, idx), tf.float32) / 255.0
+
+    else:
+
+        def features(idx):
+            return tf.gather(xs, idx)
+
+    if padded > n:
+
+        def gather(pos):
+            idx = pos % n
+            weight = tf.cast(pos < n, tf.float32)
+            return features(idx), tf.gather(ys, idx), weight
 
     else:
 
         def gather(idx):
-            return tf.gather(xs, idx), tf.gather(ys, idx)
+            return features(idx), tf.gather(ys, idx)
 
     return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _check_shards(batch_size, num_shards, shard_index, batch_multiple):
+    for flag, value in (("num_shards", num_shards), ("batch_multiple", batch_multiple)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{flag}` must be an int >= 1. Received: {flag}={value!r}")
+    if isinstance(shard_index, bool) or not isinstance(shard_index, int) or not (
+        0 <= shard_index < num_shards
+    ):
+        raise ValueError(
+            f"`shard_index` must be an int in [0, num_shards={num_shards}). "
+            f"Received: shard_index={shard_index!r}"
+        )
+    if batch_multiple % num_shards:
+        raise ValueError(
+            f"`batch_multiple` (the devices) must be a multiple of `num_shards` (the "
+            f"processes). Received: batch_multiple={batch_multiple}, num_shards={num_shards}"
+        )
+    if batch_size % batch_multiple:
+        raise ValueError(
+            f"The global batch must split evenly over the {batch_multiple} devices. "
+            f"Received: batch_size={batch_size}"
+        )
 
 
 def epoch_variable():

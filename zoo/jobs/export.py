@@ -33,6 +33,7 @@ import tempfile
 from pathlib import Path
 
 from zoo.utils.cli import ArgumentParser
+from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
 FORMATS = ("tf_saved_model", "onnx", "litert")
 # what keras's model.export supports on each backend (keras 3.15); the zoo covers these two
@@ -359,7 +360,8 @@ class Runner:
             import tensorflow as tf
 
             self._tf = tf
-            self._artifact = tf.saved_model.load(self.path)  # kept: its variables live here
+            with filtered_stderr(CONVERTER_NOISE):  # kept: its variables live here
+                self._artifact = tf.saved_model.load(self.path)
             self._serve = self._artifact.serve
         elif format == "onnx":
             import onnxruntime
@@ -373,7 +375,8 @@ class Runner:
         else:
             from ai_edge_litert.interpreter import Interpreter
 
-            self._interpreter = Interpreter(model_path=self.path, num_threads=threads)
+            with filtered_stderr(CONVERTER_NOISE):
+                self._interpreter = Interpreter(model_path=self.path, num_threads=threads)
             self._input = self._interpreter.get_input_details()[0]
             self._output = self._interpreter.get_output_details()[0]
             self._resized_to = None
@@ -385,8 +388,9 @@ class Runner:
             return self._session.run(None, {self.input_name: x})[0]
         interpreter = self._interpreter
         if self._resized_to != x.shape:  # the batch axis is dynamic: resize once per shape
-            interpreter.resize_tensor_input(self._input["index"], x.shape)
-            interpreter.allocate_tensors()
+            with filtered_stderr(CONVERTER_NOISE):  # the XNNPACK notice, once per shape
+                interpreter.resize_tensor_input(self._input["index"], x.shape)
+                interpreter.allocate_tensors()
             self._resized_to = x.shape
         interpreter.set_tensor(self._input["index"], x)
         interpreter.invoke()
@@ -500,13 +504,14 @@ def _quiet_exporters():
     import logging
     import warnings
 
-    # tf2onnx logs every rewrite at INFO, keras's numpy-2 patch warns; neither is actionable
+    # tf2onnx logs every rewrite at INFO, keras's numpy-2 patch warns, TensorFlow's
+    # converters log each pass from C++; none of it is actionable
     loggers = [logging.getLogger(n) for n in ("tf2onnx", "jax2onnx")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), filtered_stderr(CONVERTER_NOISE):
             warnings.filterwarnings("ignore", message=".*np.object.*", category=FutureWarning)
             yield
     finally:

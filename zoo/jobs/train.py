@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from zoo.jobs.run_dir import RunDirectory
+from zoo.jobs import distribute
+from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
 from zoo.training.guard import NonFiniteError
 from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
 from zoo.utils.files import atomic_path, write_json_atomic
@@ -149,6 +150,7 @@ def build_parser():
     g.add_argument("--find-lr-steps", type=int, default=100, help="steps of the range test")
     g.add_argument("--find-lr-min", type=float, default=1e-7, help="range test start rate")
     g.add_argument("--find-lr-max", type=float, default=10.0, help="range test end rate")
+    distribute.add_arguments(p)
     return p
 
 
@@ -244,9 +246,10 @@ def _cycle_momentum(value, optimizer):
     return (base, high)
 
 
-def load_data(args, epoch):
+def load_data(args, epoch, shard=None):
     """(train, validation, test, sizes): the validation set is a seeded split of the
-    training data; the training order of epoch k depends only on (seed, k)."""
+    training data; the training order of epoch k depends only on (seed, k).
+    `shard`: this process's share (`distribute.Plan.data_options()`)."""
     import zoo
 
     if args.limit is not None and args.limit <= 0:
@@ -259,6 +262,7 @@ def load_data(args, epoch):
         validation_seed=args.validation_seed,
         limit=args.limit,
         epoch=epoch,
+        **(shard or {}),
     )
 
 
@@ -283,7 +287,7 @@ def _check_job_args(args):
             raise ValueError(f"`{flag}` must be > 0. Received: {value}")
 
 
-def _setup(args, argv):
+def _setup(args, argv, plan=None):
     """Model, data and run directory shared by training and `--find-lr`."""
     import keras
 
@@ -295,8 +299,10 @@ def _setup(args, argv):
                            keep_states=not args.find_lr)
     run_dir.check()  # a directory that refuses this run fails before anything loads
     zoo.registry.get(args.model)  # unknown names fail before any data loads
+    plan = distribute.start(plan or distribute.plan(args, keras.backend.backend()), args)
     model_kwargs = parse_model_args(args.model_arg)
-    optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
+    with plan.scope():  # its variables live where the model's do
+        optimizer = make_optimizer(args.optimizer, args.lr, args.momentum)
     schedule = make_schedule(args, optimizer)
     if args.mixed_precision:
         keras.config.set_dtype_policy(args.mixed_precision)
@@ -304,11 +310,14 @@ def _setup(args, argv):
 
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
-    model = zoo.create(args.model, **model_kwargs)
+    with plan.scope():
+        model = zoo.create(args.model, **model_kwargs)
     epoch = zoo.datasets.epoch_variable()
-    train, val, test, sizes = load_data(args, epoch)
-    model.adapt(train)
-    model.compile(optimizer=optimizer)
+    train, val, test, sizes = load_data(args, epoch, plan.data_options())
+    # fitted on the whole training split, so every process holds the same state
+    model.adapt(load_data(args, None)[0] if plan.data_options() else train)
+    with plan.scope():
+        model.compile(optimizer=optimizer, **plan.compile_options(model))
 
     config = {
         "command": "python scripts/train.py " + shlex.join(argv),
@@ -324,10 +333,35 @@ def _setup(args, argv):
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "params": model.count_params(),
+        "distribute": plan.describe(),
     }
-    # refuses drift, takes the lock, probes; config.json is the run's first write
-    run_dir.open(config)
+    open_run_dir(run_dir, config, plan)
     return model, train, val, test, schedule, epoch, run_dir
+
+
+def open_run_dir(run_dir, config, plan):
+    """`run_dir.open(config)` by process 0 alone: it checks drift, holds the lock and
+    writes the run's files. In a multi-process run the others then learn whether it
+    could (a collective), so that a refusal stops every process with one line."""
+    from zoo.training import distribution
+
+    if not plan.multi_process:
+        run_dir.open(config)
+        return
+    refusal = None
+    if distribution.is_chief():
+        try:
+            run_dir.open(config)
+        except USER_ERRORS as err:
+            refusal = err
+    refused = distribution.gather([refusal is not None])[0, 0]
+    if refusal is not None:
+        raise refusal
+    if refused:
+        raise RunDirectoryError(
+            f"process 0 refused the run directory {run_dir.path} (its error line says why), "
+            f"so every process stops. Received: --run-dir {run_dir.path}"
+        )
 
 
 def _hparams(args):
@@ -346,9 +380,9 @@ def _hparams(args):
     return {k: ("default" if getattr(args, k) is None else getattr(args, k)) for k in keys}
 
 
-def run(args, argv, extra_callbacks=()):
+def run(args, argv, extra_callbacks=(), plan=None):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
-    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv)
+    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv, plan)
     try:
         return _train(args, model, train, val, test, schedule, epoch, run_dir.path,
                       extra_callbacks)
@@ -358,6 +392,7 @@ def run(args, argv, extra_callbacks=()):
 
 def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callbacks):
     import callbacks
+    from zoo.training.distribution import is_chief, local_only
 
     monitor = args.monitor or model.default_monitor()
     if val is None and monitor and monitor.startswith("val_"):
@@ -393,15 +428,16 @@ def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callba
     for logs in checkpoint.history:
         for k, v in logs.items():
             history.setdefault(k, []).append(float(v))
-    write_json_atomic(run_dir / "history.json", history)
-    results = model.evaluate(test, return_dict=True, verbose=0)
+    results = model.evaluate(test, return_dict=True, verbose=0)  # every process takes part
     results = {k: float(v) for k, v in results.items()}
     metrics = {"test": results, "train_seconds": wall, "epochs": args.epochs}
     if checkpoint.restored_epoch is not None:
         metrics["resumed_after_epoch"] = checkpoint.restored_epoch
-    write_json_atomic(run_dir / "metrics.json", metrics)
-    with atomic_path(run_dir / "model.keras") as tmp:
-        model.save(tmp)
+    if is_chief():
+        write_json_atomic(run_dir / "history.json", history)
+        write_json_atomic(run_dir / "metrics.json", metrics)
+        with atomic_path(run_dir / "model.keras") as tmp, local_only():
+            model.save(tmp)
     return model, results, run_dir
 
 
@@ -414,24 +450,27 @@ def family_callbacks(model, run_dir):
     return []
 
 
-def find_lr(args, argv):
+def find_lr(args, argv, plan=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
-    model, train, _, _, _, _, run = _setup(args, argv)
+    model, train, _, _, _, _, run = _setup(args, argv, plan)
     with run:
         return _find_lr(args, model, train, run.path)
 
 
 def _find_lr(args, model, train, run_dir):
     import callbacks
+    from zoo.training.distribution import is_chief
 
     plot = run_dir / "lr_finder.png"
     finder = callbacks.LRFinder(
         min_lr=args.find_lr_min,
         max_lr=args.find_lr_max,
         num_steps=args.find_lr_steps,
-        plot_path=plot,
+        plot_path=plot if is_chief() else None,
     )
     suggestion = finder.find(model, train)
+    if not is_chief():
+        return suggestion, plot, run_dir
     write_json_atomic(
         run_dir / "lr_finder.json",
         {
@@ -445,25 +484,33 @@ def _find_lr(args, model, train, run_dir):
     return suggestion, plot, run_dir
 
 
-def main(argv=None):
+def main(argv=None, extra_callbacks=()):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
-        if args.find_lr:
-            suggestion, plot, run_dir = find_lr(args, argv)
-            print(
-                f"suggested learning rate: {suggestion:.3g}"
-                if suggestion is not None
-                else "suggested learning rate: none (too few points; see the plot)"
-            )
-            print(f"Plot written to {plot}")
-            return 0
-        _, results, run_dir = run(args, argv)
+        import keras
+
+        plan = distribute.plan(args, keras.backend.backend())
+        with distribute.guard(plan):
+            return _main(args, argv, plan, extra_callbacks)
     except NonFiniteError as err:  # the data or the learning rate, not the command
         print(f"error: {one_line(err)}", file=sys.stderr)
         return 1
     except USER_ERRORS as err:
         return report(err)
+
+
+def _main(args, argv, plan, extra_callbacks):
+    if args.find_lr:
+        suggestion, plot, run_dir = find_lr(args, argv, plan)
+        print(
+            f"suggested learning rate: {suggestion:.3g}"
+            if suggestion is not None
+            else "suggested learning rate: none (too few points; see the plot)"
+        )
+        print(f"Plot written to {plot}")
+        return 0
+    _, results, run_dir = run(args, argv, extra_callbacks, plan)
     for key, value in results.items():
         print(f"test {key}: {value:.4f}")
     print(f"Run written to {run_dir}")

@@ -39,7 +39,9 @@ class ZooModel(_module.ZooTrainer):
     loss, gradients and the optimizer update; scales the loss under
     `mixed_float16`; clips gradients to `gradient_clip_norm`; divides the loss
     for `tf.distribute` so gradients are those of the global batch; and logs
-    `lr` and `momentum` with the metrics.
+    `lr` and `momentum` with the metrics. Under `keras.distribution.DataParallel`
+    (JAX) it needs nothing more: the jitted step sees the global batch (see
+    `jax_trainer`).
 
     What a family changes is backend-free: `default_loss`/`default_metrics`,
     `compute_loss`, or `players()` for adversarial training.

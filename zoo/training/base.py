@@ -38,7 +38,8 @@ class Player:
         loss: `loss(data) -> loss` or `-> (loss, aux)`. Runs the forward pass in
             training mode; `aux` is passed back untouched (e.g. generated images).
             Return the mean over the local batch; the step scales it for
-            `tf.distribute` so gradients are those of the global batch.
+            `tf.distribute` so gradients are those of the global batch (under
+            keras.distribution on JAX the batch in the step is the global one).
         variables: the trainable variables this player updates.
         optimizer: the keras optimizer that updates them.
         steps: updates per train step (e.g. 5 critic steps per generator step).

@@ -7,6 +7,15 @@ it; a gradient is `jax.value_and_grad` of a function that re-opens the scope
 with the differentiated variables replaced by its arguments. Updates made in
 the forward pass (batch-norm statistics, seed generators, metrics) flow back
 out as auxiliary outputs.
+
+Under `keras.distribution.DataParallel` the same step is the data-parallel one:
+keras replicates the state over the device mesh and shards the batch along its
+first axis, and `jax.jit` compiles the step for the global batch, inserting the
+all-reduces itself. So the loss is the mean over the global batch, the
+gradients and the update (loss scaling, clipping, scheduled momentum, every GAN
+player) are those of the global batch, and BatchNorm's batch statistics are the
+global batch's (synchronised), not each replica's (tests/distribute checks all
+three against one device).
 """
 
 import jax

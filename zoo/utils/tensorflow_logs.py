@@ -12,6 +12,7 @@ Set `TF_CPP_MIN_LOG_LEVEL` yourself (any value) to see TensorFlow's own output
 unfiltered; the scripts also show it with `--verbose 2`.
 """
 
+import contextlib
 import os
 import re
 import sys
@@ -40,6 +41,40 @@ def wanted():
     return _ASKED
 
 
+# what TensorFlow's converters (SavedModel -> LiteRT, the grappler passes tf2onnx runs) and the
+# LiteRT interpreter log at INFO/WARNING from C++: absl lines ("I0000 ...", "W0000 ...") and
+# the XNNPACK notice; errors ("E...", "F...") still show
+CONVERTER_NOISE = re.compile(r"^[IW]\d{4} |^INFO: Created TensorFlow Lite XNNPACK delegate")
+
+
+@contextlib.contextmanager
+def filtered_stderr(noise=NOISE):
+    """Captures what C++ writes to file descriptor 2 in the block and writes back every
+    line that `noise` does not match. Passes everything through when `wanted()`."""
+    if wanted():
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to protect
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        sys.stderr.flush()
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode("utf-8", "replace").splitlines()
+                    if not noise.search(line)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
+
+
 def import_tensorflow_quietly():
     """Imports TensorFlow (and initialises its devices) without its start-up notices.
 
@@ -47,25 +82,7 @@ def import_tensorflow_quietly():
     """
     if "tensorflow" in sys.modules or wanted():
         return
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to protect
-        import tensorflow  # noqa: F401
+    with filtered_stderr(NOISE):
+        import tensorflow as tf
 
-        return
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        sys.stderr.flush()
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # where the cuInit error is printed
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            kept = [line for line in captured.read().decode("utf-8", "replace").splitlines()
-                    if not NOISE.search(line)]
-            if kept:
-                sys.stderr.write("\n".join(kept) + "\n")
+        tf.config.list_physical_devices()  # where the cuInit error is printed
