@@ -86,7 +86,7 @@ def _measure(row, args):
     else:
         processes, devices = (int(v) for v in row.split("x")) if "x" in row else (1, int(row))
     port = _free_port()
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, KERAS_BACKEND="jax")  # zoo filters TF's start-up notices
     if not args.real_devices:
         env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "")
                             + f" --xla_force_host_platform_device_count={devices}").strip()
