@@ -18,7 +18,7 @@ def _few_batches(monkeypatch, batches=2):
         train, test = load(name, batch_size=batch_size, seed=seed, **kwargs)
         return train.take(batches), test.take(batches)
 
-    # the job's own data path, cut to a few batches: the same code as a full run
+    # evaluate.py's data path cut to a few batches (train.py's: --limit): the same code
     monkeypatch.setattr(zoo.datasets, "load", small_load)
 
 
@@ -29,7 +29,7 @@ def test_generative_train_job_writes_sample_grid(tmp_path, monkeypatch, capsys):
     _few_batches(monkeypatch)
     run_dir = tmp_path / "g"
     argv = ["wgan_gp", "--dataset", "fashion_mnist", "--epochs", "1", "--batch-size", "32",
-            "--run-dir", str(run_dir), "--model-arg", "filters=(8,16)", "--verbose", "0"]
+            "--limit", "128", "--run-dir", str(run_dir), "--model-arg", "filters=(8,16)", "--verbose", "0"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert train_job.main(argv) == 0
@@ -61,7 +61,7 @@ def test_generative_train_and_evaluate_autoencoder(tmp_path, monkeypatch, capsys
     _few_batches(monkeypatch)
     run_dir = tmp_path / "ae"
     argv = ["denoising_autoencoder", "--dataset", "fashion_mnist", "--epochs", "1",
-            "--run-dir", str(run_dir), "--model-arg", "variant='dense'", "--verbose", "0"]
+            "--limit", "256", "--run-dir", str(run_dir), "--model-arg", "variant='dense'", "--verbose", "0"]
     assert train_job.main(argv) == 0
     assert Path(run_dir / "denoising-epoch001.png").is_file()
     capsys.readouterr()
