@@ -26,11 +26,15 @@ demo: install
 
 test: install test-tf test-jax test-torch
 
+# -n 2 --dist loadfile: two pytest workers, each test file on one of them (its module
+# fixtures built once); most tests keep one core busy, so two workers fill the machine
+XDIST  := -n 2 --dist loadfile
+
 test-tf:
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q $(XDIST) tests
 
 test-jax:
-	KERAS_BACKEND=jax $(PY) -m pytest -q -m jax tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q $(XDIST) -m jax tests
 
 test-torch:
 	KERAS_BACKEND=torch $(PY) -m pytest -q -m torch tests
