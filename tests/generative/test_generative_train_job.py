@@ -29,7 +29,8 @@ def test_generative_train_job_writes_sample_grid(tmp_path, monkeypatch, capsys):
     _few_batches(monkeypatch)
     run_dir = tmp_path / "g"
     argv = ["wgan_gp", "--dataset", "fashion_mnist", "--epochs", "1", "--batch-size", "32",
-            "--limit", "128", "--run-dir", str(run_dir), "--model-arg", "filters=(8,16)", "--verbose", "0"]
+            "--limit", "128", "--run-dir", str(run_dir), "--model-arg", "filters=(8,16)",
+            "--verbose", "0"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert train_job.main(argv) == 0
@@ -61,7 +62,8 @@ def test_generative_train_and_evaluate_autoencoder(tmp_path, monkeypatch, capsys
     _few_batches(monkeypatch)
     run_dir = tmp_path / "ae"
     argv = ["denoising_autoencoder", "--dataset", "fashion_mnist", "--epochs", "1",
-            "--limit", "256", "--run-dir", str(run_dir), "--model-arg", "variant='dense'", "--verbose", "0"]
+            "--limit", "256", "--run-dir", str(run_dir), "--model-arg", "variant='dense'",
+            "--verbose", "0"]
     assert train_job.main(argv) == 0
     assert Path(run_dir / "denoising-epoch001.png").is_file()
     capsys.readouterr()
