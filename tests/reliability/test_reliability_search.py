@@ -1,12 +1,11 @@
 """Searches: an interrupted trial reruns to the same score, a changed search is refused."""
 
-import gc
 import json
 import os
 
 import keras
-import numpy as np
 import pytest
+from search_testlib import frozen_heap, toy_data  # noqa: F401 (autouse fixture)
 from reliability_testlib import call, one_error_line
 
 import zoo
@@ -22,27 +21,11 @@ class SimulatedKill(BaseException):
     only `Exception`)."""
 
 
-@pytest.fixture(autouse=True)
-def _frozen_heap():
-    """keras-tuner runs gc.collect() around every trial; the objects the session already
-    holds are left out of those scans (time only)."""
-    gc.collect()
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
-def _data(n=96, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 8)).astype("float32")
-    return x, (x[:, 0] > 0).astype("int32") + (x[:, 1] > 1).astype("int32")
-
-
 def _search(directory, callbacks=(), **overrides):
     hm = zoo.hypermodel("mlp", **TINY, overrides={"learning_rate": (1e-3, 1e-1)})
     tuner = zoo.tuner(hm, "random", directory=directory, **{**SEARCH, **overrides})
-    x, y = _data()
-    tuner.search(x, y, validation_data=_data(48, 1), epochs=1, batch_size=16, verbose=0,
+    x, y = toy_data()
+    tuner.search(x, y, validation_data=toy_data(48, 1), epochs=1, batch_size=16, verbose=0,
                  callbacks=list(callbacks))
     return tuner
 
