@@ -1,22 +1,26 @@
 """The house rules, read from the sources (AST): layers import downward only, no import
-cycle, no private name of another module, keras and keras-tuner through their public API.
+cycle, no private name of another module, keras and keras-tuner through their public API,
+and no engine that names a family.
 
 The layers, bottom to top (a module imports only from its own layer or below):
 
     zoo.utils, zoo.compat       shared helpers; the one place allowed keras internals
-    zoo.registry, zoo.datasets  names -> classes; offline data loaders
+    zoo.registry, zoo.datasets  names -> classes and families; offline data loaders
     zoo.training                ZooModel, the step, schedules, loss math
-    zoo.models                  the families
-    callbacks                   schedules installed, checkpoints, TensorBoard, LR finder
-    zoo.weights                 published files: fetch, verify, cache, load
-    zoo.api                     zoo.create(name, weights=...), model_info
-    zoo.evaluation, zoo.tuning  FID; keras-tuner spaces and tuners
+    model parts                 the modules directly in zoo/models: the bases and layers
+                                families share (VisionClassifier, BatchNormalization, ...)
+    engines                     callbacks, zoo.weights (store, convert), zoo.evaluation,
+                                zoo.tuning: they ask a family's declarations through
+                                zoo.registry, and never import one
+    families                    zoo/models/<family>/: one package each
+    zoo.models, zoo.api         the index of the families; zoo.create(name, weights=...)
     zoo.jobs                    what the scripts do
     zoo.bench                   benchmark suites (use jobs)
     zoo.cli                     the `zoo` command
 
 The package namespace `zoo` (its `__init__`) re-exports the library: it may import
-anything below `zoo.jobs`, and only jobs, bench and the CLI import it.
+anything below `zoo.jobs`, and only jobs, bench and the CLI import it. A family's
+tests (`zoo/models/<family>/test_*.py`) stand above every layer, as tests/ does.
 """
 
 import ast
@@ -26,23 +30,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("zoo", "callbacks")
+MODELS = ROOT / "zoo" / "models"
+#: the family packages: every folder of zoo/models with an __init__.py
+FAMILY_PACKAGES = tuple(sorted(f"zoo.models.{p.parent.name}" for p in MODELS.glob("*/__init__.py")))
+#: the shared model parts: the modules directly in zoo/models
+MODEL_PARTS = tuple(sorted(f"zoo.models.{p.stem}" for p in MODELS.glob("*.py")
+                           if p.stem != "__init__"))
+FAMILIES_LAYER = 5
 LAYERS = [
     ("zoo.utils", "zoo.compat"),
     ("zoo.registry", "zoo.datasets"),
     ("zoo.training",),
-    ("zoo.models",),
-    ("callbacks",),
-    ("zoo.weights",),
-    ("zoo.api",),
-    ("zoo.evaluation", "zoo.tuning"),
+    MODEL_PARTS,
+    ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning"),
+    FAMILY_PACKAGES,
+    ("zoo.models", "zoo.api"),
     ("zoo.jobs",),
     ("zoo.bench",),
     ("zoo.cli",),
 ]
+TESTS_LAYER = len(LAYERS)  # a family's tests, beside its code
 NAMESPACE = "zoo"
-NAMESPACE_MAX_LAYER = 7  # zoo/__init__ may import up to evaluation/tuning
-NAMESPACE_USERS_MIN_LAYER = 8  # jobs and above may `import zoo`
+NAMESPACE_MAX_LAYER = 6  # zoo/__init__ may import up to zoo.models and zoo.api
+NAMESPACE_USERS_MIN_LAYER = 7  # jobs and above may `import zoo`
 COMPAT = "zoo.compat"
+
+
+def is_test_module(module):
+    return module.rsplit(".", 1)[-1].startswith("test_")
 
 
 def _modules():
@@ -63,6 +78,8 @@ MODULES = _modules()
 def layer_of(module):
     if module == NAMESPACE:
         return None
+    if is_test_module(module):
+        return TESTS_LAYER
     best = None
     for index, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
@@ -292,3 +309,84 @@ def test_no_keras_private_attribute_outside_compat(keras_private_names):
 def test_the_private_attribute_check_sees_keras_internals(keras_private_names):
     # the names the zoo once touched: if keras renames them the list above shrinks
     assert {"_loss_tracker", "_learning_rate", "_initial_epoch"} <= keras_private_names
+
+
+# ---------------------------------------------------------------- engines name no family
+def _family_words():
+    """Every family name, registered model name and registered class name, lowercased."""
+    import zoo  # noqa: F401  (registers the families)
+    from zoo import registry
+
+    words = set(registry.families()) | set(registry.list_models())
+    words |= {registry.get(n).cls.__name__.lower() for n in registry.list_models()}
+    return words
+
+
+FAMILY_WORDS = _family_words()
+
+
+def _tokens(identifier):
+    """`ResNetBlock` -> ["res", "net", "block", "resnetblock"]; `vae_space` -> ["vae",
+    "space", "vae_space"]: the identifier's words, and the identifier itself."""
+    import re
+
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", identifier).lower().split("_")
+    return [w for w in words if w] + [identifier.lower()]
+
+
+def engine_modules():
+    """Every module that is not a family (or its tests), a benchmark suite or the index of
+    the families: what must work for any family, named or not."""
+    return {m: p for m, p in MODULES.items()
+            if not (is_test_module(m) or layer_of(m) == FAMILIES_LAYER
+                    or m.startswith("zoo.bench") or m == "zoo.models")}
+
+
+def family_named(tree):
+    """[(line, what)] of the names a module defines and the strings it holds that are a
+    family's, a model's or a model class's name (docstrings aside)."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                       ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.arg):
+            names.append(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        elif isinstance(node, ast.alias):
+            names.append(node.asname or node.name.split(".")[-1])
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in docstrings and node.value.lower() in FAMILY_WORDS):
+            found.append((node.lineno, repr(node.value)))
+        for name in names:
+            if any(token in FAMILY_WORDS for token in _tokens(name)):
+                found.append((getattr(node, "lineno", 0), name))
+    return found
+
+
+def test_no_engine_names_a_family():
+    """Engines ask a family's declarations (zoo.registry.Family, a model's methods); a
+    family's name, a model name or a model class in an engine is a per-family switch."""
+    bad = []
+    for module, path in engine_modules().items():
+        for line, what in family_named(ast.parse(path.read_text())):
+            bad.append(f"{path.relative_to(ROOT)}:{line} {what}")
+    assert not bad, "engines naming a family:\n" + "\n".join(sorted(bad))
+
+
+def test_the_family_name_check_sees_a_switch():
+    source = '''
+RULES = {"resnet": 1}
+def vae_parts(model):
+    """The resnet docstring is fine."""
+    from zoo.models.gan import DCGAN
+    return isinstance(model, DCGAN)
+'''
+    found = sorted(what for _, what in family_named(ast.parse(source)))
+    assert found == ["'resnet'", "DCGAN", "vae_parts"], found

@@ -1,155 +1,32 @@
-"""Shared pieces of the vision families: argument checks, stems' size limits, heads.
+"""The subclassed vision base, until every vision family is functional (`vision_classifier`).
 
-Every vision family (alexnet, vgg, googlenet, resnet, densenet) subclasses
-`VisionClassifier`, which owns the arguments they have in common (`include_top`,
-`pooling`, `filters`, `width_multiplier`, `dropout`, `features_only`) and the
+The vision families not yet rewritten as functional subclasses subclass
+`VisionClassifier` here, which owns the arguments they have in common and the
 forward pass around the family's stages: `call` = `stage_outputs` then the head.
 """
 
 import keras
-from keras import layers, ops
+from keras import layers
 
-from zoo.models.base import ZooClassifier
-from zoo.utils.checks import (
-    check_bool,
-    check_choice,
-    check_input_shape,
-    check_rate,
-    check_widths,
-)
 from zoo.models.pooling import AdaptiveAveragePooling2D
 from zoo.models.preprocessing import ImagePreprocessing
-
-#: torchvision's `kaiming_normal_(mode="fan_out", nonlinearity="relu")` for convolutions
-CONV_INIT = {"class_name": "VarianceScaling",
-             "config": {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal"}}
-
-STEMS = (None, "imagenet", "small")
-POOLINGS = (None, "avg", "max")
-
-
-def check_multiplier(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(
-            f"`width_multiplier` must be a number > 0. Received: width_multiplier={value!r}"
-        )
-    return float(value)
-
-
-def check_depths(name, depths, length):
-    depths = check_widths(name, depths, allow_empty=False)
-    if length is not None and len(depths) != length:
-        raise ValueError(
-            f"`{name}` must hold {length} ints > 0, one per stage. Received: {name}={depths!r}"
-        )
-    return depths
-
-
-def check_pool_size(name, value):
-    """None, or (height, width) of positive ints."""
-    if value is None:
-        return None
-    size = check_widths(name, value, allow_empty=False)
-    if len(size) != 2:
-        raise ValueError(f"`{name}` must be None or (height, width). Received: {name}={value!r}")
-    return size
-
-
-def scale(width, multiplier):
-    """`width * multiplier`, rounded, at least 1."""
-    return max(1, int(round(width * multiplier)))
-
-
-def spatial_size(size, ops_list):
-    """Output size of one spatial dimension after `[(kernel, stride, pad), ...]`.
-
-    `pad` is the total padding (torch's `2 * padding`), or "same" (output
-    `ceil(size / stride)`). Returns 0 once a window no longer fits.
-    """
-    for kernel, stride, pad in ops_list:
-        if pad == "same":
-            size = -(-size // stride)
-        else:
-            size = (size + pad - kernel) // stride + 1
-        if size < 1:
-            return 0
-    return size
-
-
-def min_input_size(ops_list, limit=4096):
-    """Smallest spatial size for which every op in `ops_list` still has an output."""
-    for size in range(1, limit):
-        if spatial_size(size, ops_list) >= 1:
-            return size
-    raise ValueError(f"no input size up to {limit} fits")  # pragma: no cover
-
-
-def conv(filters, kernel_size, strides=1, name=None, use_bias=False):
-    """A Conv2D padded like torch's `padding=kernel_size // 2`.
-
-    Stride 1: "same" (symmetric for odd kernels). Stride > 1: explicit
-    symmetric zero padding then "valid", so outputs and pixel alignment equal
-    torchvision's (keras "same" would pad more at the end) and weights port.
-    Returns a list of layers to apply in order.
-    """
-    pad = kernel_size // 2
-    if strides == 1:
-        return [layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias,
-                              kernel_initializer=CONV_INIT, name=name)]
-    return [
-        layers.ZeroPadding2D(pad, name=f"{name}_pad"),
-        layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias,
-                      kernel_initializer=CONV_INIT, name=name),
-    ]
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class BatchNormalization(layers.BatchNormalization):
-    """keras BatchNormalization, optionally with one-pass batch statistics.
-
-    `fast_variance=True` computes the variance as E[x^2] - E[x]^2 (in float32,
-    as keras does), so that both statistics come from one read of the
-    activations (XLA fuses the two sums into one reduction); keras's two-pass
-    variance reads them twice. Flax's BatchNorm does the same by default
-    (`use_fast_variance=True`). Only how the batch variance is computed
-    changes (to float32 rounding); inference uses the moving statistics as before.
-    """
-
-    def __init__(self, fast_variance=False, **kwargs):
-        super().__init__(**kwargs)
-        self.fast_variance = fast_variance
-
-    def call(self, inputs, training=None, mask=None):
-        fast = training and self.trainable and self.fast_variance
-        if not fast or mask is not None or self.renorm:
-            return super().call(inputs, training=training, mask=mask)
-        # keras's training branch, with the one-pass variance
-        dtype = "float64" if inputs.dtype == "float64" else "float32"
-        x = ops.cast(inputs, dtype)
-        axes = [i for i in range(len(x.shape)) if i != self.axis % len(x.shape)]
-        mean = ops.mean(x, axis=axes)
-        variance = ops.maximum(ops.mean(ops.square(x), axis=axes) - ops.square(mean), 0.0)
-        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            moving.assign(ops.cast(moving, dtype) * self.momentum + batch * (1.0 - self.momentum))
-        outputs = ops.batch_normalization(
-            x,
-            mean,
-            variance,
-            axis=self.axis,
-            offset=ops.cast(self.beta, dtype) if self.center else None,
-            scale=ops.cast(self.gamma, dtype) if self.scale else None,
-            epsilon=self.epsilon,
-        )
-        return ops.cast(outputs, self.compute_dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "fast_variance": self.fast_variance}
-
-
-def batch_norm(name, epsilon=1e-5, zero_gamma=False, fast=False):
-    """BatchNormalization with torch's defaults (momentum 0.1 there is 0.9 here)."""
-    return BatchNormalization(momentum=0.9, epsilon=epsilon, name=name, fast_variance=fast,
-                              gamma_initializer="zeros" if zero_gamma else "ones")
+from zoo.models.vision_layers import (  # noqa: F401  (the families import them from here)
+    AUGMENTATIONS,
+    CONV_INIT,
+    POOLINGS,
+    STEMS,
+    batch_norm,
+    check_depths,
+    check_multiplier,
+    check_pool_size,
+    conv,
+    min_input_size,
+    scale,
+    spatial_size,
+)
+from zoo.models.vision_layers import augmentation_layers as _augmentation_layers
+from zoo.models.zoo_classifier import ZooClassifier
+from zoo.utils.checks import check_bool, check_choice, check_input_shape, check_rate
 
 
 def apply(sequence, x, training=False):
@@ -162,24 +39,8 @@ def apply(sequence, x, training=False):
     return x
 
 
-AUGMENTATIONS = (None, "flip", "translate", "flip_translate")
-
-
 def augmentation_layers(augment, input_shape):
-    """Training-only augmentation at the model's input (identity at inference).
-
-    "flip": random horizontal flips; "translate": random shifts of up to 1/8
-    of the image side (zero fill, nearest pixel), as the usual pad-4-and-crop
-    of 32x32 CIFAR images; "flip_translate": both.
-    """
-    check_choice("augment", augment, AUGMENTATIONS)
-    out = []
-    if augment in ("flip", "flip_translate"):
-        out.append(layers.RandomFlip("horizontal", name="augment_flip"))
-    if augment in ("translate", "flip_translate"):
-        out.append(layers.RandomTranslation(0.125, 0.125, fill_mode="constant",
-                                            interpolation="nearest", name="augment_translate"))
-    return out
+    return _augmentation_layers(augment)
 
 
 class SymbolicBuild:
@@ -256,7 +117,7 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         self.dropout = check_rate("dropout", dropout)
         self.features_only = check_bool("features_only", features_only)
         check_choice("augment", augment, AUGMENTATIONS)
-        super().__init__(input_shape, num_classes, **kwargs)
+        super().__init__(input_shape=input_shape, num_classes=num_classes, **kwargs)
         self.augment = augment
         self.augmentation = augmentation_layers(augment, input_shape)
 

@@ -1,0 +1,96 @@
+"""DenseNet's own tests: parameter counts against torchvision and the paper, input sizes,
+stages, legacy checkpoint names, and ported weights against torchvision. The shared checks
+are in tests/models."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from ported_checks import check_port
+from zoo import compat
+
+
+def build_only(name, **kwargs):
+    """Builds without initialising the weights (shapes only): fast for large nets."""
+    return compat.build_shapes_only(lambda: zoo.create(name, **kwargs))
+
+
+def trainable_count(model):
+    return sum(math.prod(w.shape) for w in model.trainable_weights)
+
+
+def output_shapes(model, input_shape):
+    out = model.compute_output_spec(keras.KerasTensor((2, *input_shape)))
+    return [tuple(o.shape) for o in keras.tree.flatten(out)]
+
+
+CHANNELS = [("densenet121", [256, 512, 1024, 1024]), ("densenet_bc_100", [216, 300, 342])]
+BUILDS = ["densenet121", "densenet_bc_100"]
+# torchvision 0.29: sum(p.numel() for p in model.parameters()) at 224x224x3, 1000 classes
+TORCHVISION_PARAMS = {"densenet121": 7_978_856, "densenet169": 14_149_480,
+                      "densenet201": 20_013_928}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
+def test_trainable_params_equal_torchvision(name):
+    model = build_only(name)
+    assert model.expected_input_shape() == (224, 224, 3)
+    assert trainable_count(model) == TORCHVISION_PARAMS[name]
+
+
+def test_densenet_bc_params_match_the_paper():
+    # DenseNet-BC k=12 L=100 (Huang et al. 2017, Table 2: 0.8M), at 32x32x3, 10 classes
+    model = build_only("densenet_bc_100")
+    assert model.expected_input_shape() == (32, 32, 3)
+    assert trainable_count(model) == 769_162
+    assert abs(769_162 - 0.8e6) / 0.8e6 < 0.04
+
+
+def test_small_inputs_raise_naming_the_minimum():
+    with pytest.raises(ValueError, match=r"at least 29x29.*Received: input_shape=\(28, 28, 1\)"):
+        build_only("densenet121", input_shape=(28, 28, 1), stem="imagenet")
+    assert build_only("densenet121", input_shape=(29, 29, 3), width_multiplier=0.1).stem == \
+        "imagenet"
+
+
+def test_legacy_checkpoint_names_are_renamed():
+    # torchvision's published DenseNet files name `denselayer1.norm.1`; its loader renames them
+    from zoo.models.densenet.densenet_convert import normalize_key
+
+    assert normalize_key("features.denseblock1.denselayer1.norm.1.weight") == \
+        "features.denseblock1.denselayer1.norm1.weight"
+    assert normalize_key("features.denseblock1.denselayer1.conv.2.weight") == \
+        "features.denseblock1.denselayer1.conv2.weight"
+    assert normalize_key("features.transition1.norm.weight") == \
+        "features.transition1.norm.weight"
+
+
+@pytest.mark.parametrize("name,channels", CHANNELS)
+def test_features_only_and_stage_outputs(name, channels):
+    shape = (64, 64, 3)
+    x = np.random.default_rng(0).uniform(size=(2, *shape)).astype("float32")
+    model = build_only(name, input_shape=shape, features_only=True)
+    specs = model.compute_output_spec(keras.KerasTensor((2, *shape)))
+    assert [s.shape[-1] for s in specs] == channels
+    sizes = [s.shape[1] for s in specs]
+    assert sizes == sorted(sizes, reverse=True)
+    # stage_outputs of a classifier: same maps, computed for real
+    small = zoo.create(name, input_shape=shape, width_multiplier=0.125, num_classes=4)
+    maps = small.stage_outputs(x)
+    assert [tuple(m.shape[1:3]) for m in maps] == [tuple(s.shape[1:3]) for s in specs]
+
+
+@pytest.mark.parametrize("name", BUILDS)
+@pytest.mark.parametrize("input_shape", [(28, 28, 1), (32, 32, 3), (224, 224, 3)])
+def test_builds_on_standard_sizes(name, input_shape):
+    model = build_only(name, input_shape=input_shape, num_classes=10, width_multiplier=0.25)
+    assert output_shapes(model, input_shape) == [(2, 10)]
+
+
+@pytest.mark.jax
+def test_ported_densenet_equals_torchvision(tmp_path):
+    check_port("densenet121", dict(depths=(2, 2, 2, 2)),
+               lambda tv: tv.models.DenseNet(32, (2, 2, 2, 2), 64), "torchvision", tmp_path)
