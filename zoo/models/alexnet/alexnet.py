@@ -1,15 +1,18 @@
-"""AlexNet (Krizhevsky et al. 2012), torchvision's single-tower layout."""
+"""`AlexNet` (Krizhevsky et al. 2012), torchvision's single-tower layout."""
 
 from keras import layers
 
-from zoo.models._vision import (
+from zoo.models.vision_classifier import VisionClassifier
+from zoo.models.vision_layers import (
     CONV_INIT,
-    VisionClassifier,
+    chain,
     check_pool_size,
+    check_stem,
     min_input_size,
     scale,
+    stage_output,
 )
-from zoo.utils.checks import check_widths
+from zoo.utils.checks import check_input_shape, check_widths
 
 # (kernel, stride, total padding) of every spatial op, for the smallest input each stem takes
 _BODY = [(5, 1, 4), (3, 2, 0), (3, 1, 2), (3, 1, 2), (3, 1, 2), (3, 2, 0)]
@@ -43,7 +46,7 @@ class AlexNet(VisionClassifier):
         filters: widths of the five convolutions.
         width_multiplier: multiplies every width, the Dense layers' included.
         dropout: dropout rate before each hidden Dense layer.
-        features_only: `call` returns the output of each of the three stages.
+        features_only: the model returns the output of each of the three stages.
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
             arguments (a dict): images of any size in, resized, cropped to
@@ -64,6 +67,7 @@ class AlexNet(VisionClassifier):
 
     def __init__(
         self,
+        *,
         input_shape=(224, 224, 3),
         num_classes=1000,
         include_top=True,
@@ -81,10 +85,14 @@ class AlexNet(VisionClassifier):
     ):
         self.head_units = check_widths("head_units", head_units)
         self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
-        super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, augment,
+        self.stem = check_stem(stem, check_input_shape(input_shape, 3), _MIN_SIZE, "alexnet")
+        super().__init__(input_shape=input_shape, num_classes=num_classes,
+                         include_top=include_top, pooling=pooling, filters=filters,
+                         width_multiplier=width_multiplier, dropout=dropout,
+                         features_only=features_only, augment=augment,
                          preprocessing=preprocessing, num_stages=5, **kwargs)
-        self.stem = self._check_stem(stem, _MIN_SIZE, "alexnet")
+
+    def build_stages(self, x):
         w = [self.width(f) for f in self.filters]
 
         def conv(i, kernel, strides=1, pad=None):
@@ -101,14 +109,17 @@ class AlexNet(VisionClassifier):
             return layers.MaxPooling2D(3, strides=2, name=f"pool{i}")
 
         first = conv(1, 11, 4, pad=2) + [pool(1)] if self.stem == "imagenet" else conv(1, 3)
-        self.stages = [
-            first,
-            conv(2, 5) + [pool(2)],
-            conv(3, 3) + conv(4, 3) + conv(5, 3) + [pool(3)],
-        ]
-        self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
-                        flatten=True, dropout_first=True, pool_size=self.head_pool_size)
-        self.build_now()
+        stages = []
+        for i, stage in enumerate([first, conv(2, 5) + [pool(2)],
+                                   conv(3, 3) + conv(4, 3) + conv(5, 3) + [pool(3)]]):
+            x = stage_output(chain(stage, x), i + 1)
+            stages.append(x)
+        return stages
+
+    def build_head(self, x):
+        return self.classifier_head(
+            x, hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
+            flatten=True, dropout_first=True, pool_size=self.head_pool_size)
 
     def get_config(self):
         return {**super().get_config(), "stem": self.stem, "head_units": self.head_units,

@@ -1,79 +1,46 @@
-"""DenseNet (Huang et al. 2017): torchvision's ImageNet layout and DenseNet-BC for CIFAR."""
+"""`DenseNet` (Huang et al. 2017): torchvision's ImageNet layout and DenseNet-BC for CIFAR."""
 
-from keras import layers, ops
+from keras import layers
 
-from zoo.models._vision import (
-    Block,
-    VisionClassifier,
-    apply,
+from zoo.models.vision_classifier import VisionClassifier
+from zoo.models.vision_layers import (
     batch_norm,
+    chain,
     check_depths,
+    check_stem,
     conv,
     min_input_size,
+    stage_output,
 )
+from zoo.utils.checks import check_input_shape
 
 
-class DenseLayer(Block):
-    """BN-ReLU-1x1 conv (`bn_size` x growth)-BN-ReLU-3x3 conv (growth), Dropout."""
-
-    def __init__(self, growth, bn_size=4, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.growth, self.bn_size, self.dropout = growth, bn_size, dropout
-        n = self.name
-        self.norm1 = batch_norm(f"{n}_bn1")
-        self.conv1 = conv(bn_size * growth, 1, name=f"{n}_conv1")
-        self.norm2 = batch_norm(f"{n}_bn2")
-        self.conv2 = conv(growth, 3, name=f"{n}_conv2")
-        self.drop = layers.Dropout(dropout, name=f"{n}_dropout") if dropout else None
-
-    def call(self, x, training=False):
-        x = apply(self.conv1, ops.relu(self.norm1(x, training=training)))
-        x = apply(self.conv2, ops.relu(self.norm2(x, training=training)))
-        if self.drop is not None:
-            x = self.drop(x, training=training)
-        return x
-
-    def get_config(self):
-        return {**super().get_config(), "growth": self.growth, "bn_size": self.bn_size,
-                "dropout": self.dropout}
+def dense_layer(x, growth, *, bn_size=4, dropout=0.0, name):
+    """BN-ReLU-1x1 conv (`bn_size` x growth)-BN-ReLU-3x3 conv (growth), Dropout: the
+    `growth` new channels of one dense layer."""
+    x = chain([batch_norm(f"{name}_bn1"), layers.ReLU(name=f"{name}_relu1"),
+               *conv(bn_size * growth, 1, name=f"{name}_conv1"),
+               batch_norm(f"{name}_bn2"), layers.ReLU(name=f"{name}_relu2"),
+               *conv(growth, 3, name=f"{name}_conv2")], x)
+    return layers.Dropout(dropout, name=f"{name}_dropout")(x) if dropout else x
 
 
-class DenseBlock(Block):
+def dense_block(x, depth, growth, *, bn_size=4, dropout=0.0, name):
     """`depth` dense layers, each fed the concatenation of every earlier output."""
-
-    def __init__(self, depth, growth, bn_size=4, dropout=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.depth, self.growth, self.bn_size, self.dropout = depth, growth, bn_size, dropout
-        self.dense_layers = [DenseLayer(growth, bn_size, dropout, name=f"{self.name}_layer{i}")
-                             for i in range(depth)]
-
-    def call(self, x, training=False):
-        features = [x]
-        for layer in self.dense_layers:
-            inputs = features[0] if len(features) == 1 else ops.concatenate(features, axis=-1)
-            features.append(layer(inputs, training=training))
-        return ops.concatenate(features, axis=-1)
-
-    def get_config(self):
-        return {**super().get_config(), "depth": self.depth, "growth": self.growth,
-                "bn_size": self.bn_size, "dropout": self.dropout}
+    features = [x]
+    for i in range(depth):
+        inputs = features[0] if len(features) == 1 else layers.Concatenate(
+            name=f"{name}_layer{i}_inputs")(features)
+        features.append(dense_layer(inputs, growth, bn_size=bn_size, dropout=dropout,
+                                    name=f"{name}_layer{i}"))
+    return layers.Concatenate(name=f"{name}_out")(features)
 
 
-class Transition(Block):
+def transition(x, filters, *, name):
     """BN-ReLU-1x1 conv (compressed width)-2x2 average pool."""
-
-    def __init__(self, filters, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = filters
-        self.norm = batch_norm(f"{self.name}_bn")
-        self.conv = conv(filters, 1, name=f"{self.name}_conv")
-        self.pool = layers.AveragePooling2D(2, strides=2, name=f"{self.name}_pool")
-
-    def call(self, x, training=False):
-        return self.pool(apply(self.conv, ops.relu(self.norm(x, training=training))))
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters}
+    return chain([batch_norm(f"{name}_bn"), layers.ReLU(name=f"{name}_relu"),
+                  *conv(filters, 1, name=f"{name}_conv"),
+                  layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")], x)
 
 
 class DenseNet(VisionClassifier):
@@ -104,7 +71,7 @@ class DenseNet(VisionClassifier):
         width_multiplier: multiplies every width (growth rates, stem).
         dropout: dropout rate after each dense layer (the paper's 0.2 without
             augmentation; torchvision's `drop_rate`).
-        features_only: `call` returns each dense block's output (the last
+        features_only: the model returns each dense block's output (the last
             after the final BN-ReLU).
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
@@ -125,6 +92,7 @@ class DenseNet(VisionClassifier):
 
     def __init__(
         self,
+        *,
         input_shape=(224, 224, 3),
         num_classes=1000,
         include_top=True,
@@ -149,45 +117,40 @@ class DenseNet(VisionClassifier):
             raise ValueError(
                 f"`compression` must be in (0, 1]. Received: compression={compression!r}")
         self.bn_size, self.compression = bn_size, float(compression)
-        super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, augment,
-                         preprocessing=preprocessing, num_stages=len(self.depths), **kwargs)
         pools = [(2, 2, 0)] * (len(self.depths) - 1)
-        self.stem = self._check_stem(stem, {
+        self.stem = check_stem(stem, check_input_shape(input_shape, 3), {
             "imagenet": min_input_size([(7, 2, 6), (3, 2, 2)] + pools),
             "small": min_input_size(pools),
         }, "densenet")
+        super().__init__(input_shape=input_shape, num_classes=num_classes,
+                         include_top=include_top, pooling=pooling, filters=filters,
+                         width_multiplier=width_multiplier, dropout=dropout,
+                         features_only=features_only, augment=augment,
+                         preprocessing=preprocessing, num_stages=len(self.depths), **kwargs)
+
+    def build_stages(self, x):
         channels = 2 * self.width(self.filters[0])
         if self.stem == "imagenet":
-            self.stem_layers = [*conv(channels, 7, 2, name="stem_conv"), batch_norm("stem_bn"),
-                                layers.ReLU(name="stem_relu"),
-                                layers.ZeroPadding2D(1, name="stem_pool_pad"),
-                                layers.MaxPooling2D(3, strides=2, name="stem_pool")]
+            x = chain([*conv(channels, 7, 2, name="stem_conv"), batch_norm("stem_bn"),
+                       layers.ReLU(name="stem_relu"),
+                       layers.ZeroPadding2D(1, name="stem_pool_pad"),
+                       layers.MaxPooling2D(3, strides=2, name="stem_pool")], x)
         else:
-            self.stem_layers = conv(channels, 3, name="stem_conv")
-        self.blocks, self.transitions = [], []
+            x = chain(conv(channels, 3, name="stem_conv"), x)
+        stages = []
         for s, (depth, growth) in enumerate(zip(self.depths, self.filters)):
             growth = self.width(growth)
-            self.blocks.append(DenseBlock(depth, growth, bn_size, self.dropout,
-                                          name=f"block{s + 1}"))
+            x = dense_block(x, depth, growth, bn_size=self.bn_size, dropout=self.dropout,
+                            name=f"block{s + 1}")
             channels += depth * growth
             if s < len(self.depths) - 1:
+                x = stage_output(x, s + 1)
+                stages.append(x)
                 channels = max(1, int(channels * self.compression))
-                self.transitions.append(Transition(channels, name=f"transition{s + 1}"))
-        self.final_layers = [batch_norm("final_bn"), layers.ReLU(name="final_relu")]
-        self._make_head()
-        self.build_now()
-
-    def stage_outputs(self, inputs, training=False):
-        x = apply(self.stem_layers, inputs, training)
-        outputs = []
-        for i, block in enumerate(self.blocks):
-            x = block(x, training=training)
-            if i < len(self.transitions):
-                outputs.append(x)
-                x = self.transitions[i](x, training=training)
-        outputs.append(apply(self.final_layers, x, training))
-        return outputs
+                x = transition(x, channels, name=f"transition{s + 1}")
+        x = chain([batch_norm("final_bn"), layers.ReLU(name="final_relu")], x)
+        stages.append(stage_output(x, len(self.depths)))
+        return stages
 
     def get_config(self):
         return {**super().get_config(), "depths": self.depths, "stem": self.stem,

@@ -8,8 +8,9 @@ VARIANTS = {"mlp": {}}
 
 
 def tiny_arguments(name):
-    """`name` reduced for the shared model tests: two small hidden layers, with dropout."""
-    return {"input_shape": (6, 6, 1), "num_classes": 3, "hidden_units": (16, 8), "dropout": 0.1}
+    """`name` reduced for the shared model tests: two small hidden layers (dropout, which
+    makes a 3-step loss curve on 8 examples a coin toss, is tested in tests/foundation)."""
+    return {"input_shape": (6, 6, 1), "num_classes": 3, "hidden_units": (16, 8)}
 
 
 @register(MLP, VARIANTS, weights=("fashion_mnist",))

@@ -2,15 +2,16 @@
 
 from keras import layers
 
-from zoo.models._vision import (
+from zoo.models.pooling import TorchMaxPooling2D
+from zoo.models.vision_classifier import VisionClassifier
+from zoo.models.vision_layers import (
     CONV_INIT,
-    VisionClassifier,
     check_depths,
     check_pool_size,
     scale,
+    stage_output,
 )
-from zoo.models._vision import batch_norm as bn_layer
-from zoo.models.pooling import TorchMaxPooling2D
+from zoo.models.vision_layers import batch_norm as bn_layer
 from zoo.utils.checks import check_bool, check_widths
 
 
@@ -45,7 +46,7 @@ class VGG(VisionClassifier):
         filters: per-stage widths.
         width_multiplier: multiplies every width, the Dense layers' included.
         dropout: dropout rate after each hidden Dense layer.
-        features_only: `call` returns every stage's output (after its pool).
+        features_only: the model returns every stage's output (after its pool).
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing`
             arguments (a dict): images of any size in, resized, cropped to
@@ -67,6 +68,7 @@ class VGG(VisionClassifier):
 
     def __init__(
         self,
+        *,
         input_shape=(224, 224, 3),
         num_classes=1000,
         include_top=True,
@@ -87,24 +89,31 @@ class VGG(VisionClassifier):
         self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
         self.batch_norm = check_bool("batch_norm", batch_norm)
         self.head_units = check_widths("head_units", head_units)
-        super().__init__(input_shape, num_classes, include_top, pooling, filters,
-                         width_multiplier, dropout, features_only, augment,
+        super().__init__(input_shape=input_shape, num_classes=num_classes,
+                         include_top=include_top, pooling=pooling, filters=filters,
+                         width_multiplier=width_multiplier, dropout=dropout,
+                         features_only=features_only, augment=augment,
                          preprocessing=preprocessing, num_stages=len(self.depths), **kwargs)
-        self.stages = []
+
+    def build_stages(self, x):
+        stages = []
         for s, (depth, f) in enumerate(zip(self.depths, self.filters)):
-            stage = []
             for c in range(depth):
                 name = f"stage{s + 1}_conv{c + 1}"
-                stage.append(layers.Conv2D(self.width(f), 3, padding="same",
-                                           kernel_initializer=CONV_INIT, name=name))
+                x = layers.Conv2D(self.width(f), 3, padding="same", kernel_initializer=CONV_INIT,
+                                  name=name)(x)
                 if self.batch_norm:
-                    stage.append(bn_layer(f"stage{s + 1}_bn{c + 1}"))
-                stage.append(layers.ReLU(name=f"{name}_relu"))
-            stage.append(TorchMaxPooling2D(2, 2, name=f"stage{s + 1}_pool"))
-            self.stages.append(stage)
-        self._make_head(hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
-                        flatten=True, pool_size=self.head_pool_size)
-        self.build_now()
+                    x = bn_layer(f"stage{s + 1}_bn{c + 1}")(x)
+                x = layers.ReLU(name=f"{name}_relu")(x)
+            x = TorchMaxPooling2D(2, 2, name=f"stage{s + 1}_pool")(x)
+            x = stage_output(x, s + 1)
+            stages.append(x)
+        return stages
+
+    def build_head(self, x):
+        return self.classifier_head(
+            x, hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
+            flatten=True, pool_size=self.head_pool_size)
 
     def get_config(self):
         return {**super().get_config(), "depths": self.depths, "batch_norm": self.batch_norm,
