@@ -263,6 +263,7 @@ def in_own_layout(model, path, folder, uninitialized=False):
     layout written to `folder` when the file holds an earlier layout of a model that reads
     them (`model.reads_legacy_layout`). Public h5py and keras API only; the weights engine
     compares and loads the result as any file."""
+    import contextlib
     import zipfile
     from pathlib import Path
 
@@ -272,19 +273,16 @@ def in_own_layout(model, path, folder, uninitialized=False):
         return path
     path = Path(path)
     try:
-        if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
-                with h5py.File(member, "r") as f:
-                    if not is_legacy_layout(model, f["/"]):
-                        return path
-                    dest = Path(folder) / "own_layout.weights.h5"
-                    write_in_own_layout(model, f["/"], dest, uninitialized)
-                    return dest
-        with h5py.File(path, "r") as f:
-            if not is_legacy_layout(model, f["/"]):
+        with contextlib.ExitStack() as stack:
+            source = path
+            if path.suffix == ".keras":
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                source = stack.enter_context(archive.open("model.weights.h5"))
+            saved = stack.enter_context(h5py.File(source, "r"))
+            if not is_legacy_layout(model, saved["/"]):
                 return path
             dest = Path(folder) / "own_layout.weights.h5"
-            write_in_own_layout(model, f["/"], dest, uninitialized)
+            write_in_own_layout(model, saved["/"], dest, uninitialized)
             return dest
     except (OSError, KeyError, zipfile.BadZipFile):
         return path  # not a readable weights file: the loader says so, naming it

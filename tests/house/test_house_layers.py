@@ -45,7 +45,7 @@ LAYERS = [
     ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning"),
     FAMILY_PACKAGES,
     ("zoo.models", "zoo.api"),
-    ("zoo.jobs",),
+    ("zoo.jobs", "zoo.catalogue"),
     ("zoo.bench",),
     ("zoo.cli",),
 ]

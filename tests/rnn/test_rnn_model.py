@@ -35,8 +35,8 @@ def test_family_registers_every_variant():
     assert zoo.list_models("*") == sorted(set(zoo.list_models("*")))
     for name in NAMES:
         info = zoo.model_info(name)
-        assert info["family"] == "rnn_classifier"
-        assert info["class"] == "zoo.models.rnn.RNNClassifier"
+        assert info["family"] == "rnn"
+        assert info["class"] == "zoo.models.rnn.rnn_classifier.RNNClassifier"
     assert zoo.model_info("bilstm")["defaults"]["bidirectional"] is True
     assert zoo.model_info("gru")["defaults"]["cell"] == "gru"
     # the docstring's figure: 20,000 x 64 embedding + LSTM(64) + Dense(2)

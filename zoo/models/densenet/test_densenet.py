@@ -2,29 +2,11 @@
 stages, legacy checkpoint names, and ported weights against torchvision. The shared checks
 are in tests/models."""
 
-import math
-
-import keras
-import numpy as np
 import pytest
 
-import zoo
 from ported_checks import check_port
-from zoo import compat
-
-
-def build_only(name, **kwargs):
-    """Builds without initialising the weights (shapes only): fast for large nets."""
-    return compat.build_shapes_only(lambda: zoo.create(name, **kwargs))
-
-
-def trainable_count(model):
-    return sum(math.prod(w.shape) for w in model.trainable_weights)
-
-
-def output_shapes(model, input_shape):
-    out = model.compute_output_spec(keras.KerasTensor((2, *input_shape)))
-    return [tuple(o.shape) for o in keras.tree.flatten(out)]
+from vision_checks import STANDARD_SIZES, build_only, check_stage_outputs, check_standard_size
+from vision_checks import trainable_count
 
 
 CHANNELS = [("densenet121", [256, 512, 1024, 1024]), ("densenet_bc_100", [216, 300, 342])]
@@ -70,24 +52,13 @@ def test_legacy_checkpoint_names_are_renamed():
 
 @pytest.mark.parametrize("name,channels", CHANNELS)
 def test_features_only_and_stage_outputs(name, channels):
-    shape = (64, 64, 3)
-    x = np.random.default_rng(0).uniform(size=(2, *shape)).astype("float32")
-    model = build_only(name, input_shape=shape, features_only=True)
-    specs = model.compute_output_spec(keras.KerasTensor((2, *shape)))
-    assert [s.shape[-1] for s in specs] == channels
-    sizes = [s.shape[1] for s in specs]
-    assert sizes == sorted(sizes, reverse=True)
-    # stage_outputs of a classifier: same maps, computed for real
-    small = zoo.create(name, input_shape=shape, width_multiplier=0.125, num_classes=4)
-    maps = small.stage_outputs(x)
-    assert [tuple(m.shape[1:3]) for m in maps] == [tuple(s.shape[1:3]) for s in specs]
+    check_stage_outputs(name, channels)
 
 
 @pytest.mark.parametrize("name", BUILDS)
-@pytest.mark.parametrize("input_shape", [(28, 28, 1), (32, 32, 3), (224, 224, 3)])
+@pytest.mark.parametrize("input_shape", STANDARD_SIZES)
 def test_builds_on_standard_sizes(name, input_shape):
-    model = build_only(name, input_shape=input_shape, num_classes=10, width_multiplier=0.25)
-    assert output_shapes(model, input_shape) == [(2, 10)]
+    check_standard_size(name, input_shape)
 
 
 @pytest.mark.jax

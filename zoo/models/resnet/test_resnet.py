@@ -5,14 +5,14 @@ The shared checks every name runs (training, `.keras` round trip) are in
 tests/models/test_models_every_name.py.
 """
 
-import math
-
 import keras
 import numpy as np
 import pytest
 
 import zoo
 from ported_checks import check_port
+from vision_checks import STANDARD_SIZES, build_only, check_stage_outputs, check_standard_size
+from vision_checks import trainable_count
 from zoo import compat
 
 # torchvision 0.29: sum(p.numel() for p in model.parameters()) at 224x224x3, 1000 classes
@@ -23,15 +23,6 @@ TORCHVISION_PARAMS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50"
 PAPER_PARAMS = {"resnet20": (269_722, 0.27e6), "resnet32": (464_154, 0.46e6),
                 "resnet44": (658_586, 0.66e6), "resnet56": (853_018, 0.85e6),
                 "resnet110": (1_727_962, 1.7e6)}
-
-
-def build_only(name, **kwargs):
-    """Builds without initialising the weights (shapes only): fast for large nets."""
-    return compat.build_shapes_only(lambda: zoo.create(name, **kwargs))
-
-
-def trainable_count(model):
-    return sum(math.prod(w.shape) for w in model.trainable_weights)
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
@@ -57,10 +48,9 @@ def test_option_a_shortcuts_have_no_parameters():
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnet20"])
-@pytest.mark.parametrize("input_shape", [(28, 28, 1), (32, 32, 3), (224, 224, 3)])
+@pytest.mark.parametrize("input_shape", STANDARD_SIZES)
 def test_builds_on_standard_sizes(name, input_shape):
-    model = build_only(name, input_shape=input_shape, num_classes=10, width_multiplier=0.25)
-    assert tuple(model.output.shape) == (None, 10)
+    check_standard_size(name, input_shape)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -89,20 +79,7 @@ def test_constructor_arguments_are_keyword_only():
                                            ("resnet50", [256, 512, 1024, 2048]),
                                            ("resnet20", [16, 32, 64])])
 def test_features_only_and_feature_taps(name, channels):
-    shape = (64, 64, 3)
-    model = build_only(name, input_shape=shape, features_only=True)
-    assert [s.shape[-1] for s in model.outputs] == channels
-    sizes = [s.shape[1] for s in model.outputs]
-    assert sizes == sorted(sizes, reverse=True)
-    # the same maps from a classifier, by layer name, computed for real
-    small = zoo.create(name, input_shape=shape, width_multiplier=0.125, num_classes=4)
-    assert small.feature_layer_names() == [f"stage{i + 1}" for i in range(len(channels))]
-    x = np.random.default_rng(0).uniform(size=(2, *shape)).astype("float32")
-    maps = small.stage_outputs(x)
-    assert [tuple(m.shape[1:3]) for m in maps] == [tuple(s.shape[1:3]) for s in model.outputs]
-    tap = keras.Model(small.input, small.get_layer("stage2").output)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(tap(x)),
-                               keras.ops.convert_to_numpy(maps[1]), atol=1e-6)
+    check_stage_outputs(name, channels)
 
 
 @pytest.mark.parametrize("pooling,shape", [(None, (2, 2, 2, 16)), ("avg", (2, 16)),
