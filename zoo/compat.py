@@ -21,6 +21,42 @@ def loss_tracker(model):
     return model._loss_tracker
 
 
+def evaluating_for_fit(kwargs):
+    """True when `evaluate(**kwargs)` is `fit` evaluating its validation data.
+
+    Why: keras's `fit` evaluates the validation data it has already prepared by
+    calling `self.evaluate(..., _use_cached_eval_dataset=True)`; an `evaluate`
+    override that checks or maps its inputs must leave that call alone. The
+    private keyword is the only sign of it.
+    """
+    return bool(kwargs.get("_use_cached_eval_dataset"))
+
+
+def supports_jit(model):
+    """keras's own answer to whether `fit` may compile `model`'s step (XLA / jax.jit).
+
+    Why: keras turns `jit_compile` off for a model holding a layer that does not
+    support it (`trainers.trainer.model_supports_jit`, not exported); the text
+    models check that their string vectorizer does not turn it off.
+    """
+    from keras.src.trainers.trainer import model_supports_jit
+
+    return model_supports_jit(model)
+
+
+def compile_arguments(model):
+    """The dict of `compile()` arguments keras saves in a `.keras` file and replays on
+    loading, itself (a change to it is saved), or None before `compile`.
+
+    Why: keras keeps them in `model._compile_config` (a `SerializableDict`);
+    `get_compile_config()` returns a serialized copy. A momentum schedule installed
+    after `compile` (the `Scheduler` callback) is recorded there so that a reloaded
+    model gets it back.
+    """
+    config = getattr(getattr(model, "_compile_config", None), "config", None)
+    return config if isinstance(config, dict) else None
+
+
 # ---------------------------------------------------------------- resuming fit
 def set_initial_epoch(model, epoch):
     """Makes the running `fit` continue at `epoch` (None: as `fit` was asked).
@@ -55,6 +91,21 @@ def set_learning_rate_object(optimizer, value):
     must give the optimizer back exactly as it was.
     """
     optimizer._learning_rate = value
+
+
+#: where `keras.callbacks.Callback` keeps its model (`set_model`; the `model` property)
+CALLBACK_MODEL_ATTRIBUTE = "_model"
+
+
+def callback_model_attribute():
+    """The instance attribute in which a keras `Callback` holds its model.
+
+    Why: a callback deep-copied for each keras-tuner trial must not copy the model
+    it was set on (the copy gets its own with `set_model`); a copy made from the
+    callback's `__dict__` has to know which entry that is. keras stores it as
+    `Callback._model`, behind the read-only `model` property.
+    """
+    return CALLBACK_MODEL_ATTRIBUTE
 
 
 # ---------------------------------------------------------------- layers
@@ -360,6 +411,17 @@ class TrialCallbacksHook:
         raise NotImplementedError
 
 
+def oracle_of(oracle):
+    """The oracle that decides a search's trials: `oracle` itself, or, for a distributed
+    search's worker, the one its client stands for.
+
+    Why: keras-tuner gives a worker's tuner an `OracleClient` that forwards to the
+    chief's oracle and keeps the wrapped oracle as `_oracle`; settings such as
+    `max_trials` belong to that one.
+    """
+    return getattr(oracle, "_oracle", oracle)
+
+
 def chief_role():
     """"chief", "worker" or None: this process's part in a distributed keras-tuner search.
 
@@ -440,12 +502,16 @@ def requeue_interrupted_trials(oracle):
 
 
 __all__ = [
+    "CALLBACK_MODEL_ATTRIBUTE",
     "TrialCallbacksHook",
     "adopt_legacy_layout",
     "allow_raw_call_arguments",
     "build_shapes_only",
+    "callback_model_attribute",
     "chief_can_exit",
     "chief_role",
+    "compile_arguments",
+    "evaluating_for_fit",
     "functional_model_class",
     "in_own_layout",
     "initialize_deferred",
@@ -453,9 +519,11 @@ __all__ = [
     "learning_rate_object",
     "loss_tracker",
     "nested_layers",
+    "oracle_of",
     "requeue_interrupted_trials",
     "set_initial_epoch",
     "set_learning_rate_object",
+    "supports_jit",
     "write_in_own_layout",
     "write_keras_tuner_state_atomically",
 ]

@@ -275,7 +275,39 @@ def _private_names_of(package):
                 names.add(node.attr)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.add(node.name)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+        names.update(name for _, name in _named_in_strings(tree))  # getattr(obj, "_x")
     return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+#: calls whose string arguments name an attribute or a keyword
+_NAMING_CALLS = ("getattr", "setattr", "hasattr", "delattr")
+_NAMING_METHODS = ("get", "pop", "setdefault")
+
+
+def _named_in_strings(tree):
+    """[(line, string)] of the strings `tree` uses as names: arguments of getattr, setattr,
+    hasattr, delattr and of `.get`/`.pop`/`.setdefault`, dict keys, subscripts."""
+    found = []
+
+    def add(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append((node.lineno, node.value))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id in _NAMING_CALLS) or (
+                    isinstance(func, ast.Attribute) and func.attr in _NAMING_METHODS):
+                for arg in node.args:
+                    add(arg)
+        elif isinstance(node, ast.Dict):
+            for key in node.keys:
+                add(key)
+        elif isinstance(node, ast.Subscript):
+            add(node.slice)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +340,62 @@ def test_no_keras_private_attribute_outside_compat(keras_private_names):
 
 def test_the_private_attribute_check_sees_keras_internals(keras_private_names):
     # the names the zoo once touched: if keras renames them the list above shrinks
-    assert {"_loss_tracker", "_learning_rate", "_initial_epoch"} <= keras_private_names
+    assert {"_loss_tracker", "_learning_rate", "_initial_epoch", "_compile_config",
+            "_use_cached_eval_dataset", "_oracle", "_model",
+            "_call_has_training_arg"} <= keras_private_names
+
+
+#: the test files that exercise zoo.compat, and the house rules themselves: they name
+#: keras's internals on purpose
+HOUSE_TESTS = ("tests/house/",)
+
+
+def _test_sources():
+    """{relative path: source} of every Python file under tests/ but the house tests."""
+    return {str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / "tests").rglob("*.py"))
+            if not str(p.relative_to(ROOT)).startswith(HOUSE_TESTS)}
+
+
+def private_strings(tree, private_names):
+    """[(line, name)] of the strings in `tree` that name a keras private attribute or
+    keyword: `getattr(obj, "_x")`, `setattr`, `hasattr`, `kwargs.get("_x")`, a config key."""
+    return [(line, name) for line, name in _named_in_strings(tree) if name in private_names]
+
+
+#: strings that only look like keras's private names: (file, string) -> whose they are
+NOT_KERAS = {("zoo/jobs/imagenet_entries.py", "_metrics"): "a key of torchvision's weights meta"}
+
+
+def test_no_keras_private_name_in_a_string_outside_compat(keras_private_names):
+    """The attribute check above sees `obj._x`; this one `getattr(obj, "_x")` and its kin, in
+    the library and in tests/."""
+    sources = {str(path.relative_to(ROOT)): path.read_text()
+               for module, path in MODULES.items() if module != COMPAT}
+    sources.update(_test_sources())
+    bad = [f"{path}:{line} {name!r}" for path, source in sources.items()
+           for line, name in private_strings(ast.parse(source), keras_private_names)
+           if (path, name) not in NOT_KERAS]
+    assert not bad, "keras private names in strings outside zoo/compat.py:\n" + "\n".join(bad)
+
+
+def test_no_keras_internals_in_the_tests(keras_private_names):
+    """tests/ uses keras through its public API too (zoo.compat's tests aside)."""
+    bad = []
+    for path, source in _test_sources().items():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                    else [node.module or ""]
+                bad += [f"{path}:{node.lineno} imports {n}" for n in names
+                        if n.startswith(("keras.src", "keras_tuner.src"))]
+            elif isinstance(node, ast.Attribute) and node.attr in keras_private_names:
+                bad.append(f"{path}:{node.lineno} .{node.attr}")
+    assert not bad, "keras internals in tests/:\n" + "\n".join(bad)
+
+
+def test_the_string_check_sees_a_private_name():
+    tree = ast.parse('"""Docstrings may say _model."""\nx = getattr(cb, "_model", None)\n')
+    assert private_strings(tree, {"_model"}) == [(2, "_model")]
 
 
 # ---------------------------------------------------------------- engines name no family

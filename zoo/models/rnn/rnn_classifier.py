@@ -333,7 +333,7 @@ class RNNClassifier(ZooClassifier):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         # fit() evaluates its validation data, already prepared, through here
-        if not kwargs.get("_use_cached_eval_dataset"):
+        if not compat.evaluating_for_fit(kwargs):
             x = self.prepare_inputs(x)
         return super().evaluate(x, y, *args, **kwargs)
 
