@@ -2,5 +2,5 @@
 
 from zoo.models import mlp, perceptron  # noqa: F401
 from zoo.models import alexnet, densenet, googlenet, resnet, vgg  # noqa: F401
-from zoo.models import rnn  # noqa: F401
+from zoo.models import rnn, rnn_lm  # noqa: F401
 from zoo.models import autoencoder, gan, vae  # noqa: F401

@@ -15,7 +15,8 @@ class ZooClassifier(ZooModel):
     def __init__(self, input_shape, num_classes, **kwargs):
         super().__init__(**kwargs)
         self._zoo_input_shape = input_shape
-        self._zoo_num_classes = check_positive_int("num_classes", num_classes)
+        # None: a model without a head (features out), e.g. a pretrained text encoder
+        self._zoo_num_classes = check_positive_int("num_classes", num_classes, allow_none=True)
 
     def default_loss(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -43,7 +43,7 @@ FUNCTION_PRESERVING_ARGUMENTS = frozenset({
     "name", "trainable", "dtype", "dropout", "recurrent_dropout", "augment",
     "gradient_clip_norm", "noise_rate", "noise_stddev", "input_shape", "num_classes",
     "include_top", "pooling", "features_only", "aux_logits", "head_units", "head_pool_size",
-    "preprocessing",
+    "preprocessing", "sequence_length",
 })
 
 
