@@ -117,6 +117,7 @@ def heldout_windows(lm, corpus, batch_size=64):
 def pretrain(args, argv):
     """Trains the language model; returns (model, metrics, run dir)."""
     import keras
+    import numpy as np
 
     import callbacks
     from zoo.datasets import corpora
@@ -134,14 +135,18 @@ def pretrain(args, argv):
                           output_dropout=args.output_dropout, seed=args.seed)
     vocabulary_texts = corpus.train.get("reviews") or corpus.texts("train")
     lm.encoder.adapt(vocabulary_texts)
-    train_ids = lm.token_stream(corpus.texts("train", parts))
+    streams = {part: lm.token_stream(corpus.train[part]) for part in parts}
+    train_ids = np.concatenate([streams[part] for part in parts])
     if args.limit_tokens:
         train_ids = train_ids[: args.limit_tokens]
     train = lm.windows(train_ids, args.batch_size, seed=args.seed)
-    heldout = heldout_windows(lm, corpus, args.batch_size) if corpus.heldout else None
+    heldout_ids = lm.token_stream(corpus.texts("heldout")) if corpus.heldout else None
+    heldout = None
+    if heldout_ids is not None:
+        heldout = lm.windows(heldout_ids, args.batch_size, shuffle=False)
     optimizer = keras.optimizers.Adam(args.lr, beta_1=0.8, beta_2=0.99)
     lm.compile(optimizer=optimizer)
-    sizes = {part: int(len(lm.token_stream(texts))) for part, texts in corpus.train.items()}
+    sizes = {part: int(len(ids)) for part, ids in streams.items()}
     config = {
         "command": "python scripts/pretrain_text.py " + shlex.join(argv),
         "args": vars(args),
@@ -149,7 +154,7 @@ def pretrain(args, argv):
         "model_config": lm.get_config(),
         "corpus": {"parts": list(parts), "train_tokens": sizes,
                    "train_tokens_used": int(len(train_ids)),
-                   "heldout_tokens": int(len(lm.token_stream(corpus.texts("heldout")))),
+                   "heldout_tokens": 0 if heldout_ids is None else int(len(heldout_ids)),
                    "sources": corpus.sources,
                    "licenses": {p: corpora.LICENSES[p] for p in parts}},
         "backend": keras.backend.backend(),
