@@ -174,3 +174,40 @@ def test_ulmfit_options_of_train_py_reach_the_model(tmp_path, monkeypatch, capsy
     assert "test accuracy" in capsys.readouterr().out
     assert train.main(["gru", "--layer-lr-decay", "0.5"]) == 2
     assert "--layer-lr-decay` must be >= 1. Received: 0.5" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_corpus_is_offline_prose_without_the_test_splits():
+    from zoo.datasets import corpora
+
+    corpus = corpora.load_corpus()
+    seen = set(corpus.texts("train", ("reviews",))) | set(corpus.texts("heldout"))
+    for subset, (train_size, _) in (("sentences", (3200, 800)), ("documents", (1200, 300))):
+        (x_train, _), (x_test, _) = zoo.datasets.load_arrays("movie_reviews", subset=subset)
+        assert not any(str(t) in seen for t in x_test)  # no test text, not even once
+        assert all(str(t) in seen for t in x_train) and len(x_train) == train_size
+    assert len(corpus.heldout["reviews"]) == 320 + 120  # train.py's validation splits
+    assert not set(corpus.heldout["reviews"]) & set(corpus.train["reviews"])
+    austen = corpus.train["austen"]
+    assert austen[0] == "SENSE AND SENSIBILITY" and len(austen) == 10298
+    assert sum(len(p.split()) for p in austen) > 700_000
+    assert corpus.train["oanc"][0].startswith("Has the Internet abandoned its role")
+    assert "/" not in " ".join(corpus.train["oanc"][:50]).replace(" / ", "")
+
+
+def test_austen_reader_says_what_is_missing_or_unreadable(tmp_path, monkeypatch):
+    import gzip
+
+    from zoo.datasets import corpora
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(corpora, "austen_dirs", lambda: [tmp_path / "data" / "janeaustenr"])
+    with pytest.raises(zoo.datasets.DatasetNotFoundError, match="r-cran-janeaustenr"):
+        corpora.load_austen()
+    folder = tmp_path / "data" / "janeaustenr"
+    folder.mkdir(parents=True)
+    (folder / "Rdata.rdx").write_bytes(gzip.compress(b"RDX3 not a serialization"))
+    (folder / "Rdata.rdb").write_bytes(b"")
+    with pytest.raises(ValueError, match="Not an R XDR serialization"):
+        corpora.read_r_strings(folder)
