@@ -49,14 +49,15 @@ def build_parser():
                    help="tokens kept (padding and [UNK] included), the most frequent in the "
                         "review training texts")
     p.add_argument("--embedding-dim", type=int, default=64, help="also the units (tied decoder)")
-    p.add_argument("--num-layers", type=int, default=2)
+    p.add_argument("--num-layers", type=int, default=1)
     p.add_argument("--sequence-length", type=int, default=64,
                    help="window of the language model (the classifier's tokens per text)")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=5e-3, help="peak rate of the one-cycle schedule")
-    p.add_argument("--embedding-dropout", type=float, default=0.05)
-    p.add_argument("--dropout", type=float, default=0.2,
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3, help="peak rate of the one-cycle schedule")
+    p.add_argument("--pct-start", type=float, default=0.1, help="one-cycle: fraction rising")
+    p.add_argument("--embedding-dropout", type=float, default=0.0)
+    p.add_argument("--dropout", type=float, default=0.1,
                    help="variational dropout on each recurrent layer's input")
     p.add_argument("--recurrent-dropout", type=float, default=0.0)
     p.add_argument("--output-dropout", type=float, default=0.1)
@@ -164,7 +165,7 @@ def pretrain(args, argv):
     run_dir.open(config)
     try:
         standard = callbacks.standard_callbacks(
-            run_dir.path, schedule=callbacks.OneCycle(args.lr, pct_start=0.25),
+            run_dir.path, schedule=callbacks.OneCycle(args.lr, pct_start=args.pct_start),
             monitor="val_loss" if heldout is not None else "loss", tensorboard=False,
         )
         start = time.time()

@@ -80,6 +80,7 @@ class RNNLanguageModel(ZooModel):
         recurrent_dropout=0.0,
         embedding_dropout=0.0,
         output_dropout=0.0,
+        decoder_bias=False,
         seed=None,
         gradient_clip_norm=0.25,
         **kwargs,
@@ -99,6 +100,7 @@ class RNNLanguageModel(ZooModel):
         self.embedding_dropout = check_rate("embedding_dropout", embedding_dropout)
         self.output_dropout = check_rate("output_dropout", output_dropout)
         self.seed = seed
+        self.decoder_bias = bool(decoder_bias)
         self.encoder = RNNClassifier(
             cell=cell, vocabulary_size=vocabulary_size, sequence_length=sequence_length,
             embedding_dim=embedding_dim, units=units, num_layers=num_layers,
@@ -111,6 +113,10 @@ class RNNLanguageModel(ZooModel):
             seed=seed, name="output_dropout",
         )
         self.perplexity_tracker = Perplexity(name="perplexity")
+        self.bias = None
+        if self.decoder_bias:
+            self.bias = self.add_weight(shape=(vocabulary_size,), initializer="zeros",
+                                        name="decoder_bias")
         self.build((None, sequence_length))
 
     @classmethod
@@ -140,10 +146,15 @@ class RNNLanguageModel(ZooModel):
             x = rnn(x, training=training)
         x = self.output_dropout_layer(x, training=training)
         table = ops.transpose(encoder.embedding.embeddings)
+
+        def decode(h):
+            logits = ops.matmul(h, table)
+            return logits if self.bias is None else logits + self.bias
+
         if not encoder.bidirectional:
-            return ops.matmul(x, table)
+            return decode(x)
         forward, backward = ops.split(x, 2, axis=-1)
-        return ops.matmul(forward, table), ops.matmul(backward, table)
+        return decode(forward), decode(backward)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Mean cross-entropy of each direction's prediction of its neighbouring token."""
@@ -205,6 +216,7 @@ class RNNLanguageModel(ZooModel):
             **{k: getattr(encoder, k) for k in ENCODER_ARGUMENTS},
             "embedding_dropout": self.embedding_dropout,
             "output_dropout": self.output_dropout,
+            "decoder_bias": self.decoder_bias,
             "seed": self.seed,
             "gradient_clip_norm": self.gradient_clip_norm,
         }
