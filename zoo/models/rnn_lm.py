@@ -5,8 +5,9 @@ as `encoder` and trains it to predict the next token (Howard & Ruder, 2018,
 "Universal Language Model Fine-tuning for Text Classification"; the
 regularisation of Merity et al., 2018, AWD-LSTM). The decoder is the
 encoder's own embedding matrix, transposed (Inan et al., 2017; Press & Wolf,
-2017): the language model has no weight of its own, so the published encoder
-alone reproduces its perplexity (`RNNLanguageModel.from_encoder`).
+2017): without `decoder_bias` the language model has no weight of its own, so
+the published encoder alone reproduces its perplexity
+(`RNNLanguageModel.from_encoder`).
 """
 
 import math
@@ -52,6 +53,8 @@ class RNNLanguageModel(ZooModel):
             encoder's (see `RNNClassifier`); `sequence_length` is the window.
         embedding_dropout: fraction of word types dropped per batch.
         output_dropout: dropout before the decoder (one mask per sequence).
+        decoder_bias: add a per-token bias to the decoder's logits (a weight of
+            the language model only, not of the encoder it publishes).
         seed: seed of the embedding dropout.
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
 
