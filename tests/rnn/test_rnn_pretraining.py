@@ -10,7 +10,7 @@ import pytest
 import callbacks
 import zoo
 from zoo import weights as zw
-from zoo.models.rnn_lm import RNNLanguageModel
+from zoo.models.rnn import RNNLanguageModel
 
 TEXTS = [
     "the film is a warm and funny story about a family",

@@ -69,7 +69,8 @@ def build_parser():
     g = p.add_argument_group("publishing and re-measuring")
     g.add_argument("--publish", default=None, metavar="TAG",
                    help="write the trained encoder of --run-dir as the weights entry MODEL.TAG")
-    g.add_argument("--package-dir", default=None, help="where the entry goes (default zoo.weights)")
+    g.add_argument("--package-dir", default=None,
+                   help="where the entry goes (default: the family's weights/ folder)")
     g.add_argument("--force", action="store_true", help="replace an existing entry")
     g.add_argument("--weights", default=None, help="with --evaluate: a published encoder tag")
     g.add_argument("--evaluate", action="store_true",
@@ -93,9 +94,10 @@ def _check(args):
 def encoder_arguments(model_name, args):
     """The encoder's constructor arguments: the registered variant's, sized by `args`."""
     from zoo import registry
+    from zoo.models.rnn import RNNClassifier
 
     entry = registry.get(model_name)
-    if entry.family != "rnn_classifier":
+    if not issubclass(entry.cls, RNNClassifier):
         raise ValueError(f"`model` must be a recurrent classifier (lstm, gru, bilstm, bigru, "
                          f"...). Received: model={model_name!r}")
     return {
@@ -122,7 +124,7 @@ def pretrain(args, argv):
 
     import callbacks
     from zoo.datasets import corpora
-    from zoo.models.rnn_lm import RNNLanguageModel
+    from zoo.models.rnn import RNNLanguageModel
 
     _check(args)
     encoder_kwargs = encoder_arguments(args.model, args)
@@ -202,7 +204,7 @@ def encoder_model(model_name, lm):
 def heldout_perplexity(encoder, batch_size=64):
     """The held-out loss and perplexity of the language model `encoder` defines."""
     from zoo.datasets import corpora
-    from zoo.models.rnn_lm import RNNLanguageModel
+    from zoo.models.rnn import RNNLanguageModel
 
     lm = RNNLanguageModel.from_encoder(encoder)
     corpus = corpora.load_corpus(("reviews",))
@@ -226,7 +228,9 @@ def publish(args):
         raise ValueError(f"The run pretrained {config.get('model')!r}, not {args.model!r}. "
                          f"Received: model={args.model!r}")
     name = f"{args.model}.{args.publish}"
-    package_dir = Path(args.package_dir) if args.package_dir else Path(zw.__file__).parent
+    from zoo import registry
+
+    package_dir = Path(args.package_dir or registry.family(args.model).weights_folder)
     entry_path = package_dir / f"{name}.json"
     if entry_path.exists() and not args.force:
         raise ValueError(f"{entry_path} exists; pass --force to replace it. "
@@ -269,7 +273,7 @@ def evaluate(args):
     import keras
 
     import zoo
-    from zoo.models.rnn_lm import RNNLanguageModel
+    from zoo.models.rnn import RNNLanguageModel
 
     if args.weights:
         return heldout_perplexity(zoo.create(args.model, weights=args.weights))
