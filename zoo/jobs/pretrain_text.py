@@ -91,26 +91,32 @@ def _check(args):
         raise ValueError(f"`--lr` must be > 0. Received: {args.lr}")
 
 
-def encoder_arguments(model_name, args):
-    """The encoder's constructor arguments: the registered variant's, sized by `args`."""
-    from zoo import registry
-    from zoo.models.rnn import RNNClassifier
+def new_encoder(model_name, args):
+    """`zoo.create(model_name)` sized by `args`, without a head: the encoder to pretrain."""
+    import zoo
 
-    entry = registry.get(model_name)
-    if not issubclass(entry.cls, RNNClassifier):
-        raise ValueError(f"`model` must be a recurrent classifier (lstm, gru, bilstm, bigru, "
-                         f"...). Received: model={model_name!r}")
-    return {
-        "cell": entry.defaults.get("cell", "lstm"),
-        "bidirectional": entry.defaults.get("bidirectional", False),
-        "vocabulary_size": args.vocabulary_size,
-        "sequence_length": args.sequence_length,
-        "embedding_dim": args.embedding_dim,
-        "units": args.embedding_dim,
-        "num_layers": args.num_layers,
-        "dropout": args.dropout,
-        "recurrent_dropout": args.recurrent_dropout,
-    }
+    from zoo import registry
+
+    if registry.family(model_name).declaration("language_model") is None:
+        raise ValueError(f"The family of {model_name!r} declares no language model (a "
+                         f"recurrent text classifier does). Received: model={model_name!r}")
+    encoder = zoo.create(model_name, vocabulary_size=args.vocabulary_size,
+                         sequence_length=args.sequence_length, embedding_dim=args.embedding_dim,
+                         units=args.embedding_dim, num_layers=args.num_layers,
+                         dropout=args.dropout, recurrent_dropout=args.recurrent_dropout,
+                         pooling="mean", num_classes=None)
+    return encoder
+
+
+def language_model(encoder, model_name, **kwargs):
+    """The language model the family of `model_name` declares over `encoder`."""
+    from zoo import registry
+
+    declared = registry.family(model_name).declaration("language_model")
+    if declared is None:
+        raise ValueError(f"The family of {model_name!r} declares no language model (a "
+                         f"recurrent text classifier does). Received: model={model_name!r}")
+    return declared.language_model(encoder, **kwargs)
 
 
 def heldout_windows(lm, corpus, batch_size=64):
@@ -124,18 +130,17 @@ def pretrain(args, argv):
 
     import callbacks
     from zoo.datasets import corpora
-    from zoo.models.rnn import RNNLanguageModel
 
     _check(args)
-    encoder_kwargs = encoder_arguments(args.model, args)
     parts = tuple(p for p in args.parts.split(",") if p)
     run_dir = RunDirectory(args.run_dir or Path("runs") / f"{args.model}-lm-"
                            f"{time.strftime('%Y%m%d-%H%M%S')}", overwrite=args.overwrite)
     run_dir.check()
     keras.utils.set_random_seed(args.seed)
     corpus = corpora.load_corpus(parts)
-    lm = RNNLanguageModel(**encoder_kwargs, embedding_dropout=args.embedding_dropout,
-                          output_dropout=args.output_dropout, seed=args.seed)
+    lm = language_model(new_encoder(args.model, args), args.model,
+                        embedding_dropout=args.embedding_dropout,
+                        output_dropout=args.output_dropout, seed=args.seed)
     vocabulary_texts = corpus.train.get("reviews") or corpus.texts("train")
     lm.encoder.adapt(vocabulary_texts)
     streams = {part: lm.token_stream(corpus.train[part]) for part in parts}
@@ -201,12 +206,11 @@ def encoder_model(model_name, lm):
     return model
 
 
-def heldout_perplexity(encoder, batch_size=64):
+def heldout_perplexity(encoder, model_name, batch_size=64):
     """The held-out loss and perplexity of the language model `encoder` defines."""
     from zoo.datasets import corpora
-    from zoo.models.rnn import RNNLanguageModel
 
-    lm = RNNLanguageModel.from_encoder(encoder)
+    lm = language_model(encoder, model_name)
     corpus = corpora.load_corpus(("reviews",))
     return lm.evaluation_metrics(heldout_windows(lm, corpus, batch_size))
 
@@ -264,7 +268,7 @@ def publish(args):
         root=str(package_dir),
     )
     rebuilt = zw.create_with_weights(args.model, spec)
-    spec = dataclasses.replace(spec, metrics=heldout_perplexity(rebuilt))
+    spec = dataclasses.replace(spec, metrics=heldout_perplexity(rebuilt, args.model))
     spec.write(entry_path)
     return spec
 
@@ -273,15 +277,14 @@ def evaluate(args):
     import keras
 
     import zoo
-    from zoo.models.rnn import RNNLanguageModel
 
     if args.weights:
-        return heldout_perplexity(zoo.create(args.model, weights=args.weights))
+        return heldout_perplexity(zoo.create(args.model, weights=args.weights), args.model)
     lm = keras.saving.load_model(Path(args.run_dir or "") / "model.keras")
-    if not isinstance(lm, RNNLanguageModel):
+    if getattr(lm, "encoder", None) is None:
         raise ValueError(f"{args.run_dir} does not hold a language model. "
                          f"Received: --run-dir {args.run_dir!r}")
-    return heldout_perplexity(lm.encoder)
+    return heldout_perplexity(lm.encoder, args.model)
 
 
 def main(argv=None):

@@ -128,7 +128,9 @@ class RNNLanguageModel(ZooModel):
         config = encoder.get_config()
         lm = cls(**{k: config[k] for k in ENCODER_ARGUMENTS}, **kwargs)
         lm.encoder.set_weights(encoder.get_weights())
-        lm.encoder.vectorizer.set_vocabulary(encoder.vectorizer.get_vocabulary())
+        vocabulary = encoder.vectorizer.get_vocabulary()
+        if len(vocabulary) > 2:  # an encoder not adapted yet has padding and [UNK] only
+            lm.encoder.vectorizer.set_vocabulary(vocabulary)
         return lm
 
     # ------------------------------------------------------------------ forward
@@ -223,6 +225,13 @@ class RNNLanguageModel(ZooModel):
             "seed": self.seed,
             "gradient_clip_norm": self.gradient_clip_norm,
         }
+
+
+def language_model(encoder, **kwargs):
+    """The family's language-model declaration (`registry.family(name).declaration(
+    "language_model")`): an `RNNLanguageModel` over a copy of `encoder` (weights and
+    vocabulary); `kwargs`: its regularisation (`embedding_dropout`, `output_dropout`, ...)."""
+    return RNNLanguageModel.from_encoder(encoder, **kwargs)
 
 
 class Perplexity(keras.metrics.Mean):
