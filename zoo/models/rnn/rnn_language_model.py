@@ -115,7 +115,7 @@ class RNNLanguageModel(ZooModel):
             self.output_dropout, noise_shape=(None, 1, units * (2 if bidirectional else 1)),
             seed=seed, name="output_dropout",
         )
-        self.perplexity_tracker = Perplexity(name="perplexity")
+        self.perplexity_tracker = _Perplexity(name="perplexity")
         self.bias = None
         if self.decoder_bias:
             self.bias = self.add_weight(shape=(vocabulary_size,), initializer="zeros",
@@ -234,7 +234,7 @@ def language_model(encoder, **kwargs):
     return RNNLanguageModel.from_encoder(encoder, **kwargs)
 
 
-class Perplexity(keras.metrics.Mean):
+class _Perplexity(keras.metrics.Mean):
     """exp of the mean cross-entropy (nats per token) it is given."""
 
     def result(self):
