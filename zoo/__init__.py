@@ -24,6 +24,7 @@ from zoo import datasets, models  # noqa: E402,F401  (models registers every fam
 from zoo.api import create, model_info  # noqa: E402
 from zoo.registry import list_models, register  # noqa: E402
 from zoo.training import Player, PlayerOptimizers, ZooModel  # noqa: E402
+from zoo.training.quantization import quantize  # noqa: E402
 from zoo.weights import list_weights  # noqa: E402
 from zoo.weights.classes import decode_predictions  # noqa: E402
 
@@ -53,6 +54,7 @@ __all__ = [
     "list_models",
     "list_weights",
     "model_info",
+    "quantize",
     "register",
     "tuner",
 ]
