@@ -618,6 +618,8 @@ def build_parser():
     p.add_argument("--min-agreement", type=float, default=quantize_job.MIN_AGREEMENT,
                    help="--quantize: refuse an int8 artifact whose top-1 agreement with the "
                    "float model on the validation split is below this")
+    p.add_argument("--validation-examples", type=int, default=None, metavar="N",
+                   help="--quantize: check on the first N validation examples (default: all)")
     return p
 
 
@@ -628,7 +630,7 @@ def main(argv=None):
         # what needs no keras first: a bad request fails at once and writes nothing
         check_format(args.format)
         int8 = quantize_job.request(args.quantize, args.format, args.calibration,
-                                    args.min_agreement)
+                                    args.min_agreement, args.validation_examples)
         check_output(args.output, args.format, args.overwrite)
         from zoo.jobs.train import parse_model_args
 

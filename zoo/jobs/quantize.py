@@ -99,12 +99,13 @@ def parse_calibration(text):
     return Calibration(dataset, examples)
 
 
-def request(mode, format, calibration, min_agreement=MIN_AGREEMENT):
+def request(mode, format, calibration, min_agreement=MIN_AGREEMENT, validation_examples=None):
     """The checked `Int8Request` of an export, or None without `mode`.
 
     Raises a one-line `QuantizeError` before any work: an unknown mode, a
     format that cannot carry int8, a missing or test-split calibration, an
-    agreement threshold outside [0, 1].
+    agreement threshold outside [0, 1]. `validation_examples`: check on the
+    first N examples of the validation split only (None: all of it).
     """
     if mode is None:
         if calibration is not None:
@@ -128,9 +129,13 @@ def request(mode, format, calibration, min_agreement=MIN_AGREEMENT):
             0 <= min_agreement <= 1):
         raise QuantizeError(f"`--min-agreement` must be in [0, 1]. "
                             f"Received: --min-agreement {min_agreement}")
+    if validation_examples is not None and (isinstance(validation_examples, bool) or not isinstance(
+            validation_examples, int) or validation_examples < 1):
+        raise QuantizeError(f"`--validation-examples` must be an int >= 1. "
+                            f"Received: --validation-examples {validation_examples}")
     if not isinstance(calibration, Calibration):
         calibration = parse_calibration(calibration)
-    return Int8Request(mode, format, calibration, float(min_agreement))
+    return Int8Request(mode, format, calibration, float(min_agreement), validation_examples)
 
 
 @dataclasses.dataclass
@@ -151,7 +156,9 @@ class Int8Request:
     format: str
     calibration: Calibration
     min_agreement: float = MIN_AGREEMENT
+    validation_examples: int = None
     data: Data = None
+    features: bool = False
 
     def check(self, model, inference, part=None):
         """Loads the calibration and validation examples and checks them against the
@@ -164,7 +171,7 @@ class Int8Request:
                 f"have no calibration set. Received: part={part!r}, input "
                 f"{inference.input_name}"
             )
-        self.data = load_data(self.calibration, model, inference)
+        self.data = load_data(self.calibration, model, inference, self.validation_examples)
         self.features = part in FEATURE_PARTS
         return self.data
 
@@ -238,8 +245,9 @@ def summary(report):
 
 
 # ---------------------------------------------------------------------- data
-def load_data(calibration, model, inference):
-    """`Data` for `calibration` in the form `inference` takes (raw uint8, x / 255, token ids)."""
+def load_data(calibration, model, inference, validation_examples=None):
+    """`Data` for `calibration` in the form `inference` takes (raw uint8, x / 255, token ids);
+    the validation part cut to its first `validation_examples` (None: all)."""
     import numpy as np
 
     import zoo.datasets
@@ -258,6 +266,7 @@ def load_data(calibration, model, inference):
                             f"{calibration.dataset}:{calibration.examples}")
     rng = np.random.default_rng(calibration.seed)
     chosen = np.sort(rng.choice(train, calibration.examples, replace=False))
+    validation = validation[:validation_examples]
     prepare = _preparer(info, model, inference, calibration)
     return Data(prepare(x[chosen]), y[chosen], prepare(x[validation]), y[validation])
 

@@ -1,0 +1,163 @@
+"""`zoo.quantize(model, "int8")`: keras's int8 Dense/EinsumDense/Embedding on every family,
+in the zoo's step, through `.keras` files reloaded in a new process."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import keras
+import zoo
+from zoo.registry import get as registry_entry
+from zoo.training import quantization
+
+IMAGE = dict(input_shape=(16, 16, 3), num_classes=3, width_multiplier=0.125)
+GENERATIVE = dict(input_shape=(8, 8, 1))
+TINY = {
+    "mlp": dict(input_shape=(8,), num_classes=3),
+    "perceptron": dict(input_shape=(2,)),
+    "alexnet": dict(IMAGE, input_shape=(32, 32, 3)), "vgg": dict(IMAGE, input_shape=(32, 32, 3)),
+    "googlenet": dict(IMAGE, input_shape=(32, 32, 3)), "resnet": IMAGE, "densenet": IMAGE,
+    "rnn_classifier": dict(vocabulary_size=50, sequence_length=8),
+    "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
+}
+# largest |int8 - float| relative to the largest |float| output: weights per channel and
+# inputs per row in int8 lose ~1 % (2 % for the deepest stacks of random layers)
+RELATIVE_TOLERANCE = 0.05
+
+
+def _families():
+    names = {}
+    for name in zoo.list_models():
+        names.setdefault(registry_entry(name).family, []).append(name)
+    return {family: sorted(ns, key=len)[0] for family, ns in names.items()}
+
+
+FAMILIES = _families()
+
+
+def _inputs(model, family, n=4):
+    rng = np.random.default_rng(0)
+    if family == "rnn_classifier":
+        return rng.integers(1, 50, (n, 8)).astype("int32")
+    if family == "gan":
+        return rng.standard_normal((n, model.latent_dim)).astype("float32")
+    shape = model.get_config()["input_shape"]
+    return rng.random((n,) + tuple(shape)).astype("float32")
+
+
+def _outputs(model, family, x):
+    net = model.generator if family == "gan" else model  # a GAN's call is its generator
+    return [keras.ops.convert_to_numpy(t) for t in keras.tree.flatten(net(x, training=False))]
+
+
+def test_every_family_is_covered():
+    assert set(FAMILIES) == set(TINY), set(FAMILIES) ^ set(TINY)
+
+
+@pytest.mark.parametrize("family", sorted(TINY))
+def test_every_family_quantizes_its_dense_and_embedding_layers(family):
+    model = zoo.create(FAMILIES[family], **TINY[family])
+    x = _inputs(model, family)
+    before = _outputs(model, family, x)
+    layers = quantization.quantizable_layers(model)
+    assert layers, f"{family}: no Dense/EinsumDense/Embedding layer"
+    assert zoo.quantize(model, "int8") is model
+    for layer in layers:
+        kernel = layer.embeddings if isinstance(layer, keras.layers.Embedding) else layer.kernel
+        assert keras.backend.standardize_dtype(kernel.dtype) == "int8", layer.name
+        assert layer.dtype_policy.quantization_mode == "int8"
+    assert model.get_config()["quantization"] == "int8"
+    for f, q in zip(before, _outputs(model, family, x)):
+        assert np.max(np.abs(q - f)) <= RELATIVE_TOLERANCE * np.max(np.abs(f)) + 1e-6, family
+
+
+def test_the_float_layer_types_are_named():
+    model = zoo.create("resnet20", **IMAGE)
+    assert quantization.float_layer_types(model) == ["BatchNormalization", "Conv2D"]
+    assert [type(layer).__name__ for layer in quantization.quantizable_layers(model)] == ["Dense"]
+
+
+@pytest.mark.jax
+def test_a_model_with_nothing_quantizable_is_refused_naming_its_layer_types():
+    backbone = zoo.create("resnet20", input_shape=(16, 16, 3), filters=(4, 4, 4),
+                          include_top=False, pooling="avg")
+    with pytest.raises(ValueError, match=r"Nothing to quantize.*its layers: "
+                                         r"BatchNormalization, Conv2D.*scripts/export.py "
+                                         r"--quantize int8\. Received: model='resnet20'"):
+        zoo.quantize(backbone, "int8")
+    assert "quantization" not in backbone.get_config()
+
+
+@pytest.mark.parametrize("mode", ["int3", "float8", None])
+def test_an_unknown_mode_is_one_line(mode):
+    model = zoo.create("mlp", **TINY["mlp"])
+    with pytest.raises(ValueError, match=rf"^Unknown quantization mode: use one of \('int8', "
+                                         rf"'int4'\)\. Received: mode={mode!r}$"):
+        zoo.quantize(model, mode)
+
+
+def test_keras_filters_are_refused_on_zoo_models():
+    model = zoo.create("mlp", **TINY["mlp"])
+    with pytest.raises(ValueError, match="zoo.quantize"):
+        model.quantize("int8", filters="dense_0")
+
+
+_RELOAD = """
+import sys
+from pathlib import Path
+import numpy as np
+import keras
+import zoo
+for path in sorted(Path(sys.argv[1]).glob("*.keras")):
+    model = keras.saving.load_model(str(path))
+    kinds = sorted({keras.backend.standardize_dtype(v.dtype) for v in model.weights})
+    x = np.load(path.with_suffix(".x.npy"))
+    np.save(path.with_suffix(".reloaded.npy"), model.predict(x, verbose=0))
+    print(path.stem, model.get_config().get("quantization"), ",".join(kinds))
+"""
+
+
+@pytest.mark.jax
+def test_the_zoo_step_runs_the_int8_model_and_its_keras_file_reloads_in_a_new_process(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.random((64, 6, 6, 1)).astype("float32")
+    y = rng.integers(0, 3, 64)
+    mlp = zoo.create("mlp", input_shape=(6, 6, 1), num_classes=3, hidden_units=(32, 16))
+    mlp.compile(optimizer="adam")
+    mlp.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    float_logs = mlp.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    float_out = mlp.predict(x, batch_size=32, verbose=0)
+    zoo.quantize(mlp, "int8")
+    # evaluate and predict: the zoo's test and predict steps, traced again after quantize
+    logs = mlp.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    out = mlp.predict(x, batch_size=32, verbose=0)
+    assert set(logs) == set(float_logs)
+    assert abs(logs["loss"] - float_logs["loss"]) <= 0.02 * float_logs["loss"]
+    np.testing.assert_allclose(out, float_out, atol=RELATIVE_TOLERANCE * np.abs(float_out).max())
+    assert (out.argmax(1) == float_out.argmax(1)).mean() >= 0.95
+
+    # an Embedding and a Dense behind an LSTM, too
+    lstm = zoo.create("lstm", vocabulary_size=40, sequence_length=6, units=8, text_input=False,
+                      embedding_dim=8)
+    zoo.quantize(lstm, "int8")
+    cases = {"mlp": (mlp, x[:5]), "lstm": (lstm, rng.integers(1, 40, (5, 6)).astype("int32"))}
+    expected = {}
+    for label, (model, inputs) in cases.items():
+        model.save(str(tmp_path / f"{label}.keras"))
+        np.save(tmp_path / f"{label}.x.npy", inputs)
+        expected[label] = model.predict(inputs, verbose=0)
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", _RELOAD, str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    printed = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    for label in cases:
+        mode, kinds = printed[label].split()
+        assert mode == "int8" and "int8" in kinds.split(","), printed[label]
+        np.testing.assert_array_equal(np.load(tmp_path / f"{label}.reloaded.npy"),
+                                      expected[label], err_msg=label)
