@@ -1,13 +1,15 @@
 """int8 artifacts: `scripts/export.py ... --quantize int8 --calibration DATASET[:N]`.
 
-What each runtime quantizes:
+What each runtime quantizes (docs/quantization.md has the full table):
 
-| format | method | weights | activations |
-|---|---|---|---|
-| `litert`, image inputs | full-integer post-training quantization (TFLite converter, representative dataset, int8 builtins only) | int8, per channel | int8, ranges from the calibration examples |
-| `litert`, token ids (text) | dynamic range (TFLite converter, no representative dataset) | int8 | float, quantized per op at run time |
-| `onnx`, a graph with convolutions | ONNX Runtime `quantize_static`, QDQ format | int8 (per channel) | uint8, ranges from the calibration examples |
-| `onnx`, no convolution (MLP, RNN) | ONNX Runtime `quantize_dynamic` | int8 | uint8, ranges computed per batch at run time |
+- `litert`, image inputs: full-integer post-training quantization (the TFLite
+  converter with a representative dataset and int8 builtins only): weights
+  per channel and every activation in int8.
+- `litert`, token ids (text): dynamic range, int8 weights only.
+- `onnx` with convolutions: ONNX Runtime `quantize_static`, QDQ format, int8
+  weights per channel, uint8 activations with calibrated ranges.
+- `onnx` without (MLP, RNN): ONNX Runtime `quantize_dynamic`, int8 weights,
+  activation ranges computed per batch at run time.
 
 The calibration examples are a seeded sample of the TRAINING part of the
 dataset (`zoo.datasets.split_indices(n, 0.1, seed 0)`, the split `train.py`
@@ -171,7 +173,15 @@ class Int8Request:
                 f"have no calibration set. Received: part={part!r}, input "
                 f"{inference.input_name}"
             )
-        self.data = load_data(self.calibration, model, inference, self.validation_examples)
+        if self.data is None:
+            self.data = load_data(self.calibration, model, inference, self.validation_examples)
+        for x in (self.data.calibration, self.data.validation):  # data given by the caller
+            if tuple(x.shape[1:]) != tuple(inference.input_shape) or str(x.dtype) != (
+                    inference.input_dtype):
+                raise QuantizeError(
+                    f"The calibration examples do not fit the model: they are {x.dtype} "
+                    f"{tuple(x.shape[1:])}, the model takes {inference.input_dtype} "
+                    f"{tuple(inference.input_shape)}. Received: {self.calibration.dataset}")
         self.features = part in FEATURE_PARTS
         return self.data
 

@@ -67,7 +67,8 @@ class ArtifactSpec:
             raise ValueError(f"An artifact's `sha256` must be 64 lowercase hex digits. "
                              f"Received: sha256={self.sha256!r}")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size <= 0:
-            raise ValueError(f"An artifact's `size` must be an int > 0. Received: size={self.size!r}")
+            raise ValueError(f"An artifact's `size` must be an int > 0. "
+                             f"Received: size={self.size!r}")
         if not isinstance(self.calibration, str) or not self.calibration:
             raise ValueError("An artifact records its calibration data. "
                              f"Received: calibration={self.calibration!r}")
