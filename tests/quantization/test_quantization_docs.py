@@ -30,13 +30,13 @@ def commands():
                 continue
             words = shlex.split(line)
             assert words[0] == "python" and words[1].startswith("scripts/"), line
-            out.append((Path(words[1]).stem, words[2:]))
+            out.append((Path(words[1]).stem.replace("_", "-"), words[2:]))
     return out
 
 
 def test_the_page_has_the_examples_it_promises():
     scripts = [script for script, _ in commands()]
-    assert scripts == ["export", "export", "publish_weights", "bench"], scripts
+    assert scripts == ["export", "export", "publish-weights", "bench"], scripts
     assert len(blocks("python")) == 3
     assert "python scripts/bench.py quantize --json-out" in DOC.read_text()
 
@@ -88,3 +88,37 @@ def test_every_example_runs_and_the_acceptance_artifact_scores_within_half_a_poi
     assert abs(int8_accuracy - float_accuracy) <= 0.005, (int8_accuracy, float_accuracy)
     spec = zoo.weights.WeightsSpec.read("published/mlp.fashion_mnist.json")
     assert spec.artifacts[0].metrics["validation_agreement"] >= 0.98
+    _check_int8_artifacts(images[:500])
+
+
+# largest |int8 - float| over the largest |float| logit, on 500 test images
+RELATIVE_TOLERANCE = 0.1
+
+
+def _check_int8_artifacts(raw):
+    """The two artifacts the page writes: int8 tensors inside, logits close to keras's."""
+    import onnx
+    from onnx import numpy_helper
+
+    from zoo.jobs import export as job
+    from zoo.jobs import quantize as qjob
+
+    graph = onnx.load("r20.int8.onnx").graph
+    ops = {n.op_type for n in graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv", "Gemm"} <= ops
+    weights = [numpy_helper.to_array(t) for t in graph.initializer]
+    kernels = [w for w in weights if w.ndim >= 2]  # 19 convolutions and the logits
+    assert len(kernels) == 20 and all(w.dtype == np.int8 for w in kernels)
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8  # as float's
+
+    litert = qjob.int8_tensors("mlp.int8.tflite", "litert")
+    assert litert["int8_weights"] == 5 and litert["float_weight_ops"] == {}
+    assert litert["tensor_dtypes"]["uint8"] == 1 and "FULLY_CONNECTED" in litert["ops"]
+
+    for path, fmt, name in (("r20.int8.onnx", "onnx", "resnet20"),
+                            ("mlp.int8.tflite", "litert", "mlp")):
+        reference = zoo.create(name, weights="fashion_mnist").predict(
+            raw.astype("float32") / 255.0, verbose=0)
+        out = job.load_artifact(path, fmt)(raw)
+        assert np.max(np.abs(out - reference)) <= RELATIVE_TOLERANCE * np.abs(reference).max()
+        assert (out.argmax(1) == reference.argmax(1)).mean() >= 0.98, path

@@ -1,6 +1,7 @@
 """`scripts/export.py ... --quantize int8 --calibration DATASET[:N]`: each runtime's int8 path
 on a small model (outputs against the float model, int8 tensors in the artifact), the
-validation check, and bad input."""
+validation check, and bad input. ONNX Runtime's static path runs in test_quantization_docs
+(the acceptance command, resnet20)."""
 
 import json
 import os
@@ -17,7 +18,6 @@ from zoo.models.base import ZooClassifier
 # largest |int8 - float| over the largest |float| output on the validation images: 8-bit
 # activations and weights of a small random network lose a few percent
 RELATIVE_TOLERANCE = 0.1
-TINY_CONV = ["resnet20", "--model-arg", "filters=(4,8,8)", "--model-arg", "input_shape=(28,28,1)"]
 TINY_MLP = ["mlp", "--model-arg", "hidden_units=(32,16)"]
 
 
@@ -64,36 +64,8 @@ def _run_same_seed(fn, *args):
     return fn(*args)
 
 
-def test_onnx_static_qdq_conv_net_is_int8_and_close_to_float(tmp_path, capsys):
-    out = tmp_path / "r.int8.onnx"
-    argv = [*TINY_CONV, "--format", "onnx", "--quantize", "int8", "--calibration",
-            "fashion_mnist:64", "--min-agreement", "0.9", "--validation-examples", "1000",
-            "--output", str(out)]
-    code, report = _export(capsys, argv, tmp_path)
-    assert code == 0, report
-    int8 = report["int8"]
-    assert int8["method"] == "static" and int8["format"] == "onnx"
-    assert int8["validation_examples"] == 1000 and int8["agreement"] >= 0.9
-    assert int8["calibration"].startswith("fashion_mnist:64 (64 examples of the training split")
-    assert int8["float_weight_ops"] == {} and int8["size_ratio"] < 0.5
-
-    import onnx
-    from onnx import numpy_helper
-
-    graph = onnx.load(str(out)).graph
-    ops = {n.op_type for n in graph.node}
-    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
-    weights = [numpy_helper.to_array(t) for t in graph.initializer]
-    conv_kernels = [w for w in weights if w.ndim == 4]
-    assert len(conv_kernels) == 19 and all(w.dtype == np.int8 for w in conv_kernels)
-    assert not [w for w in weights if w.ndim == 4 and w.dtype == np.float32]
-    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # as float
-
-    x = _validation_images()
-    int8_out = job.load_artifact(out, "onnx")(x)
-    _close_to_float(int8_out, _run_same_seed(_float_reference, TINY_CONV, x))
-
-
+# static ONNX (QDQ): the acceptance command on resnet20, tests/quantization/test_quantization_docs
+@pytest.mark.jax
 def test_onnx_dynamic_mlp_is_int8_and_close_to_float(tmp_path, capsys):
     out = tmp_path / "m.int8.onnx"
     argv = [*TINY_MLP, "--format", "onnx", "--quantize", "int8", "--calibration",

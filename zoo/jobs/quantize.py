@@ -161,6 +161,8 @@ class Int8Request:
     validation_examples: int = None
     data: Data = None
     features: bool = False
+    #: where `apply` keeps a copy of the float artifact (benchmarks compare the two), or None
+    float_copy: str = None
 
     def check(self, model, inference, part=None):
         """Loads the calibration and validation examples and checks them against the
@@ -211,6 +213,8 @@ class Int8Request:
         """
         method = self.method(float_path)
         output = Path(output)
+        if self.float_copy is not None:
+            shutil.copyfile(float_path, self.float_copy)
         if self.format == "onnx":
             quantize_onnx(float_path, output, self.data.calibration, method)
         else:
