@@ -1,13 +1,9 @@
 """`zoo.quantize(model, "int8")`: keras's int8 Dense/EinsumDense/Embedding on every family,
 in the zoo's step, through `.keras` files reloaded in a new process."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from model_checks import predict_in_new_process
 
 import keras
 import zoo
@@ -106,21 +102,6 @@ def test_keras_filters_are_refused_on_zoo_models():
         model.quantize("int8", filters="dense_0")
 
 
-_RELOAD = """
-import sys
-from pathlib import Path
-import numpy as np
-import keras
-import zoo
-for path in sorted(Path(sys.argv[1]).glob("*.keras")):
-    model = keras.saving.load_model(str(path))
-    kinds = sorted({keras.backend.standardize_dtype(v.dtype) for v in model.weights})
-    x = np.load(path.with_suffix(".x.npy"))
-    np.save(path.with_suffix(".reloaded.npy"), model.predict(x, verbose=0))
-    print(path.stem, model.get_config().get("quantization"), ",".join(kinds))
-"""
-
-
 @pytest.mark.jax
 def test_the_zoo_step_runs_the_int8_model_and_its_keras_file_reloads_in_a_new_process(tmp_path):
     rng = np.random.default_rng(1)
@@ -145,19 +126,6 @@ def test_the_zoo_step_runs_the_int8_model_and_its_keras_file_reloads_in_a_new_pr
                       embedding_dim=8)
     zoo.quantize(lstm, "int8")
     cases = {"mlp": (mlp, x[:5]), "lstm": (lstm, rng.integers(1, 40, (5, 6)).astype("int32"))}
-    expected = {}
-    for label, (model, inputs) in cases.items():
-        model.save(str(tmp_path / f"{label}.keras"))
-        np.save(tmp_path / f"{label}.x.npy", inputs)
-        expected[label] = model.predict(inputs, verbose=0)
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    run = subprocess.run([sys.executable, "-c", _RELOAD, str(tmp_path)], env=env,
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    printed = dict(line.split(" ", 1) for line in run.stdout.splitlines())
-    for label in cases:
-        mode, kinds = printed[label].split()
-        assert mode == "int8" and "int8" in kinds.split(","), printed[label]
-        np.testing.assert_array_equal(np.load(tmp_path / f"{label}.reloaded.npy"),
-                                      expected[label], err_msg=label)
+    for label, (before, after, seen) in predict_in_new_process(cases, tmp_path).items():
+        assert seen["config"]["quantization"] == "int8" and "int8" in seen["dtypes"], seen
+        np.testing.assert_array_equal(after, before, err_msg=label)
