@@ -14,7 +14,8 @@ the int8 artifacts calibrated on `--calibration` training examples and checked
 on the validation split by the export itself. Reported per model and runtime:
 test accuracy float and int8 (the encoder: nearest class centroid of its codes,
 centroids from the float codes of the calibration examples; resnet50: top-1
-agreement on `--large-examples` validation images only), file size float and
+agreement on `--large-examples` validation images only, and how many classes the
+float model predicts there: agreement on a single class would be cheap), file size float and
 int8 (keras: the `.weights.h5` files), and latency at each batch size
 (`--batch-sizes`) float and int8 in the same runtime: `--warmup` untimed calls,
 then `--rounds` rounds, each timing `--repeats` calls of every runtime and
@@ -277,6 +278,7 @@ def bench_model(name, args, folder):
         else:
             cf, cq = qjob.top1(f), qjob.top1(q)
         cell["agreement"] = float((cf == cq).mean())
+        cell["classes_predicted"] = int(len(np.unique(cf)))  # agreement on one class is cheap
         if y_eval is not None:
             cell["accuracy_float"] = float((cf == y_eval).mean())
             cell["accuracy_int8"] = float((cq == y_eval).mean())
@@ -340,14 +342,15 @@ def print_report(report):
           f"ORT/LiteRT threads {report['threads']}; load average before "
           f"{report['load_before']}, after {report['load_after']}")
     print(f"{'model':<10}{'runtime':<14}{'method':<9}{'acc float':>10}{'acc int8':>10}"
-          f"{'agree':>8}{'size float':>12}{'size int8':>11}{'ratio':>7}")
+          f"{'agree':>8}{'classes':>8}{'size float':>12}{'size int8':>11}{'ratio':>7}")
     for name, r in report["models"].items():
         for runtime, c in r["runtimes"].items():
             acc = (f"{c['accuracy_float']:>10.4f}{c['accuracy_int8']:>10.4f}"
                    if "accuracy_float" in c else f"{'-':>10}{'-':>10}")
             method = "keras" if runtime == "keras" else c["method"]
             print(f"{name:<10}{LABELS[runtime]:<14}{method:<9}{acc}{c['agreement']:>8.4f}"
-                  f"{c['float_bytes']:>12,}{c['int8_bytes']:>11,}{c['size_ratio']:>7.3f}")
+                  f"{c['classes_predicted']:>8}{c['float_bytes']:>12,}{c['int8_bytes']:>11,}"
+                  f"{c['size_ratio']:>7.3f}")
     print("latency, ms per batch (median): float / int8 = speed-up, same runtime")
     for name, r in report["models"].items():
         for batch, cells in r["ms_per_batch"].items():
