@@ -5,6 +5,7 @@ validation check, and bad input. ONNX Runtime's static path runs in test_quantiz
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -133,11 +134,22 @@ class _NoWeights(ZooClassifier):
         return {**super().get_config(), "input_shape": self._zoo_input_shape}
 
 
-def test_an_artifact_with_nothing_quantized_is_refused_naming_its_ops(tmp_path):
+def test_a_model_with_nothing_to_quantize_is_refused_before_any_work(tmp_path):
     request = qjob.request("int8", "onnx", "fashion_mnist:16", validation_examples=100)
-    with pytest.raises(qjob.QuantizeError, match=r"^Nothing was quantized: no onnx op of this "
-                                                 r"model takes int8 weights \(its ops: .*Slice"):
+    with pytest.raises(qjob.QuantizeError, match=r"^Nothing to quantize: _NoWeights 'no_weights' "
+                                                 r"holds no weights \(its layers: .*Flatten"):
         job.export(_NoWeights(name="no_weights"), tmp_path / "n.onnx", "onnx", quantize=request)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_artifact_with_no_int8_weight_is_refused_naming_its_ops(tmp_path, monkeypatch):
+    # a quantizer that leaves every weight float (as ORT does with ops it cannot quantize)
+    monkeypatch.setattr(qjob, "quantize_onnx", lambda src, out, *a: shutil.copyfile(src, out))
+    request = qjob.request("int8", "onnx", "fashion_mnist:16", validation_examples=100)
+    model = zoo.create("mlp", hidden_units=(8,))
+    with pytest.raises(qjob.QuantizeError, match=r"^Nothing was quantized: no onnx op of this "
+                                                 r"model takes int8 weights \(its ops: .*MatMul"):
+        job.export(model, tmp_path / "m.onnx", "onnx", quantize=request)
     assert os.listdir(tmp_path) == []
 
 

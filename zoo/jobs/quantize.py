@@ -175,6 +175,12 @@ class Int8Request:
                 f"have no calibration set. Received: part={part!r}, input "
                 f"{inference.input_name}"
             )
+        if not inference.model.weights:
+            from zoo.training.quantization import layer_types
+
+            raise QuantizeError(
+                f"Nothing to quantize: {type(model).__name__} {model.name!r} holds no weights "
+                f"(its layers: {', '.join(layer_types(model))}). Received: --quantize {self.mode}")
         if self.data is None:
             self.data = load_data(self.calibration, model, inference, self.validation_examples)
         for x in (self.data.calibration, self.data.validation):  # data given by the caller

@@ -48,6 +48,11 @@ def quantizable_layers(model):
     return [layer for layer in _leaves(model) if is_quantizable(layer)]
 
 
+def layer_types(model):
+    """Sorted type names of the layers (at any depth) that hold no other layer."""
+    return sorted({type(layer).__name__ for layer in _leaves(model)})
+
+
 def float_layer_types(model):
     """Sorted type names of the layers with weights that stay float (Conv2D, LSTMCell...)."""
     return sorted({type(layer).__name__ for layer in _leaves(model)
@@ -93,7 +98,7 @@ def quantize(model, mode="int8"):
         raise ValueError(f"Build the model before quantizing it (call it once or `build`). "
                          f"Received: model={model.name!r}, built=False")
     if not quantizable_layers(model):
-        types = sorted({type(layer).__name__ for layer in _leaves(model)}) or ["none"]
+        types = layer_types(model) or ["none"]
         raise ValueError(
             f"Nothing to quantize: keras quantizes Dense, EinsumDense and Embedding layers, and "
             f"{type(model).__name__} {model.name!r} has none (its layers: {', '.join(types)}); "
