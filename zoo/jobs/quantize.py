@@ -556,8 +556,9 @@ def _onnx_int8(path):
     model = onnx.load(str(path))
     arrays = [numpy_helper.to_array(t) for t in model.graph.initializer]
     dtypes = collections.Counter(str(a.dtype) for a in arrays)
-    # weights: rank >= 2 (per-channel scales and zero points are vectors)
-    int8_weights = sum(1 for a in arrays if a.dtype == "int8" and a.ndim >= 2)
+    # weights: rank >= 2 (per-channel scales and zero points are vectors); ONNX Runtime
+    # stores quantized embedding tables (Gather) as uint8
+    int8_weights = sum(1 for a in arrays if a.dtype in ("int8", "uint8") and a.ndim >= 2)
     ops = collections.Counter(n.op_type for n in model.graph.node)
     # a weight op still in float: one whose weight input is a float initializer
     floats = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT}
