@@ -87,6 +87,45 @@ def read_variables(path):
     return shapes, layers
 
 
+def check_finite_weights(path):
+    """Raises ValueError, naming the file and the first variable, when a keras weights file
+    (`.weights.h5`, or the weights inside a `.keras` file) holds a NaN or an inf: such
+    weights would load without error and train or predict NaN later."""
+    import h5py
+
+    path = Path(path)
+    found = []
+
+    def visit(name, obj):
+        if found or not isinstance(obj, h5py.Dataset) or obj.dtype.kind not in "fc":
+            return
+        value = obj[()]
+        if not np.all(np.isfinite(value)):
+            layer = obj.parent.attrs.get("name") if name.rsplit("/", 1)[0].endswith("vars") \
+                else None
+            layer = layer.decode() if isinstance(layer, bytes) else layer
+            bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+            found.append(f"{'layer ' + repr(layer) + ' (' + name + ')' if layer else name}"
+                         f": {bad} of {np.size(value)} values NaN or inf")
+
+    try:
+        if path.suffix == ".keras":
+            with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+                with h5py.File(member, "r") as f:
+                    f.visititems(visit)
+        else:
+            with h5py.File(path, "r") as f:
+                f.visititems(visit)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        read_variables(path)  # raises the readable error this file deserves
+        raise
+    if found:
+        raise ValueError(
+            f"The weights in {path} are not finite: first at {found[0]}. They are refused: "
+            "a model holding them predicts NaN or trains to NaN. Received: "
+            f"weights={str(path)!r}")
+
+
 def model_variables(model, uninitialized=False):
     """`read_variables` of `model` as keras would save it (zeros in place of missing values)."""
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
@@ -152,6 +191,7 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
         compare: compare the model with the file first (False: the model is
             known to be the one the file was saved from).
     """
+    check_finite_weights(path)
     model = compat.build_shapes_only(factory)
     diffs = differences(model, path, uninitialized=True) if compare else []
     unexpected = [d for d in diffs if not (skip_head and d.head)]
@@ -172,6 +212,7 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
 
 def load_into(model, path, skip_mismatch=False):
     """Loads `path` into the built, initialized `model` (see `zoo.weights.load_weights`)."""
+    check_finite_weights(path)
     diffs = differences(model, path)
     if diffs:
         if not skip_mismatch:
