@@ -233,16 +233,16 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
                  **kwargs):
         input_shape = check_input_shape(input_shape, 3)
         self.preprocessing = None if preprocessing is None else dict(preprocessing)
-        self.preprocess = None
+        self.preprocess = preprocess = None
         if preprocessing is not None:
-            self.preprocess = ImagePreprocessing(**self.preprocessing, name="preprocessing")
+            preprocess = ImagePreprocessing(**self.preprocessing, name="preprocessing")
             # canonical form (lists), so the config survives a JSON round trip unchanged
-            self.preprocessing = {k: v for k, v in self.preprocess.get_config().items()
+            self.preprocessing = {k: v for k, v in preprocess.get_config().items()
                                   if k in self.preprocessing}
-            if tuple(self.preprocess.crop) != input_shape[:2]:
+            if tuple(preprocess.crop) != input_shape[:2]:
                 raise ValueError(
                     "`preprocessing` must crop to the model's input size. Received: "
-                    f"preprocessing crop={tuple(self.preprocess.crop)}, "
+                    f"preprocessing crop={tuple(preprocess.crop)}, "
                     f"input_shape={input_shape}")
         self.include_top = check_bool("include_top", include_top)
         self.pooling = check_choice("pooling", pooling, POOLINGS)
@@ -257,6 +257,7 @@ class VisionClassifier(SymbolicBuild, ZooClassifier):
         self.features_only = check_bool("features_only", features_only)
         check_choice("augment", augment, AUGMENTATIONS)
         super().__init__(input_shape, num_classes, **kwargs)
+        self.preprocess = preprocess  # a layer: torch's modules take one after their __init__
         self.augment = augment
         self.augmentation = augmentation_layers(augment, input_shape)
 

@@ -118,11 +118,14 @@ class BaseZooModel(keras.Model):
     #: the step reports non-finite weights after each update and `fit` stops there
     check_finite_weights = True
 
-    def __init__(self, *args, gradient_clip_norm=None, **kwargs):
+    def __init__(self, *args, gradient_clip_norm=None, input_range=None, **kwargs):
         super().__init__(*args, **kwargs)
         check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         self.gradient_clip_norm = gradient_clip_norm
         self.momentum_schedule = None
+        if input_range is not None:  # from a saved config: the input check survives reloads
+            self.input_range = (input_range if isinstance(input_range, checks.InputRange)
+                                else checks.InputRange(**input_range))
 
     # ------------------------------------------------------------------ compile
     def default_loss(self):
@@ -438,6 +441,9 @@ class BaseZooModel(keras.Model):
             if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
                 raise TypeError(not_a_callback_message(callback))
         checks.check_loop_arguments(kwargs)
+        checks.check_data_ends(x, kwargs.get("steps_per_epoch"))
+        checks.check_data_ends(validation_data, kwargs.get("validation_steps"),
+                               "validation_data", "validation_steps")
         x = checks.prepare_data(self, x, y, argument="x")
         if validation_data is not None:
             validation_data = checks.prepare_validation_data(self, validation_data)
@@ -450,6 +456,7 @@ class BaseZooModel(keras.Model):
         kwargs.update(_positional("evaluate", args))
         if not kwargs.get("_use_cached_eval_dataset"):  # fit checked its validation data
             checks.check_loop_arguments(kwargs)
+            checks.check_data_ends(x, kwargs.get("steps"), steps_name="steps")
             x = checks.prepare_data(self, x, y, argument="x")
         with _input_check_errors():
             return super().evaluate(x, y, **kwargs)
@@ -457,6 +464,7 @@ class BaseZooModel(keras.Model):
     def predict(self, x, *args, **kwargs):
         kwargs.update(_positional("predict", args))
         checks.check_loop_arguments(kwargs)
+        checks.check_data_ends(x, kwargs.get("steps"), steps_name="steps")
         x = checks.prepare_data(self, x, argument="x", labels=False)
         with _input_check_errors():
             return super().predict(x, **kwargs)
@@ -466,6 +474,8 @@ class BaseZooModel(keras.Model):
         config = {"name": self.name, "trainable": self.trainable}
         if self.gradient_clip_norm is not None:
             config["gradient_clip_norm"] = self.gradient_clip_norm
+        if self.input_range is not None:
+            config["input_range"] = dataclasses.asdict(self.input_range)
         return config
 
     @classmethod
