@@ -8,11 +8,11 @@ Prints seconds per epoch (median of the epochs after the first, which traces),
 test accuracy after the run, and the ratios c/b (target <= 1.05) and a/c (>= 8).
 """
 
-import json
 import statistics
 import time
 
 from zoo.utils.cli import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
 
 def _sequential(keras, hidden=(256, 128, 64, 32)):
@@ -138,15 +138,10 @@ def main(argv=None):
         + "   (targets: c/b <= 1.05, a/c >= 8)"
     )
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(
-                {
-                    "s_per_epoch": per_epoch,
-                    "accuracy": {k: v[1] for k, v in rows.items()},
-                    "epoch_times": {k: v[0] for k, v in rows.items()},
-                    "ratios": ratios,
-                },
-                f,
-                indent=2,
-            )
+        write_output_json(args.json_out, {
+            "s_per_epoch": per_epoch,
+            "accuracy": {k: v[1] for k, v in rows.items()},
+            "epoch_times": {k: v[0] for k, v in rows.items()},
+            "ratios": ratios,
+        })
     return 0

@@ -256,22 +256,12 @@ class RunDirectory:
         (training jobs) and returns it, completed. A refusal leaves the disk as it was."""
         self.check()
         self.changes = self.check_drift(config)
-        created = not self.path.exists()
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise RunDirectoryError(
-                f"`--run-dir` {self.path} cannot be created ({err.strerror or err}). "
-                f"Received: --run-dir {self.path}"
-            ) from None
-        self.lock.acquire()
+        created = self.owned.acquire()
         try:
             self.check()  # again, now that no other run can start here
             self._probe_writable()
         except BaseException:
-            self.lock.release(remove=created)
-            if created:
-                _remove_empty(self.path)
+            self.owned.give_up(created)
             raise
         try:
             # files a killed writer left before its rename: no one else writes here now
@@ -332,10 +322,3 @@ class RunDirectory:
                     f"The run cannot write in {target} ({err.strerror or err}). "
                     f"Received: --run-dir {self.path}"
                 ) from None
-
-
-def _remove_empty(folder):
-    try:
-        folder.rmdir()
-    except OSError:
-        pass

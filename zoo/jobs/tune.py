@@ -27,7 +27,7 @@ from zoo.jobs.train import dataset_model_kwargs, parse_model_args
 from zoo.tuning.tuners import check_resume
 from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
-from zoo.utils.ownership import DirectoryLock, OwnedDirectory, remove_temporaries
+from zoo.utils.ownership import OwnedDirectory, remove_temporaries
 
 
 class NoTrialCompleted(RuntimeError):
@@ -200,14 +200,12 @@ def run(args, argv):
     # one search process per directory (workers of a distributed search share the chief's),
     # holding the lock before anything there is deleted (--overwrite) and to the end
     project_dir = Path(args.directory) / project
-    lock = DirectoryLock(project_dir, what="search")
+    owned = OwnedDirectory(project_dir, (), what="search", flag="--directory")
     created = False
     if not is_worker:
-        OwnedDirectory(project_dir, (), what="search").check()
-        lock.check()
-        created = not project_dir.exists()
-        project_dir.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
+        owned.check()
+        owned.lock.check()
+        created = owned.acquire()
     try:
         tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
                           max_trials=args.max_trials, directory=args.directory,
@@ -215,16 +213,15 @@ def run(args, argv):
                           search_settings=search_settings(args, keras.backend.backend(),
                                                           data[4]), **extra)
     except BaseException:  # refused: the folder is left as it was found
-        lock.release(remove=created)
-        if created:
-            project_dir.rmdir()
+        if not is_worker:
+            owned.give_up(created)
         raise
     try:
         if role is None:  # alone in the directory: what a killed search left is stale
             remove_temporaries(project_dir, recursive=True)
         return _search(args, argv, hypermodel, tuner, project_dir, role, epoch, data[:4])
     finally:
-        lock.release()
+        owned.lock.release()
 
 
 def _search(args, argv, hypermodel, tuner, project_dir, role, epoch, data):

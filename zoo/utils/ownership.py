@@ -212,6 +212,48 @@ class OwnedDirectory:
                 f"will not write this {self.what} there, --overwrite included: move those "
                 f"files away or choose another {self.flag}. Received: {self.flag} {self.path}")
 
+    def acquire(self):
+        """Creates the directory if needed and takes its lock (one writer at a time, taken
+        before anything is deleted); returns whether it created the directory."""
+        created = not self.path.exists()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OwnershipError(f"`{self.flag}` {self.path} cannot be created "
+                                 f"({err.strerror or err}). Received: {self.flag} {self.path}"
+                                 ) from None
+        try:
+            self.lock.acquire()
+        except BaseException:
+            if created:
+                _remove_empty(self.path)
+            raise
+        return created
+
+    def give_up(self, created):
+        """After a refusal under the lock: releases it and removes what `acquire` created,
+        so the disk is as it was found."""
+        self.lock.release(remove=created)
+        if created:
+            _remove_empty(self.path)
+
+    def open(self, overwrite=False):
+        """`check`, `acquire`, `check` again under the lock, then (with `overwrite`) delete
+        what the manifest lists of this job, and record this job's entries. Release with
+        `lock.release()`."""
+        self.check()
+        created = self.acquire()
+        try:
+            self.check()
+        except BaseException:
+            self.give_up(created)
+            raise
+        remove_temporaries(self.path)
+        if overwrite:
+            self.remove_owned()
+        self.record()
+        return created
+
     def remove_owned(self, entries=None):
         """Deletes what the manifest lists among `entries` (default: this job's); the
         manifest and the lock stay. Call while holding the lock."""
@@ -237,6 +279,13 @@ class OwnedDirectory:
                 "note": "what keras-zoo wrote here; it deletes or replaces nothing else",
                 "entries": recorded + added,
             })
+
+
+def _remove_empty(folder):
+    try:
+        Path(folder).rmdir()
+    except OSError:
+        pass
 
 
 def _remove(target, folder):
