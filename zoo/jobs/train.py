@@ -419,22 +419,26 @@ def open_run_dir(run_dir, config, plan):
 
 
 def _hparams(args, model, schedule):
-    """The run's HParams: the values it trains with (the optimizer's resolved rate and
-    momentum, the schedule's peak), not the flags as typed."""
-    from zoo.utils.optimizers import leaf_optimizers
-
+    """The run's HParams: the values it trains with, as `config.json` records them (the
+    optimizer's resolved rate and momentum, each player's for adversarial models, the
+    schedule's peak), not the flags as typed."""
     hparams = {k: getattr(args, k) for k in
                ("model", "dataset", "optimizer", "batch_size", "epochs", "schedule", "seed")}
-    for i, inner in enumerate(leaf_optimizers(model.optimizer)):
-        suffix = "" if i == 0 else f"_{i}"
-        hparams["lr" + suffix] = _number(compat.learning_rate_object(inner))
+    players = getattr(model.optimizer, "by_player", None)
+    optimizers = ({f"{p}_": o for p, o in players.items()} if isinstance(players, dict)
+                  else {"": model.optimizer})
+    for prefix, optimizer in optimizers.items():
+        inner = inner_optimizer(optimizer)
+        hparams[prefix + "lr"] = _number(compat.learning_rate_object(inner))
         attr = momentum_attribute(inner)
         if attr is not None:
-            hparams["momentum" + suffix] = float(getattr(inner, attr))
-    if schedule is not None:
-        hparams["max_lr"] = float(getattr(schedule, "max_lr", None) or schedule.lr)
+            hparams[prefix + "momentum"] = float(getattr(inner, attr))
+    if schedule is not None:  # the rate the schedule starts at and its peak
+        peak = getattr(schedule, "max_lr", None) or schedule.lr
+        hparams["lr"] = _number(getattr(schedule, "initial_lr", peak))
+        hparams["max_lr"] = _number(peak)
         momentum = getattr(schedule, "momentum", None)
-        if momentum is not None:  # onecycle's momentum range
+        if momentum is not None:  # onecycle's momentum range: its peak
             hparams["momentum"] = float(momentum[1])
     elif "lr" in hparams:
         hparams["max_lr"] = hparams["lr"]
@@ -446,7 +450,7 @@ def _number(value):
 
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
         value = value(0)
-    return float(keras.ops.convert_to_numpy(value))
+    return float(f"{float(keras.ops.convert_to_numpy(value)):.7g}")  # float32's digits
 
 
 def run(args, argv, extra_callbacks=(), plan=None, run_path=None):
