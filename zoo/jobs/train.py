@@ -297,7 +297,6 @@ def _check_job_args(args):
     check_non_negative("--min-lr", args.min_lr)
     check_fraction("--pct-start", args.pct_start)
     check_fraction("--warmup-pct", args.warmup_pct, low_open=False)
-    check_fraction("--validation-split", args.validation_split, low_open=False)
     check_finite("--momentum", args.momentum, allow_none=True)
     if args.find_lr and not args.find_lr_min < args.find_lr_max:
         raise ValueError("`--find-lr-min` must be below `--find-lr-max`. Received: "
@@ -386,9 +385,12 @@ def _setup(args, argv, plan=None, run_path=None):
         "distribute": plan.describe(),
     }
     job = _Job(model=model, train=train, val=val, test=test, schedule=schedule, epoch=epoch,
-               run_dir=run_dir, config=config, callbacks=None)
-    if not args.find_lr:
-        job.callbacks = _callbacks(args, job)  # their refusals too, before any write
+               run_dir=run_dir, config=config, callbacks=None, finder=None)
+    # the callbacks' (or the LR finder's) own refusals too, before any write
+    if args.find_lr:
+        job.finder = _finder(args, run_dir.path)
+    else:
+        job.callbacks = _callbacks(args, job)
     open_run_dir(run_dir, config, plan)
     return job
 
@@ -541,20 +543,25 @@ def find_lr(args, argv, plan=None, run_path=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
     job = _setup(args, argv, plan, run_path)
     with job.run_dir:
-        return _find_lr(args, job.model, job.train, job.run_dir.path)
+        return _find_lr(job.finder, job.model, job.train, job.run_dir.path)
 
 
-def _find_lr(args, model, train, run_dir):
+def _finder(args, run_dir):
     import callbacks
     from zoo.training.distribution import is_chief
 
-    plot = run_dir / "lr_finder.png"
-    finder = callbacks.LRFinder(
+    return callbacks.LRFinder(
         min_lr=args.find_lr_min,
         max_lr=args.find_lr_max,
         num_steps=args.find_lr_steps,
-        plot_path=plot if is_chief() else None,
+        plot_path=run_dir / "lr_finder.png" if is_chief() else None,
     )
+
+
+def _find_lr(finder, model, train, run_dir):
+    from zoo.training.distribution import is_chief
+
+    plot = run_dir / "lr_finder.png"
     suggestion = finder.find(model, train)
     if not is_chief():
         return suggestion, plot, run_dir

@@ -190,24 +190,24 @@ def run(args, argv):
     extra = {"max_epochs": args.epochs} if args.algorithm == "hyperband" else {}
     role = compat.chief_role()
     is_worker = role == "worker"
-    if not args.overwrite:  # a changed rerun is refused before any data loads
-        check_resume(hypermodel, args.algorithm, parse_objective(args.objective),
-                     args.directory, project, args.seed,
-                     search_settings(args, keras.backend.backend()),
-                     ignore=("settings.data_fingerprint",), **extra)
-    epoch = zoo.datasets.epoch_variable()
-    data = split_data(args, epoch)
     # one search process per directory (workers of a distributed search share the chief's),
     # holding the lock before anything there is deleted (--overwrite) and to the end
     project_dir = Path(args.directory) / project
     owned = OwnedDirectory(project_dir, (), what="search", flag="--directory")
-    created = False
-    if not is_worker:
+    if not is_worker:  # files of someone else's, another search: refused before any work
         owned.check()
         owned.lock.check()
-        created = owned.acquire()
+    objective = parse_objective(args.objective)
+    hypermodel.check_objective(hypermodel.space.objective if objective is None else objective)
+    if not args.overwrite:  # a changed rerun is refused before any data loads
+        check_resume(hypermodel, args.algorithm, objective, args.directory, project, args.seed,
+                     search_settings(args, keras.backend.backend()),
+                     ignore=("settings.data_fingerprint",), **extra)
+    epoch = zoo.datasets.epoch_variable()
+    data = split_data(args, epoch)
+    created = owned.acquire() if not is_worker else False
     try:
-        tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
+        tuner = zoo.tuner(hypermodel, args.algorithm, objective=objective,
                           max_trials=args.max_trials, directory=args.directory,
                           project_name=project, overwrite=args.overwrite, seed=args.seed,
                           search_settings=search_settings(args, keras.backend.backend(),

@@ -163,11 +163,12 @@ def tuner(
                                search_settings)
     project = OwnedDirectory(os.path.join(str(directory), project_name), SEARCH_ENTRIES,
                              what="search", flag="--directory/--project-name")
-    project.check()  # files of someone else's there: refused, overwrite included
+    writes = compat.chief_role() != "worker"  # workers use their chief's folder, as it is
+    if writes:
+        project.check()  # files of someone else's there: refused, overwrite included
     path = os.path.join(str(project.path), _FINGERPRINT)
     if not overwrite:
         _check_fingerprint(fingerprint, path, project_name)
-    writes = compat.chief_role() != "worker"  # workers use their chief's folder
     if writes:
         if overwrite:
             project.remove_owned()
@@ -219,7 +220,8 @@ def check_resume(model, algorithm="random", objective=None, directory="runs/tune
     project_name = project_name or hypermodel.model_name
     project = OwnedDirectory(os.path.join(str(directory), project_name), SEARCH_ENTRIES,
                              what="search", flag="--directory/--project-name")
-    project.check()
+    if compat.chief_role() != "worker":  # a worker uses its chief's folder, as it is
+        project.check()
     fingerprint = _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs,
                                search_settings)
     _check_fingerprint(fingerprint, os.path.join(str(project.path), _FINGERPRINT),
