@@ -1,0 +1,57 @@
+"""`BatchNormalization`: keras's, with torch's defaults and optional one-pass batch statistics."""
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BatchNormalization(layers.BatchNormalization):
+    """keras BatchNormalization, optionally with one-pass batch statistics.
+
+    `fast_variance=True` computes the variance as E[x^2] - E[x]^2 (in float32,
+    as keras does), so that both statistics come from one read of the
+    activations (XLA fuses the two sums into one reduction); keras's two-pass
+    variance reads them twice. Flax's BatchNorm does the same by default
+    (`use_fast_variance=True`). Only how the batch variance is computed
+    changes (to float32 rounding); inference uses the moving statistics as before.
+
+    Args:
+        fast_variance: one-pass batch variance in training.
+        **kwargs: `keras.layers.BatchNormalization` arguments.
+
+    Example:
+
+    ```python
+    bn = BatchNormalization(momentum=0.9, epsilon=1e-5, fast_variance=True, name="stem_bn")
+    ```
+    """
+
+    def __init__(self, fast_variance=False, **kwargs):
+        super().__init__(**kwargs)
+        self.fast_variance = fast_variance
+
+    def call(self, inputs, training=None, mask=None):
+        fast = training and self.trainable and self.fast_variance
+        if not fast or mask is not None or self.renorm:
+            return super().call(inputs, training=training, mask=mask)
+        # keras's training branch, with the one-pass variance
+        dtype = "float64" if inputs.dtype == "float64" else "float32"
+        x = ops.cast(inputs, dtype)
+        axes = [i for i in range(len(x.shape)) if i != self.axis % len(x.shape)]
+        mean = ops.mean(x, axis=axes)
+        variance = ops.maximum(ops.mean(ops.square(x), axis=axes) - ops.square(mean), 0.0)
+        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            moving.assign(ops.cast(moving, dtype) * self.momentum + batch * (1.0 - self.momentum))
+        outputs = ops.batch_normalization(
+            x,
+            mean,
+            variance,
+            axis=self.axis,
+            offset=ops.cast(self.beta, dtype) if self.center else None,
+            scale=ops.cast(self.gamma, dtype) if self.scale else None,
+            epsilon=self.epsilon,
+        )
+        return ops.cast(outputs, self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "fast_variance": self.fast_variance}
