@@ -83,21 +83,25 @@ def torchvision_reference(name, state, **kwargs):
     """torchvision's `name` holding `state` ({key: torch tensor}), loaded as torchvision
     loads its published weights: through the builder module's own loader where it has one
     (DenseNet's renames the 2017 files' `norm.1`/`conv.1` keys), else `load_state_dict`,
-    strictly (a missing or unexpected key is an error, not a random weight). GoogLeNet's
-    auxiliary heads are loaded, then dropped, as its builder does.
+    strictly (a missing or unexpected key is an error, not a random weight). A state with
+    auxiliary heads loads into the model built with them (`aux_logits=True`, as the
+    builders do for published weights), which then leaves them out, as they do.
 
     Raises:
         ValueError: the state does not fit the model (the missing and unexpected keys).
     """
     import importlib
+    import inspect
 
-    models = import_torchvision().models
-    aux = name == "googlenet" and any(k.startswith("aux1.") for k in state)
-    reference = torchvision_model(name, **({"aux_logits": True} if aux else {}), **kwargs)
-    module = importlib.import_module(models.get_model_builder(name).__module__)
-    loader = getattr(module, "_load_state_dict", None)  # torchvision's loader with renames
+    builder = import_torchvision().models.get_model_builder(name)
+    reference = torchvision_model(name, **kwargs)
+    extra = set(state) - set(reference.state_dict())
+    aux = bool(extra) and "aux_logits" in inspect.signature(builder).parameters
+    if aux:
+        reference = torchvision_model(name, **{**kwargs, "aux_logits": True})
+    loader = getattr(importlib.import_module(builder.__module__), "_load_state_dict", None)
     try:
-        if loader is not None:
+        if loader is not None:  # torchvision's loader with its key renames
             loader(reference, _GivenWeights(state), progress=False)
         else:
             reference.load_state_dict(state, strict=True)
@@ -105,7 +109,7 @@ def torchvision_reference(name, state, **kwargs):
         raise ValueError(f"The checkpoint does not load strictly into torchvision's {name}: "
                          f"{' '.join(str(err).split())[:600]}") from None
     if aux:
-        reference.aux_logits, reference.aux1, reference.aux2 = False, None, None
+        reference.aux_logits = False  # in inference the heads were never used
     return reference.eval()
 
 
