@@ -151,6 +151,16 @@ def build_parser():
     g.add_argument("--find-lr-steps", type=int, default=100, help="steps of the range test")
     g.add_argument("--find-lr-min", type=float, default=1e-7, help="range test start rate")
     g.add_argument("--find-lr-max", type=float, default=10.0, help="range test end rate")
+    u = p.add_argument_group("fine-tuning a pretrained model (ULMFiT)")
+    u.add_argument("--weights", default=None, metavar="TAG",
+                   help="start from published weights (e.g. review_lm: a pretrained text "
+                        "encoder, which keeps its vocabulary; the head is new)")
+    u.add_argument("--layer-lr-decay", type=float, default=1.0, metavar="F",
+                   help="discriminative learning rates: each layer group below the top "
+                        "trains at the rate of the one above / F (ULMFiT: 2.6; 1: off)")
+    u.add_argument("--gradual-unfreezing", action="store_true",
+                   help="unfreeze the layer groups one per epoch from the top "
+                        "(callbacks.GradualUnfreezing)")
     distribute.add_arguments(p)
     return p
 
@@ -278,6 +288,8 @@ def _check_job_args(args):
         raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
     if args.schedule == "multistep":
         parse_milestones(args.milestones)
+    if args.layer_lr_decay < 1:
+        raise ValueError(f"`--layer-lr-decay` must be >= 1. Received: {args.layer_lr_decay}")
     if args.resume and not args.run_dir:
         raise ValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
@@ -340,6 +352,8 @@ def _setup(args, argv, plan=None, run_path=None):
     check that can refuse the command runs before the run directory is opened."""
     import keras
 
+    import callbacks
+
     import zoo
 
     _check_job_args(args)
@@ -360,11 +374,18 @@ def _setup(args, argv, plan=None, run_path=None):
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     with plan.scope():
-        model = zoo.create(args.model, **model_kwargs)
+        if args.weights:
+            model = zoo.create(args.model, weights=args.weights, **model_kwargs)
+        else:
+            model = zoo.create(args.model, **model_kwargs)
     epoch = zoo.datasets.epoch_variable()
     train, val, test, sizes = load_data(args, epoch, plan.data_options())
-    # fitted on the whole training split, so every process holds the same state
-    model.adapt(load_data(args, None)[0] if plan.data_options() else train)
+    if not args.weights:  # pretrained weights keep the state they were trained with
+        # fitted on the whole training split, so every process holds the same state
+        model.adapt(load_data(args, None)[0] if plan.data_options() else train)
+    if args.layer_lr_decay != 1.0 and not args.gradual_unfreezing:
+        model.set_learning_rate_multipliers(
+            callbacks.discriminative_multipliers(model, args.layer_lr_decay))
     with plan.scope():
         model.compile(optimizer=optimizer, **plan.compile_options(model))
 
@@ -444,6 +465,10 @@ def _hparams(args, model, schedule):
             hparams["momentum"] = float(momentum[1])
     elif "lr" in hparams:
         hparams["max_lr"] = hparams["lr"]
+    # what fine-tuning started from, and how (ULMFiT's options)
+    hparams["weights"] = args.weights or "none"
+    hparams["layer_lr_decay"] = float(args.layer_lr_decay)
+    hparams["gradual_unfreezing"] = bool(args.gradual_unfreezing)
     return hparams
 
 
@@ -486,6 +511,9 @@ def _callbacks(args, job):
     for callback in standard:  # a schedule too short for the data: refused now
         if isinstance(callback, callbacks.Scheduler):
             callback.resolved(args.epochs, _steps_per_epoch(job.train))
+    if args.gradual_unfreezing:  # first: it sets the trainable layers the epoch trains
+        standard.insert(0, callbacks.GradualUnfreezing(args.layer_lr_decay,
+                                                       verbose=int(args.verbose > 0)))
     return standard + family_callbacks(model, run_dir)
 
 
