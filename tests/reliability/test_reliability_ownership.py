@@ -15,7 +15,7 @@ import pytest
 from reliability_testlib import TINY_RUN, call, copy_run, one_error_line, snapshot, train_argv
 
 from zoo import bench
-from zoo.jobs import export, port_weights, train, tune
+from zoo.jobs import export, port_weights, pretrain_text, train, tune
 from zoo.utils import ownership
 
 
@@ -41,6 +41,8 @@ DIRECTORY_JOBS = {
     "tune --overwrite": lambda d: (tune.main, [
         "mlp", "--directory", str(d.parent), "--project-name", d.name, "--overwrite",
         "--train-examples", "64", "--max-trials", "1", "--epochs", "1"]),
+    "pretrain_text --overwrite": lambda d: (pretrain_text.main, [
+        "gru", "--run-dir", str(d), "--overwrite", "--limit-tokens", "200", "--epochs", "1"]),
     "bench generative train": lambda d: (bench.main, [
         "generative", "train", "dcgan", "--run-dir", str(d), "--epochs", "1"]),
     "export tf_saved_model --overwrite": lambda d: (export.main, [
@@ -86,6 +88,26 @@ def test_a_file_output_replaces_only_a_file_the_zoo_wrote(tmp_path, capsys):
     theirs.with_name("ours.json").write_text('{"a": 2}')  # changed by someone: not any more
     with pytest.raises(ValueError, match="or it changed since"):
         ownership.check_output_file(theirs.with_name("ours.json"))
+
+
+def test_pretrain_text_publishes_over_no_file_an_entry_does_not_record(tmp_path, capsys):
+    """The language-model entries go through publish_weights' checks and staged commit."""
+    run, package = tmp_path / "lm-run", tmp_path / "package"
+    run.mkdir()
+    (run / "config.json").write_text('{"model": "gru", "command": "x"}')
+    (run / "metrics.json").write_text("{}")
+    (run / "model.keras").write_bytes(b"")
+    (package / "files").mkdir(parents=True)
+    (package / "files" / "gru.review_lm.weights.h5").write_bytes(b"someone's")
+    before = snapshot(tmp_path)
+    argv = ["gru", "--run-dir", str(run), "--publish", "review_lm", "--package-dir", str(package)]
+    code, _, err = call(pretrain_text.main, [*argv, "--force"], capsys)
+    assert code == 2 and "no entry records its sha256" in one_error_line(err), err
+    (package / "gru.review_lm.json").write_text("{}")
+    code, _, err = call(pretrain_text.main, argv, capsys)
+    assert code == 2 and "pass --force to replace it" in one_error_line(err), err
+    (package / "gru.review_lm.json").unlink()
+    assert snapshot(tmp_path) == before
 
 
 def test_a_run_directory_holding_a_foreign_config_json_is_refused(tmp_path, capsys):

@@ -207,3 +207,29 @@ def test_a_busy_coordinator_port_is_named():
         with pytest.raises(ValueError, match=f"port {port} is in use on this host"):
             distribution.check_port_free(f"localhost:{port}")
     distribution.check_port_free(f"localhost:{port}")  # free again
+
+
+@pytest.mark.jax
+@pytest.mark.jax_only  # several processes train on JAX only
+def test_process_0_of_a_run_names_a_busy_coordinator_port_and_writes_nothing(tmp_path):
+    """scripts/train.py (its own process: a multi-process run ends its process on a failure):
+    one line and status 2, before JAX's runtime starts, which would end the run with
+    "another process died" and the cause in a gRPC log line."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = train_argv(tmp_path / "run", "--distribute", "data_parallel", "--num-processes",
+                          "2", "--process-id", "0", "--coordinator", f"localhost:{port}")
+        done = subprocess.run([sys.executable, os.path.join(root, "scripts", "train.py"), *argv],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "KERAS_BACKEND": "jax"})
+    line = one_error_line(done.stderr)
+    assert done.returncode == 2 and f"coordinator port {port} is in use" in line, done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -132,7 +132,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     package_dir = Path(package_dir)
     entry_path = package_dir / f"{name}.json"
     weights_file = package_dir / "files" / f"{name}.weights.h5"
-    _check_owned_entry(entry_path, weights_file, name, force)
+    check_owned_entry(entry_path, weights_file, name, force)
     loading.check_finite_weights(model_file)
 
     trained = keras.saving.load_model(model_file)
@@ -140,13 +140,10 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     # A fresh, uncompiled model: the file holds the model's variables, no optimizer slots.
     model = type(trained).from_config(model_config)
     model.set_weights(trained.get_weights())
-    created = [d for d in (package_dir, weights_file.parent) if not d.exists()]
-    weights_file.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(temporary_name(weights_file))
-    try:
-        model.save_weights(str(staged))
-        tag = name[len(model_name) + 1:]
-        spec = zw.WeightsSpec(
+    tag = name[len(model_name) + 1:]
+
+    def entry(staged):
+        return zw.WeightsSpec(
             name=name,
             model=model_name,
             model_config=json.loads(json.dumps(model_config)),
@@ -154,7 +151,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
             sha256=zw.sha256_of(staged),
             size=staged.stat().st_size,
             dataset=dataset,
-            metrics={},  # measured below
+            metrics={},  # measured on the staged entry
             evaluation_command=(
                 f"python scripts/evaluate.py {model_name} --weights {tag} --dataset {dataset}"
             ),
@@ -176,14 +173,36 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
             },
             root=str(package_dir),
         )
-        # Measured on the model users get: rebuilt from the entry, weights fetched and
-        # verified (from the staged file: nothing is in place before it is measured).
+
+    return commit_measured(model, entry_path, weights_file, entry,
+                           lambda rebuilt: measure(rebuilt, dataset, batch_size))
+
+
+def commit_measured(model, entry_path, weights_file, entry, measure):
+    """Publishes `model`'s weights as the entry at `entry_path`; returns its `WeightsSpec`.
+
+    The weights are saved under a temporary name beside `weights_file`, `entry(staged)`
+    builds the entry, the model rebuilt from the staged entry exactly as users will
+    (`zoo.create(model, weights=tag)`, weights fetched and verified) is measured
+    (`measure(rebuilt)` -> metrics), and only then are the weights file and the entry
+    committed together. Nothing is in place before it is measured; a failure removes
+    what was staged and the folders it created. Check what may be replaced first
+    (`check_owned_entry`).
+    """
+    from zoo import weights as zw
+
+    created = [d for d in (entry_path.parent, weights_file.parent) if not d.exists()]
+    weights_file.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(temporary_name(weights_file))
+    try:
+        model.save_weights(str(staged))
+        spec = entry(staged)
         staging = dataclasses.replace(spec, url=f"package://files/{staged.name}")
         if not spec.url.startswith("package://"):
             zw.store.copy_into_cache(staged, spec)  # the url may not be live yet
-        rebuilt = zw.create_with_weights(model_name, staging)
-        measured = measure(rebuilt, dataset, batch_size)
-        spec = dataclasses.replace(spec, metrics={k: float(v) for k, v in measured.items()})
+        rebuilt = zw.create_with_weights(spec.model, staging)
+        spec = dataclasses.replace(
+            spec, metrics={k: float(v) for k, v in measure(rebuilt).items()})
         _commit(staged, weights_file, spec, entry_path)
     except BaseException:
         staged.unlink(missing_ok=True)
@@ -193,7 +212,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     return spec
 
 
-def _check_owned_entry(entry_path, weights_file, name, force):
+def check_owned_entry(entry_path, weights_file, name, force):
     """Refuses what publishing must not replace: an entry without --force, a file that is
     not a weights entry, and a weights file no entry records (by its sha256)."""
     from zoo import weights as zw
