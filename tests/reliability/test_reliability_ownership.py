@@ -232,3 +232,19 @@ def test_a_checkpoint_state_naming_a_file_outside_its_folder_is_ignored(tmp_path
     with pytest.warns(UserWarning, match="plain file name"):
         assert callbacks.Checkpoint(folder).valid_states() == []
     assert victim.read_bytes() == b"precious"
+
+
+def test_a_file_output_is_checked_and_replaced_by_one_writer_at_a_time(tmp_path):
+    """Export, port and bench reports check and replace their output under one lock: a
+    second writer waits, and then finds the first one's file (the zoo's: replaced)."""
+    import threading
+
+    report = tmp_path / "report.json"
+    ownership.write_output_json(report, {"run": 1})
+    with ownership.replacing_outputs():  # another writer between its check and its record
+        writer = threading.Thread(target=ownership.write_output_json, args=(report, {"run": 2}))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and json.loads(report.read_text()) == {"run": 1}
+    writer.join(10)
+    assert not writer.is_alive() and json.loads(report.read_text()) == {"run": 2}

@@ -472,18 +472,19 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
         if format == "tf_saved_model":  # what the folder holds is the zoo's own
             OwnedDirectory(tmp, [p.name + ("/" if p.is_dir() else "") for p in tmp.iterdir()],
                            what="SavedModel").record()
-        check_output(path, format, overwrite)  # again: the disk may have changed meanwhile
-        if inference.vocabulary is not None:
-            tmp_side = sidecar_path(tmp)
-            tmp_side.write_text(json.dumps(inference.vocabulary, indent=1) + "\n")
-            _replace(tmp_side, side)
-            ownership.record_output_file(side)
-            report["vocabulary"] = str(side)
-        elif side.exists():  # replacing a token-id artifact: its vocabulary (the zoo's) too
-            side.unlink()
-        _replace(tmp, path)
-        if format != "tf_saved_model":
-            ownership.record_output_file(path)
+        with ownership.replacing_outputs():  # one writer from this check to the record
+            check_output(path, format, overwrite)  # again: the disk may have changed
+            if inference.vocabulary is not None:
+                tmp_side = sidecar_path(tmp)
+                tmp_side.write_text(json.dumps(inference.vocabulary, indent=1) + "\n")
+                _replace(tmp_side, side)
+                ownership.record_output_file(side)
+                report["vocabulary"] = str(side)
+            elif side.exists():  # replacing a token-id artifact: its vocabulary (the zoo's)
+                side.unlink()
+            _replace(tmp, path)
+            if format != "tf_saved_model":
+                ownership.record_output_file(path)
     except Exception as err:
         if format == "onnx" and backend == "jax" and "pooling size" in str(err):
             raise ExportError(

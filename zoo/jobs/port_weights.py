@@ -21,7 +21,7 @@ import numpy as np
 
 from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
-from zoo.utils.ownership import check_output_file, record_output_file
+from zoo.utils.ownership import check_output_file, record_output_file, replacing_outputs
 
 
 def build_parser():
@@ -95,10 +95,11 @@ def check_output(output):
 def save_weights(model, output):
     """Saves `model`'s weights to `output` (a file the zoo may write: see
     `zoo.utils.ownership.check_output_file`) atomically, and records it as the zoo's."""
-    check_output_file(output, "--output")
-    with atomic_path(output) as tmp:
-        model.save_weights(tmp)
-    record_output_file(output)
+    with replacing_outputs():  # one writer from this check to the record
+        check_output_file(output, "--output")
+        with atomic_path(output) as tmp:
+            model.save_weights(tmp)
+        record_output_file(output)
 
 
 def reference_difference(source, name, file, model, images=2, seed=0, timm_name=None):

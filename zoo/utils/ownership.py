@@ -413,6 +413,22 @@ def _outputs_locked():
         os.close(fd)
 
 
+@contextlib.contextmanager
+def replacing_outputs():
+    """Held from the check of a file output (or SavedModel folder) to its replacement and
+    record: two zoo processes writing one output take turns (a blocking lock per
+    `$ZOO_HOME`), so neither replaces what the other has just checked."""
+    home = zoo_home()
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / ".outputs-replace.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def _read_outputs():
     try:
         data = json.loads(_outputs_record().read_text())
@@ -480,6 +496,7 @@ def record_output_file(*paths):
 
 def write_output_json(path, obj, flag="--json-out"):
     """Writes a JSON report to `path` (checked by `check_output_file`), then records it."""
-    check_output_file(path, flag)
-    write_json_atomic(path, obj)
-    record_output_file(path)
+    with replacing_outputs():
+        check_output_file(path, flag)
+        write_json_atomic(path, obj)
+        record_output_file(path)
