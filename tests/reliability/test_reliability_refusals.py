@@ -11,7 +11,7 @@ import pytest
 from reliability_testlib import TINY_RUN, call, copy_run, one_error_line, snapshot, train_argv
 
 from zoo import bench
-from zoo.jobs import evaluate, export, publish_weights, train, tune
+from zoo.jobs import evaluate, export, pretrain_text, publish_weights, train, tune
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +37,9 @@ LATE_REFUSALS = {
     "export --part": (export.main, lambda d: ["mlp", "--weights", "fashion_mnist", "--format",
                                               "onnx", "--output", str(d / "m.onnx"),
                                               "--part", "decoder"], "the whole model"),
+    "pretrain_text --parts": (pretrain_text.main, lambda d: [
+        "gru", "--run-dir", str(d / "run"), "--parts", "reviews,nosuch", "--epochs", "1",
+        "--limit-tokens", "200"], "parts=('reviews', 'nosuch')"),
     "bench generative train": (bench.main, lambda d: [
         "generative", "train", "dcgan", "--run-dir", str(d / "run"), "--model-arg",
         "latent_dim=-1"], "latent_dim"),
@@ -113,6 +116,25 @@ def test_publish_measures_before_it_commits(finished, package, capsys, monkeypat
     assert spec.sha256 == zw.sha256_of(package / "files" / "mlp.fashion_mnist.weights.h5")
     assert sorted(p.name for p in (package / "files").iterdir()) == [
         "mlp.fashion_mnist.weights.h5"]
+
+
+def test_publish_checks_again_when_it_commits(finished, package, capsys, monkeypatch):
+    """Another publisher wrote the entry while this one measured: refused, nothing of
+    this one stays (the check before the work is repeated under the lock)."""
+    measure = evaluate.measure
+
+    def other_publisher_meanwhile(*args, **kwargs):
+        (package / "files" / "mlp.again.weights.h5").write_bytes(b"the other publisher's")
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "measure", other_publisher_meanwhile)
+    code, _, err = call(publish_weights.main, [str(finished), "--name", "again",
+                                               "--package-dir", str(package)], capsys)
+    assert code == 2 and "no entry records its sha256" in one_error_line(err), err
+    assert sorted(p.name for p in (package / "files").iterdir()) == [
+        "mlp.again.weights.h5", "mlp.fashion_mnist.weights.h5"]
+    assert not (package / "mlp.again.json").exists()
+    assert (package / "files" / "mlp.again.weights.h5").read_bytes() == b"the other publisher's"
 
 
 def test_resume_on_changed_data_is_refused_by_its_fingerprint(finished, tmp_path, capsys,

@@ -273,7 +273,9 @@ def publish(args):
 
     # measured from a staged file, then the weights file and its entry commit together
     return commit_measured(model, entry_path, weights_file, entry,
-                           lambda rebuilt: heldout_perplexity(rebuilt, args.model))
+                           lambda rebuilt: heldout_perplexity(rebuilt, args.model),
+                           recheck=lambda: check_owned_entry(entry_path, weights_file, name,
+                                                             args.force))
 
 
 def evaluate(args):

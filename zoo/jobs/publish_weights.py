@@ -175,21 +175,25 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
         )
 
     return commit_measured(model, entry_path, weights_file, entry,
-                           lambda rebuilt: measure(rebuilt, dataset, batch_size))
+                           lambda rebuilt: measure(rebuilt, dataset, batch_size),
+                           recheck=lambda: check_owned_entry(entry_path, weights_file, name,
+                                                             force))
 
 
-def commit_measured(model, entry_path, weights_file, entry, measure):
+def commit_measured(model, entry_path, weights_file, entry, measure, recheck):
     """Publishes `model`'s weights as the entry at `entry_path`; returns its `WeightsSpec`.
 
     The weights are saved under a temporary name beside `weights_file`, `entry(staged)`
     builds the entry, the model rebuilt from the staged entry exactly as users will
     (`zoo.create(model, weights=tag)`, weights fetched and verified) is measured
     (`measure(rebuilt)` -> metrics), and only then are the weights file and the entry
-    committed together. Nothing is in place before it is measured; a failure removes
-    what was staged and the folders it created. Check what may be replaced first
-    (`check_owned_entry`).
+    committed together, under the zoo's output lock and after `recheck()` (the
+    `check_owned_entry` that ran before any work: another publisher may have written
+    meanwhile). Nothing is in place before it is measured; a failure removes what was
+    staged and the folders it created.
     """
     from zoo import weights as zw
+    from zoo.utils.ownership import replacing_outputs
 
     created = [d for d in (entry_path.parent, weights_file.parent) if not d.exists()]
     weights_file.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +207,9 @@ def commit_measured(model, entry_path, weights_file, entry, measure):
         rebuilt = zw.create_with_weights(spec.model, staging)
         spec = dataclasses.replace(
             spec, metrics={k: float(v) for k, v in measure(rebuilt).items()})
-        _commit(staged, weights_file, spec, entry_path)
+        with replacing_outputs():  # one publisher at a time from the check to the commit
+            recheck()
+            _commit(staged, weights_file, spec, entry_path)
     except BaseException:
         staged.unlink(missing_ok=True)
         for folder in reversed(created):
