@@ -635,19 +635,10 @@ def resume_hint(args, argv, run_path):
         return ("No epoch had ended, so there is nothing to resume: run the command again "
                 f"(its run directory is {run_path}).")
     again = [a for a in argv if a not in ("--overwrite", "--resume")]
-    if option_given(again, "--run-dir") is None:
+    if args.run_dir is None:  # the default directory, named for the resume
         again += ["--run-dir", str(run_path)]
     return ("The run keeps its last checkpoint; continue it with: python scripts/train.py "
             f"{shlex.join(again + ['--resume'])}")
-
-
-def option_given(argv, flag):
-    for i, arg in enumerate(argv):
-        if arg == flag and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
 
 
 def _main(args, argv, plan, extra_callbacks, run_path=None):

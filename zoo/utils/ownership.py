@@ -401,10 +401,11 @@ def _outputs_record():
 
 
 @contextlib.contextmanager
-def _outputs_locked():
+def _home_lock(name):
+    """A blocking `fcntl.flock` on `$ZOO_HOME/<name>`, held for the `with` block."""
     home = zoo_home()
     home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(home / ".outputs.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(home / name, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -413,20 +414,15 @@ def _outputs_locked():
         os.close(fd)
 
 
-@contextlib.contextmanager
+def _outputs_locked():
+    return _home_lock(".outputs.lock")
+
+
 def replacing_outputs():
     """Held from the check of a file output (or SavedModel folder) to its replacement and
     record: two zoo processes writing one output take turns (a blocking lock per
     `$ZOO_HOME`), so neither replaces what the other has just checked."""
-    home = zoo_home()
-    home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(home / ".outputs-replace.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    return _home_lock(".outputs-replace.lock")
 
 
 def _read_outputs():

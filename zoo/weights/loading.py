@@ -76,13 +76,7 @@ def read_variables(path):
 
     path = Path(path)
     try:
-        if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
-                with h5py.File(member, "r") as f:
-                    f.visititems(visit)
-        else:
-            with h5py.File(path, "r") as f:
-                f.visititems(visit)
+        _visit_weights_file(path, visit)
     except (OSError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(
             f"Cannot read weights from {path}: not a keras weights file (.weights.h5 or "
@@ -90,6 +84,19 @@ def read_variables(path):
             f"Received: weights={str(path)!r}"
         ) from None
     return shapes, layers
+
+
+def _visit_weights_file(path, visit):
+    """`h5py`'s `visititems(visit)` over a `.weights.h5` file or the weights of a `.keras`."""
+    import h5py
+
+    if path.suffix == ".keras":
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+            with h5py.File(member, "r") as f:
+                f.visititems(visit)
+    else:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
 
 
 def check_finite_weights(path):
@@ -114,13 +121,7 @@ def check_finite_weights(path):
                          f": {bad} of {np.size(value)} values NaN or inf")
 
     try:
-        if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
-                with h5py.File(member, "r") as f:
-                    f.visititems(visit)
-        else:
-            with h5py.File(path, "r") as f:
-                f.visititems(visit)
+        _visit_weights_file(path, visit)
     except (OSError, KeyError, zipfile.BadZipFile):
         read_variables(path)  # raises the readable error this file deserves
         raise
