@@ -68,7 +68,21 @@ def run_script(command, argv):
         from zoo.utils.cli import report
 
         return report(err)
-    return job.main(argv)
+    return interruptible(job.main, argv)
+
+
+def interruptible(main, argv):
+    """`main(argv)`, with Ctrl-C as one line and status 130 instead of a traceback.
+
+    train.py and tune.py catch it themselves, to say how to resume; the other jobs write
+    each output to a temporary path and rename it, so an interruption leaves the old file.
+    """
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C); an output being written is not replaced: "
+              "run the command again.", file=sys.stderr)
+        return 130
 
 
 def main(argv=None):
@@ -102,7 +116,7 @@ def main(argv=None):
     from zoo.utils.tensorflow_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    return importlib.import_module(COMMANDS[command]).main(rest)
+    return interruptible(importlib.import_module(COMMANDS[command]).main, rest)
 
 
 def _list_or_info(command, rest, backend=None):

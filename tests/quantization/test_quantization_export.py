@@ -14,6 +14,7 @@ import keras
 import zoo
 from zoo.jobs import export as job
 from zoo.jobs import quantize as qjob
+from zoo.utils import ownership
 from zoo.models.zoo_classifier import ZooClassifier
 
 # largest |int8 - float| over the largest |float| output on the validation images: 8-bit
@@ -161,7 +162,9 @@ def test_an_agreement_below_the_threshold_is_refused_with_the_figure(tmp_path, c
         return {**real(*args, **kwargs), "agreement": 0.9712}
 
     monkeypatch.setattr(qjob, "compare", worse)
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path.parent / f"{tmp_path.name}-home"))
     (tmp_path / "m.int8.onnx").write_bytes(b"keep")
+    ownership.record_output_file(tmp_path / "m.int8.onnx")  # an earlier export's: replaceable
     argv = [*TINY_MLP, "--format", "onnx", "--quantize", "int8", "--calibration",
             "fashion_mnist:16", "--validation-examples", "500", "--output",
             str(tmp_path / "m.int8.onnx"), "--overwrite"]

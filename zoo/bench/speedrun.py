@@ -20,11 +20,12 @@ python scripts/bench.py speedrun --holdout 5000 --epochs 8 --model-arg 'filters=
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import sys
 import time
+
+from zoo.utils.ownership import write_output_json
 
 HOLDOUT_SEED = 0  # the held-out images are the same for every candidate, whatever --seed
 TARGET_ACCURACY, TARGET_SECONDS = 0.93, 120.0  # issue 16, item 5
@@ -277,6 +278,5 @@ def main(argv=None):
     result["command"] = " ".join(["python scripts/bench.py speedrun", *argv])
     print(report(result), flush=True)
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(result, f, indent=2)
+        write_output_json(args.json_out, result)
     return 0

@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from zoo.utils.cli import ArgumentParser
-from zoo.utils.files import write_json_atomic
+from zoo.utils.ownership import write_output_json
 
 LABELLED = 1000
 HOLDOUT = 200
@@ -133,6 +133,6 @@ def main(argv=None):
               f"lr {result['lr']:g}, {result['trainable_params']:,} trainable parameters, "
               f"{result['train_seconds']:.0f} s)", flush=True)
     if args.json:
-        write_json_atomic(args.json, {"holdout": args.holdout, "seed": args.seed,
+        write_output_json(args.json, {"holdout": args.holdout, "seed": args.seed,
                                       "results": results})
     return 0

@@ -27,7 +27,6 @@ model-side choices can be compared in the same run (see docs/benchmarks.md).
 """
 
 import ast
-import json
 import math
 import platform
 import statistics
@@ -35,6 +34,7 @@ import sys
 import time
 
 from zoo.utils.cli import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
 PAIRS = ("resnet50", "resnet20")
 
@@ -383,7 +383,6 @@ def main(argv=None):
             verdict = "meets" if zoo_ratio >= 0.97 else "BELOW"
             print(f"  ratio zoo/reference {zoo_ratio:.3f} ({verdict} the 0.97 target)")
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(report, f, indent=2)
+        write_output_json(args.json_out, report)
         print(f"\nwritten to {args.json_out}")
     return 0

@@ -33,7 +33,9 @@ import tempfile
 from pathlib import Path
 
 from zoo.jobs import quantize as quantize_job
+from zoo.utils import cli, ownership
 from zoo.utils.cli import ArgumentParser
+from zoo.utils.ownership import OwnedDirectory
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
 FORMATS = ("tf_saved_model", "onnx", "litert")
@@ -92,21 +94,41 @@ def installed(module):
 
 
 def check_output(output, format, overwrite=False):
-    """The output path as a Path; raises if it exists (without `overwrite`) or is misnamed."""
+    """The output path as a Path; raises (writing nothing) unless the zoo may write there.
+
+    A file artifact (onnx, litert) never replaces a directory, and replaces a file only
+    with `overwrite` and when the zoo wrote that file (`zoo.utils.ownership`); a
+    SavedModel folder replaces only a folder whose manifest lists everything in it.
+    """
     path = Path(output)
     if format == "litert" and path.suffix != ".tflite":
         raise ExportError(
             f"A LiteRT artifact is a `.tflite` file (keras requires the suffix). "
             f"Received: --output {output}"
         )
-    for existing in (path, sidecar_path(path)):
-        if (existing.exists() or existing.is_symlink()) and not overwrite:
-            raise ExportError(
-                f"{existing} exists: pass --overwrite to replace it. Received: --output {output}"
-            )
-    if not path.parent.is_dir():
-        raise ExportError(f"The folder of --output does not exist. Received: --output {output}")
+    try:
+        _check_owned_output(path, format, overwrite, output)
+    except ownership.OwnershipError as err:
+        raise ExportError(str(err)) from None
     return path
+
+
+def _check_owned_output(path, format, overwrite, output):
+    if format == "tf_saved_model":
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise ExportError(f"A SavedModel is a folder, and {path} is a file or a link: "
+                              f"it is not replaced. Received: --output {output}")
+        if path.exists():
+            if not overwrite:
+                raise ExportError(f"{path} exists: pass --overwrite to replace it. "
+                                  f"Received: --output {output}")
+            OwnedDirectory(path, (), what="SavedModel", flag="--output").check()
+        ownership.check_writable_folder(path.parent, "--output", output)
+    else:
+        ownership.check_output_file(path, "--output", replace=overwrite)
+    side = sidecar_path(path)
+    if side.exists() or side.is_symlink():  # a token-id artifact's vocabulary goes with it
+        ownership.check_output_file(side, "--output", replace=overwrite)
 
 
 def sidecar_path(output):
@@ -460,14 +482,22 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
                 load=lambda p: load_artifact(p, format))
             tmp = int8
         side = sidecar_path(path)
-        if inference.vocabulary is not None:
-            tmp_side = sidecar_path(tmp)
-            tmp_side.write_text(json.dumps(inference.vocabulary, indent=1) + "\n")
-            _replace(tmp_side, side)
-            report["vocabulary"] = str(side)
-        elif side.exists():  # replacing a token-id artifact: its vocabulary goes too
-            side.unlink()
-        _replace(tmp, path)
+        if format == "tf_saved_model":  # what the folder holds is the zoo's own
+            OwnedDirectory(tmp, [p.name + ("/" if p.is_dir() else "") for p in tmp.iterdir()],
+                           what="SavedModel").record()
+        with ownership.replacing_outputs():  # one writer from this check to the record
+            check_output(path, format, overwrite)  # again: the disk may have changed
+            if inference.vocabulary is not None:
+                tmp_side = sidecar_path(tmp)
+                tmp_side.write_text(json.dumps(inference.vocabulary, indent=1) + "\n")
+                _replace(tmp_side, side)
+                ownership.record_output_file(side)
+                report["vocabulary"] = str(side)
+            elif side.exists():  # replacing a token-id artifact: its vocabulary (the zoo's)
+                side.unlink()
+            _replace(tmp, path)
+            if format != "tf_saved_model":
+                ownership.record_output_file(path)
     except Exception as err:
         if format == "onnx" and backend == "jax" and "pooling size" in str(err):
             raise ExportError(
@@ -491,7 +521,8 @@ def write_artifact(model, inference, path, format, **options):
 
 
 def _replace(tmp, path):
-    """Moves `tmp` to `path`, replacing what is there (a file or a SavedModel folder)."""
+    """Moves `tmp` to `path`, replacing what is there: a file or a SavedModel folder that
+    `check_output` found to be the zoo's."""
     if path.is_dir() and not path.is_symlink():
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
         os.replace(path, old / path.name)
@@ -547,6 +578,9 @@ def resolve_source(source, weights=None, model_args=None):
                 raise ExportError(f"The run directory has no model.keras. Received: {source}")
         elif not path.is_file():
             raise ExportError(f"No run directory or .keras file there. Received: {source}")
+        from zoo.weights.loading import check_finite_weights
+
+        check_finite_weights(path)
         model = keras.saving.load_model(path, compile=False)
         return model, _dataset_scale(config.get("dataset")), f"{path}"
     model = zoo.create(source, weights=weights, **(model_args or {}))
@@ -625,9 +659,8 @@ def main(argv=None):
         check_part(model, args.part)
         report = export(model, args.output, args.format, part=args.part, raw_scale=scale,
                         overwrite=args.overwrite, check=not args.no_check, quantize=int8)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
-        print("error: " + " ".join(str(err).split()), file=sys.stderr)
-        return 2
+    except cli.USER_ERRORS as err:  # a read-only or full folder included: one line
+        return cli.report(err)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from zoo import compat
 from zoo.training.base import BaseZooModel, TracedFloat
 from zoo.utils.optimizers import inner_optimizer
 
@@ -16,9 +17,32 @@ def _replicas():
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+class _PredictFunctions:
+    """keras's traced predict functions, one per image size (a plain object: not tracked)."""
+
+    def __init__(self):
+        self.by_size = {}
+
+
 class ZooTrainer(BaseZooModel):
     def train_step(self, data):
         return self._zoo_train_step(data)
+
+    def predict(self, x, *args, **kwargs):
+        # keras traces predict with `reduce_retracing`: a second image size gets a trace
+        # whose height and width are None, which a layer that must know them (resizing
+        # raw images: `requires_known_image_size`) cannot run. Keep one trace per size.
+        size = _image_size(x) if _needs_known_image_size(self) else None
+        if size is None:
+            return super().predict(x, *args, **kwargs)
+        functions = self.__dict__.get("_zoo_predict_functions")
+        if functions is None:
+            functions = self._zoo_predict_functions = _PredictFunctions()
+        self.predict_function = functions.by_size.get(size)
+        try:
+            return super().predict(x, *args, **kwargs)
+        finally:
+            functions.by_size[size] = self.predict_function
 
     def test_step(self, data):
         return self._zoo_test_step(data)
@@ -52,6 +76,24 @@ class ZooTrainer(BaseZooModel):
     def _unscale_for_distribution(self, loss):
         n = _replicas()
         return loss * float(n) if n > 1 else loss
+
+
+def _needs_known_image_size(model):
+    return any(getattr(layer, "requires_known_image_size", False)
+               for layer in compat.nested_layers(model))
+
+
+def _image_size(x):
+    """(height, width) of a batch of images (an array or a dataset of known size), else None."""
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        spec = spec[0] if isinstance(spec, tuple) else spec
+        shape = getattr(spec, "shape", None)
+    else:
+        shape = getattr(x, "shape", None)
+    if shape is None or len(shape) != 4 or None in tuple(shape[1:3]):
+        return None
+    return tuple(int(d) for d in shape[1:3])
 
 
 def _deduplicate(slices):

@@ -186,13 +186,36 @@ def convert(model, tensors, source="checkpoint", checkpoint_format="torchvision"
     """[(variable, value in keras layout)] for every weight of `model` from `tensors`.
 
     `source` names the checkpoint in messages; `checkpoint_format` ("torchvision",
-    "timm") picks the family's rules.
+    "timm") picks the family's rules. Every tensor a weight takes is checked first, so a
+    bad checkpoint is refused before anything is written: its shape (`check`), its dtype
+    (floating point: an int8 tensor without its scales is a quantized checkpoint, not
+    weights) and its values (finite).
     """
     assignments = plan(model, checkpoint_format)
     tensors = {normalize_key(k, model): v for k, v in tensors.items()}
     check(assignments, {k: np.shape(v) for k, v in tensors.items()}, model, source,
           checkpoint_format)
+    check_values(assignments, tensors, source)
     return [(a.variable, a.to_keras(tensors[a.key])) for a in assignments]
+
+
+def check_values(assignments, tensors, source="checkpoint"):
+    """Raises ConversionError at the first tensor a weight takes that is not floating
+    point or holds a NaN or an inf, naming it and its layer."""
+    for a in assignments:
+        value = np.asarray(tensors[a.key])
+        if value.dtype.kind != "f":
+            raise ConversionError(
+                f"The {source} stores {a.key!r} (layer {a.layer!r}) as {value.dtype}, not "
+                "floating point: a quantized checkpoint (integer values without their "
+                "scales) is not weights the zoo can port. Use the float checkpoint."
+            )
+        if not np.all(np.isfinite(value)):
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            raise ConversionError(
+                f"The {source} holds NaN or inf in {a.key!r} (layer {a.layer!r}: {bad} of "
+                f"{value.size} values): it is refused and nothing is written."
+            )
 
 
 def assign(model, values):
@@ -228,7 +251,9 @@ def read_checkpoint(path, source):
         state = torch.load(str(path), map_location="cpu", weights_only=True)
         if isinstance(state, dict) and "state_dict" in state and len(state) < 8:
             state = state["state_dict"]
-        return {k: v.float().numpy() for k, v in state.items() if hasattr(v, "numpy")}
+        return {k: _numpy(torch, k, v) for k, v in state.items() if hasattr(v, "numpy")}
+    except ConversionError:
+        raise
     except ImportError as err:
         need = "safetensors" if source == "timm" else "torch"
         raise ImportError(
@@ -239,6 +264,18 @@ def read_checkpoint(path, source):
             f"Cannot read {path} as a {source} checkpoint ({type(err).__name__}: {err}). "
             "The file is corrupt, truncated or of another format."
         ) from None
+
+
+def _numpy(torch, key, tensor):
+    """A torch tensor as numpy: floating point as float32, integers as they are (so the
+    conversion can refuse them), quantized tensors refused here."""
+    if tensor.is_quantized:
+        raise ConversionError(
+            f"The checkpoint stores {key!r} quantized ({tensor.dtype}): the zoo ports float "
+            "checkpoints. Use the float one.")
+    if tensor.is_floating_point():
+        return tensor.to(torch.float32).numpy()
+    return tensor.numpy()
 
 
 def check_hash_in_name(path):
