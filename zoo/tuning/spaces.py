@@ -66,7 +66,7 @@ def mlp_space(arguments):
     )
 
 
-@register_space("alexnet", "vgg", "googlenet", "resnet", "densenet")
+@register_space("alexnet", "vgg", "googlenet", "resnet", "densenet", "speednet")
 def vision_space(arguments):
     hps = []
     if "width_multiplier" in arguments:
