@@ -115,11 +115,12 @@ class BatchNormalization(layers.BatchNormalization):
     (`use_fast_variance=True`). Only how the batch variance is computed
     changes (to float32 rounding); inference uses the moving statistics as before.
 
-    `fused=True` (default): where the backend has a fused batch-norm kernel
-    (`zoo.training.fused_batch_norm`: TensorFlow's, oneDNN's on x86), 4-D
-    channels-last inputs are normalized by it, in training and inference, with
-    its fused gradient: about five times faster than keras's op-by-op path on a
-    bfloat16 conv net (docs/benchmarks.md); the same function to float32 rounding.
+    `fused=True` (default): in training, where the backend has a fused batch-norm
+    kernel (`zoo.training.fused_batch_norm`: TensorFlow's, oneDNN's on x86), 4-D
+    channels-last inputs are normalized by it, with its fused gradient: about five
+    times faster than keras's op-by-op path on a bfloat16 conv net
+    (docs/benchmarks.md); the same function to float32 rounding. Inference keeps
+    keras's path, so predictions (and exported artifacts) are unchanged.
     """
 
     def __init__(self, fast_variance=False, fused=True, **kwargs):
@@ -127,22 +128,18 @@ class BatchNormalization(layers.BatchNormalization):
         self.fast_variance = fast_variance
         self.fused = fused
 
-    def _fusable(self, inputs, mask):
-        return (self.fused and fused_batch_norm is not None and mask is None
+    def _fusable(self, inputs, training, mask):
+        return (training and self.trainable and self.fused and fused_batch_norm is not None
+                and mask is None
                 and not self.renorm and not getattr(self, "synchronized", False)
                 and len(inputs.shape) == 4 and self.axis % 4 == 3
                 and inputs.dtype in ("float32", "bfloat16", "float16"))
 
-    def _fused_call(self, inputs, training):
+    def _fused_call(self, inputs):
         channels = inputs.shape[-1]
         scale = self.gamma if self.scale else ops.ones((channels,), "float32")
         offset = self.beta if self.center else ops.zeros((channels,), "float32")
         scale, offset = ops.cast(scale, "float32"), ops.cast(offset, "float32")
-        if not (training and self.trainable):
-            outputs, _, _ = fused_batch_norm(
-                inputs, scale, offset, self.epsilon,
-                ops.cast(self.moving_mean, "float32"), ops.cast(self.moving_variance, "float32"))
-            return ops.cast(outputs, self.compute_dtype)
         outputs, mean, variance = fused_batch_norm(inputs, scale, offset, self.epsilon)
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
             moving.assign(ops.cast(moving, "float32") * self.momentum
@@ -150,8 +147,8 @@ class BatchNormalization(layers.BatchNormalization):
         return ops.cast(outputs, self.compute_dtype)
 
     def call(self, inputs, training=None, mask=None):
-        if self._fusable(inputs, mask):
-            return self._fused_call(inputs, training)
+        if self._fusable(inputs, training, mask):
+            return self._fused_call(inputs)
         fast = training and self.trainable and self.fast_variance
         if not fast or mask is not None or self.renorm:
             return super().call(inputs, training=training, mask=mask)

@@ -60,29 +60,23 @@ def _deduplicate(slices):
     return tf.IndexedSlices(values, indices, slices.dense_shape)
 
 
-def fused_batch_norm(x, scale, offset, epsilon, mean=None, variance=None):
-    """Batch normalization of an NHWC `x` in one fused kernel (oneDNN's on x86).
+def fused_batch_norm(x, scale, offset, epsilon):
+    """Training-mode batch normalization of an NHWC `x` in one fused kernel (oneDNN's on x86).
 
-    With `mean`/`variance` None (training): normalizes by the batch statistics and
-    returns `(y, batch mean, batch variance)`, the variance the biased one (divided
-    by n, as keras's moments), all float32 but `y` (the dtype of `x`). Otherwise
-    normalizes by the given statistics (inference) and returns `(y, mean, variance)`.
+    Returns `(y, batch mean, batch variance)`: `y` in the dtype of `x`, the statistics
+    float32, the variance the biased one (divided by n, as keras's moments).
     `scale`/`offset`: float32 per channel. keras's own path computes the statistics,
     normalizes and differentiates op by op in float32: about five times the time of
     the fused kernel and its fused gradient on a bfloat16 conv net (docs/benchmarks.md).
     """
-    training = mean is None
-    if training:
-        mean = variance = tf.constant([], tf.float32)
-    y, batch_mean, batch_variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
-        x=x, scale=scale, offset=offset, mean=mean, variance=variance, epsilon=epsilon,
-        exponential_avg_factor=1.0, data_format="NHWC", is_training=training)
-    if training:
-        # the kernel returns the unbiased variance (n / (n - 1)) for the moving average
-        shape = tf.shape(x)
-        n = tf.cast(shape[0] * shape[1] * shape[2], tf.float32)
-        batch_variance = batch_variance * ((n - 1.0) / tf.maximum(n, 1.0))
-    return y, batch_mean, batch_variance
+    empty = tf.constant([], tf.float32)
+    y, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+        x=x, scale=scale, offset=offset, mean=empty, variance=empty, epsilon=epsilon,
+        exponential_avg_factor=1.0, data_format="NHWC", is_training=True)
+    # the kernel returns the unbiased variance (n / (n - 1)) for the moving average
+    shape = tf.shape(x)
+    n = tf.cast(shape[0] * shape[1] * shape[2], tf.float32)
+    return y, mean, variance * ((n - 1.0) / tf.maximum(n, 1.0))
 
 
 def input_gradient(fn, x):

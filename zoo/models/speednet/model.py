@@ -17,7 +17,7 @@ from zoo.models._vision import (
 )
 from zoo.models._vision import batch_norm as bn_layer
 from zoo.registry import register
-from zoo.utils.checks import check_bool, check_choice, check_positive
+from zoo.utils.checks import check_bool, check_choice, check_positive, check_widths
 
 ACTIVATIONS = ("relu", "gelu")
 HEADS = ("max", "avg", "flatten")
@@ -43,7 +43,8 @@ class SpeedNet(VisionClassifier):
         features_only: `call` returns every stage's output.
         augment: training-only augmentation: None, "flip", "translate", "flip_translate".
         preprocessing: None, or `zoo.models.preprocessing.ImagePreprocessing` arguments.
-        depth: convolutions per stage (the first one pools).
+        depth: convolutions per stage (the first one pools): an int for every stage,
+            or one int per stage.
         batch_norm: BatchNormalization after each convolution (the convolutions
             then have no bias: BN's shift replaces it).
         bn_scale: BatchNorm learns a scale too (airbench: no, shift only).
@@ -51,6 +52,10 @@ class SpeedNet(VisionClassifier):
         head: "max" (global max-pool, airbench), "avg" or "flatten" the last map.
         logit_scale: the logits (a Dense layer without bias) are multiplied by
             this (airbench: 1/9), which sets the softmax temperature at the start.
+        head_units: widths of hidden Dense layers between the pooled features and
+            the logits (each Dense -> BN -> activation, as a stage's convolution).
+        pool_last: the last stage pools too; False leaves its map whole to the head
+            (a 3x3 map would otherwise pool to its top-left 2x2 window only).
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
 
     Example:
@@ -79,35 +84,51 @@ class SpeedNet(VisionClassifier):
         activation="relu",
         head="max",
         logit_scale=1.0,
+        head_units=(),
+        pool_last=True,
         **kwargs,
     ):
-        self.depth = check_depths("depth", (depth,), 1)[0]
+        self.depth = (check_depths("depth", (depth,), 1)[0] if isinstance(depth, int)
+                      else check_depths("depth", depth, None))
         self.batch_norm = check_bool("batch_norm", batch_norm)
         self.bn_scale = check_bool("bn_scale", bn_scale)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
         self.head_kind = check_choice("head", head, HEADS)
         self.logit_scale = float(check_positive("logit_scale", logit_scale))
+        self.head_units = check_widths("head_units", head_units)
+        self.pool_last = check_bool("pool_last", pool_last)
         super().__init__(input_shape, num_classes, include_top, pooling, filters,
                          width_multiplier, dropout, features_only, augment,
                          preprocessing=preprocessing, num_stages=None, **kwargs)
         self._check_min_size(2 ** len(self.filters), "speednet")
-        self.stages = [self._stage(s, self.width(f)) for s, f in enumerate(self.filters)]
+        depths = (self.depth,) * len(self.filters) if isinstance(self.depth, int) else self.depth
+        if len(depths) != len(self.filters):
+            raise ValueError(f"`depth` must be an int or hold one int per stage ({len(self.filters)}"
+                             f"). Received: depth={depth!r}")
+        last = len(self.filters) - 1
+        self.stages = [self._stage(s, self.width(f), d, pool=s < last or self.pool_last)
+                       for s, (f, d) in enumerate(zip(self.filters, depths))]
         self._make_speed_head()
         self.build_now()
 
-    def _stage(self, s, width):
+    def _stage(self, s, width, depth, pool=True):
         out = []
-        for c in range(self.depth):
+        for c in range(depth):
             name = f"stage{s + 1}_conv{c + 1}"
             out.append(layers.Conv2D(width, 3, padding="same", use_bias=not self.batch_norm,
                                      kernel_initializer=CONV_INIT, name=name))
-            if c == 0:
+            if c == 0 and pool:
                 out.append(layers.MaxPooling2D(2, name=f"stage{s + 1}_pool"))
-            if self.batch_norm:
-                norm = bn_layer(f"stage{s + 1}_bn{c + 1}")
-                norm.scale = self.bn_scale
-                out.append(norm)
-            out.append(layers.Activation(self.activation, name=f"{name}_{self.activation}"))
+            out += self._norm_act(f"stage{s + 1}_bn{c + 1}", name)
+        return out
+
+    def _norm_act(self, bn_name, name):
+        out = []
+        if self.batch_norm:
+            norm = bn_layer(bn_name)
+            norm.scale = self.bn_scale
+            out.append(norm)
+        out.append(layers.Activation(self.activation, name=f"{name}_{self.activation}"))
         return out
 
     def _make_speed_head(self):
@@ -121,6 +142,11 @@ class SpeedNet(VisionClassifier):
                 "avg": layers.GlobalAveragePooling2D(name="avg_pool"),
                 "flatten": layers.Flatten(name="flatten")}[self.head_kind]
         self.head = [pool]
+        for i, units in enumerate(self.head_units):
+            name = f"fc{i + 1}"
+            self.head.append(layers.Dense(self.width(units), use_bias=not self.batch_norm,
+                                          name=name))
+            self.head += self._norm_act(f"{name}_bn", name)
         if self.dropout:
             self.head.append(layers.Dropout(self.dropout, name="dropout"))
         # float32 logits: softmax cross-entropy stays accurate under mixed precision
@@ -133,5 +159,6 @@ class SpeedNet(VisionClassifier):
     def get_config(self):
         return {**super().get_config(), "depth": self.depth, "batch_norm": self.batch_norm,
                 "bn_scale": self.bn_scale, "activation": self.activation,
-                "head": self.head_kind, "logit_scale": self.logit_scale}
+                "head": self.head_kind, "logit_scale": self.logit_scale,
+                "head_units": self.head_units, "pool_last": self.pool_last}
 
