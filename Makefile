@@ -31,18 +31,18 @@ test: install test-tf test-jax test-torch
 XDIST  := -n 2 --dist loadfile
 
 test-tf:
-	$(PY) -m pytest -q $(XDIST) tests
+	$(PY) -m pytest -q $(XDIST) tests zoo/models
 
 test-jax:
-	KERAS_BACKEND=jax $(PY) -m pytest -q $(XDIST) -m jax tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q $(XDIST) -m jax tests zoo/models
 
 test-torch:
-	KERAS_BACKEND=torch $(PY) -m pytest -q -m torch tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -m torch tests zoo/models
 
 # Not part of `make test` (minutes): SIGKILL at every write point of a run and of a search,
 # then resume; a real 1 MB tmpfs filling up (where mounting is allowed)
 test-faults: install
-	$(PY) -m pytest -q -m faults tests
+	$(PY) -m pytest -q -m faults tests zoo/models
 
 # Early warning, not part of `make test`: the unit tests (TensorFlow) against the newest
 # keras and keras-tuner pre-releases, in their own .venv-next; failures are reported, not fatal.
@@ -52,7 +52,7 @@ test-keras-next:
 	.venv-next/bin/python -m pip install -q -e ".[dev,jax,test]" $(TORCH) $(TORCHVISION)
 	.venv-next/bin/python -m pip install -q --pre --upgrade --no-deps keras keras-tuner
 	@.venv-next/bin/python -c "import keras, keras_tuner; print('keras', keras.__version__, 'keras-tuner', keras_tuner.__version__)"
-	-.venv-next/bin/python -m pytest -q -m "not slow" tests || echo "test-keras-next: failures above are an early warning (allowed)"
+	-.venv-next/bin/python -m pytest -q -m "not slow" tests zoo/models || echo "test-keras-next: failures above are an early warning (allowed)"
 
 clean:
 	rm -rf $(VENV) .venv-next runs .pytest_cache

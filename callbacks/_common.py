@@ -5,6 +5,8 @@ import copy
 import keras
 import numpy as np
 
+from zoo import compat
+
 
 def require_optimizer(model, who):
     optimizer = getattr(model, "optimizer", None)
@@ -37,7 +39,7 @@ class DeepCopyable:
     `_shared` are handles the copy must keep (a dataset's epoch variable).
     """
 
-    _transient = {"_model": lambda: None}
+    _transient = {compat.CALLBACK_MODEL_ATTRIBUTE: lambda: None}
     _shared = ()
 
     def __deepcopy__(self, memo):

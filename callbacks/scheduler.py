@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from callbacks._common import DeepCopyable, require_optimizer, retrace
+from zoo import compat
 from zoo.training.schedules import MomentumSchedule, ZooSchedule
 from zoo.utils.optimizers import leaf_optimizers
 
@@ -121,8 +122,8 @@ def _check_momentum_values(momentum):
 def _record_in_compile_config(model, momentum):
     # ZooModel.compile(momentum_schedule=...) replays from the saved compile
     # config, so a `.keras` file brings the momentum schedule back too.
-    config = getattr(getattr(model, "_compile_config", None), "config", None)
-    if not isinstance(config, dict):
+    config = compat.compile_arguments(model)
+    if config is None:
         return
     if momentum.serializable():
         config["momentum_schedule"] = momentum

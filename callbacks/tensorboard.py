@@ -84,7 +84,7 @@ class StepScalars(DeepCopyable, keras.callbacks.Callback):
     ```
     """
 
-    _transient = {"_model": lambda: None, "_writer": lambda: None}
+    _transient = {compat.CALLBACK_MODEL_ATTRIBUTE: lambda: None, "_writer": lambda: None}
 
     def __init__(self, log_dir, update_freq=1, hparams=None, trial_id=None):
         super().__init__()

@@ -27,6 +27,6 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_terminal_summary(terminalreporter):
     if _UNEXPECTED_SKIPS:
-        terminalreporter.section("skipped outside tests/conftest.py ALLOWED_SKIPS (fails)")
+        terminalreporter.section("skipped outside tests/skip_guard.py ALLOWED_SKIPS (fails)")
         for line in _UNEXPECTED_SKIPS:
             terminalreporter.line(line)

@@ -3,7 +3,8 @@ list|info ...`) and the entry shared with `scripts/*.py`.
 
 This module imports nothing from the zoo at import time: the scripts load it by
 path, before `zoo` (hence keras) is imported, so that `--backend` can still
-choose keras's backend.
+choose keras's backend. `zoo list` and `zoo info` answer from the generated
+index (`zoo.catalogue`) and never import keras.
 """
 
 import importlib
@@ -80,6 +81,17 @@ def main(argv=None):
             print(f"error: unknown command. Received: {argv[0]!r}", file=sys.stderr)
             return 2
         return 0
+    command, rest = argv[0], argv[1:]
+    if command in ("list", "info"):
+        from zoo.utils.cli import USER_ERRORS, report
+
+        backend = prepare(argv)
+        rest = [a for i, a in enumerate(rest)
+                if not a.startswith("--backend") and (i == 0 or rest[i - 1] != "--backend")]
+        try:
+            return _list_or_info(command, rest, backend)
+        except USER_ERRORS as err:
+            return report(err)
     import keras
 
     backend = prepare(argv)
@@ -89,27 +101,19 @@ def main(argv=None):
     from zoo.utils.tensorflow_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    command, rest = argv[0], argv[1:]
-    if command in ("list", "info"):
-        from zoo.utils.cli import USER_ERRORS, report
-
-        rest = [a for i, a in enumerate(rest)
-                if not a.startswith("--backend") and (i == 0 or rest[i - 1] != "--backend")]
-        try:
-            return _list_or_info(command, rest, keras.backend.backend())
-        except USER_ERRORS as err:
-            return report(err)
     return importlib.import_module(COMMANDS[command]).main(rest)
 
 
-def _list_or_info(command, rest, backend):
-    import zoo
+def _list_or_info(command, rest, backend=None):
+    """`zoo list [PATTERN]`, `zoo info NAME`: from the index, without keras."""
+    from zoo import catalogue
 
+    index = catalogue.read()
     if len(rest) > 1 or any(a.startswith("-") for a in rest):
         raise ValueError(f"`zoo {command}` takes one {'pattern' if command == 'list' else 'name'}"
                          f" (and --backend). Received: {' '.join(rest)}")
     if command == "list":
-        names = zoo.list_models(rest[0] if rest else "*")
+        names = catalogue.list_models(rest[0] if rest else "*", index)
         if not names:
             raise ValueError(f"No model name matches {rest[0]!r}; `zoo list` shows them all. "
                              f"Received: pattern={rest[0]!r}")
@@ -118,8 +122,9 @@ def _list_or_info(command, rest, backend):
     if not rest:
         raise ValueError("`zoo info` needs a model name, e.g. `zoo info mlp` (`zoo list` shows "
                          "them). Received: no name")
-    info = {**zoo.model_info(rest[0]), "backend": backend}
-    print(json.dumps(info, indent=2, default=str))
+    info = catalogue.model_info(rest[0], index)
+    info.pop("summary")
+    print(json.dumps({**info, "backend": backend or catalogue.backend()}, indent=2, default=str))
     return 0
 
 

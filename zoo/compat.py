@@ -21,6 +21,42 @@ def loss_tracker(model):
     return model._loss_tracker
 
 
+def evaluating_for_fit(kwargs):
+    """True when `evaluate(**kwargs)` is `fit` evaluating its validation data.
+
+    Why: keras's `fit` evaluates the validation data it has already prepared by
+    calling `self.evaluate(..., _use_cached_eval_dataset=True)`; an `evaluate`
+    override that checks or maps its inputs must leave that call alone. The
+    private keyword is the only sign of it.
+    """
+    return bool(kwargs.get("_use_cached_eval_dataset"))
+
+
+def supports_jit(model):
+    """keras's own answer to whether `fit` may compile `model`'s step (XLA / jax.jit).
+
+    Why: keras turns `jit_compile` off for a model holding a layer that does not
+    support it (`trainers.trainer.model_supports_jit`, not exported); the text
+    models check that their string vectorizer does not turn it off.
+    """
+    from keras.src.trainers.trainer import model_supports_jit
+
+    return model_supports_jit(model)
+
+
+def compile_arguments(model):
+    """The dict of `compile()` arguments keras saves in a `.keras` file and replays on
+    loading, itself (a change to it is saved), or None before `compile`.
+
+    Why: keras keeps them in `model._compile_config` (a `SerializableDict`);
+    `get_compile_config()` returns a serialized copy. A momentum schedule installed
+    after `compile` (the `Scheduler` callback) is recorded there so that a reloaded
+    model gets it back.
+    """
+    config = getattr(getattr(model, "_compile_config", None), "config", None)
+    return config if isinstance(config, dict) else None
+
+
 # ---------------------------------------------------------------- resuming fit
 def set_initial_epoch(model, epoch):
     """Makes the running `fit` continue at `epoch` (None: as `fit` was asked).
@@ -55,6 +91,21 @@ def set_learning_rate_object(optimizer, value):
     must give the optimizer back exactly as it was.
     """
     optimizer._learning_rate = value
+
+
+#: where `keras.callbacks.Callback` keeps its model (`set_model`; the `model` property)
+CALLBACK_MODEL_ATTRIBUTE = "_model"
+
+
+def callback_model_attribute():
+    """The instance attribute in which a keras `Callback` holds its model.
+
+    Why: a callback deep-copied for each keras-tuner trial must not copy the model
+    it was set on (the copy gets its own with `set_model`); a copy made from the
+    callback's `__dict__` has to know which entry that is. keras stores it as
+    `Callback._model`, behind the read-only `model` property.
+    """
+    return CALLBACK_MODEL_ATTRIBUTE
 
 
 # ---------------------------------------------------------------- layers
@@ -152,6 +203,191 @@ def initialize_deferred(layer, values=()):
         variable._deferred_initialize()
 
 
+# ---------------------------------------------------------------- functional subclasses
+def functional_model_class():
+    """keras's `Functional`: the class of `keras.Model(inputs, outputs)`, to subclass.
+
+    Why: keras makes a `keras.Model` subclass that calls `__init__(inputs=...,
+    outputs=...)` functional by rewriting its class hierarchy on the first such
+    call (`models.model.inject_functional_model_class` replaces `keras.Model`
+    by `Functional` in the bases of every class up the chain). The zoo's
+    `BaseZooModel` is shared by functional and subclassed families: rewritten,
+    every subclassed family would turn functional and fail to build. A
+    functional family names `Functional` among its bases instead (MRO: the zoo
+    step first, then `Functional`, then `keras.Model`), so keras finds nothing
+    to rewrite. keras exports the class only under `keras.src`.
+    """
+    from keras.src.models.functional import Functional
+
+    return Functional
+
+
+# ---------------------------------------------------------------- earlier saved layouts
+def _layer_values(group):
+    """{layer name: [arrays, in keras's variable order]} of every layer saved under `group`.
+
+    keras writes a layer's variables as datasets "0", "1", ... of a `vars` group
+    whose `name` attribute is the layer's name (the optimizer's are skipped).
+    """
+    import h5py
+    import numpy as np
+
+    found = {}
+
+    def visit(path, obj):
+        if not isinstance(obj, h5py.Group) or not path.endswith("vars") or not len(obj):
+            return
+        if path.split("/")[0] == "optimizer":
+            return
+        name = obj.attrs.get("name")
+        name = name.decode() if isinstance(name, bytes) else name
+        if name in found:
+            raise ValueError(f"Two saved layers are named {name!r}: the file cannot be read "
+                             "by layer name.")
+        found[name] = [np.asarray(obj[str(i)]) for i in range(len(obj))]
+
+    group.visititems(visit)
+    return found
+
+
+def is_legacy_layout(model, group):
+    """True when `group` (an h5py group: a saved model) does not hold `model`'s functional
+    layout: one `layers/<x>/vars` group per layer of `model.layers`, named after it."""
+    saved = group.get("layers")
+    names = set()
+    for key in (saved.keys() if saved is not None else ()):
+        vars_group = saved[key].get("vars")
+        if vars_group is not None:
+            name = vars_group.attrs.get("name")
+            names.add(name.decode() if isinstance(name, bytes) else name)
+    return not {layer.name for layer in model.layers} <= names
+
+
+def write_in_own_layout(model, group, dest, uninitialized=False):
+    """Writes the variables that `group` (an h5py group of a saved model, any layout) holds
+    for `model`, read by layer name, to the `.weights.h5` file `dest` in `model`'s layout.
+
+    Layers keep their names across layouts (the zoo names every layer), so the
+    name finds each layer's variables wherever an earlier layout put them; the
+    optimizer's variables keep their path. `uninitialized`: `model`'s variables
+    have no values yet (`build_shapes_only`).
+
+    A layer the file has no variables of these shapes for is left out of `dest`, so
+    the loader reports it (or skips it, with `skip_mismatch`) as for any file.
+    """
+    import h5py
+    import keras
+    import numpy as np
+
+    values = _layer_values(group)
+    if uninitialized:
+        zeros = [(v, np.zeros(v.shape, keras.backend.standardize_dtype(v.dtype)))
+                 for v in model.variables]
+        with keras.StatelessScope(state_mapping=zeros, initialize_variables=False):
+            model.save_weights(str(dest))
+    else:
+        model.save_weights(str(dest))
+    with h5py.File(dest, "r+") as out:
+        targets = []
+        out.visititems(lambda path, obj: targets.append((path, obj)) if (
+            isinstance(obj, h5py.Group) and path.endswith("vars") and len(obj)) else None)
+        for path, obj in targets:
+            if path.split("/")[0] == "optimizer":
+                if path in group:
+                    del out[path]
+                    group.file.copy(group[path], out, name=path)
+                continue
+            name = obj.attrs.get("name")
+            name = name.decode() if isinstance(name, bytes) else name
+            saved = values.get(name)
+            wanted = [tuple(obj[str(i)].shape) for i in range(len(obj))]
+            if saved is None or [tuple(a.shape) for a in saved] != wanted:
+                # absent here as in the file: the loader reports (or skips) it as it would
+                del out[path]
+                continue
+            for i, array in enumerate(saved):
+                obj[str(i)][...] = array
+
+
+def in_own_layout(model, path, folder, uninitialized=False):
+    """`path` (a `.weights.h5` or `.keras` file), or a copy of its weights in `model`'s
+    layout written to `folder` when the file holds an earlier layout of a model that reads
+    them (`model.reads_legacy_layout`). Public h5py and keras API only; the weights engine
+    compares and loads the result as any file."""
+    import contextlib
+    import zipfile
+    from pathlib import Path
+
+    import h5py
+
+    if not getattr(model, "reads_legacy_layout", False):
+        return path
+    path = Path(path)
+    try:
+        with contextlib.ExitStack() as stack:
+            source = path
+            if path.suffix == ".keras":
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                source = stack.enter_context(archive.open("model.weights.h5"))
+            saved = stack.enter_context(h5py.File(source, "r"))
+            if not is_legacy_layout(model, saved["/"]):
+                return path
+            dest = Path(folder) / "own_layout.weights.h5"
+            write_in_own_layout(model, saved["/"], dest, uninitialized)
+            return dest
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return path  # not a readable weights file: the loader says so, naming it
+
+
+def adopt_legacy_layout(model, store):
+    """Lets keras's loader read a file of an earlier layout of `model`, by layer name.
+
+    Called by the model's `load_own_variables(store)`, which keras calls on a
+    model before its layers. Returns True when the store was rewritten.
+
+    Why: keras reads each object's variables from the path of its attributes
+    (`saving_lib._load_state`), and has no public way to remap paths. A file
+    written when the vision families were subclassed models (their layers
+    nested in blocks, `head/...`) holds the same layers, under the same names,
+    at other paths. keras's `H5IOStore` reads from its `h5_file` at
+    `_h5_entry_path` (the model's own path; "" for the saved model itself):
+    here `h5_file` becomes an in-memory copy in which the model's part is in
+    its own layout (`write_in_own_layout`), and keras then loads every layer
+    from it as usual. Only a plain (unsharded) `.weights.h5` store is read so.
+    """
+    import io
+    import tempfile
+    from pathlib import Path
+
+    import h5py
+
+    h5 = getattr(store, "h5_file", None)
+    if type(store).__name__ != "H5IOStore" or not isinstance(h5, h5py.File):
+        return False
+    if not getattr(model, "reads_legacy_layout", False):
+        return False
+    base = store._h5_entry_path or ""
+    group = h5[base] if base else h5["/"]
+    if not is_legacy_layout(model, group):
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        own = Path(tmp) / "own.weights.h5"
+        write_in_own_layout(model, group, own)
+        merged = h5py.File(io.BytesIO(), "w")
+        if base:  # the model is a layer of the saved one: only its part changes
+            for key in h5.keys():
+                h5.copy(h5[key], merged, name=key)
+            del merged[base]
+            merged.require_group(base)
+        with h5py.File(own, "r") as src:
+            for key in src.keys():
+                src.copy(src[key], merged, name=f"{base}/{key}" if base else key)
+    h5.close()
+    store.h5_file = merged
+    store.get(base)  # the store's current group, in the new file
+    return True
+
+
 # ---------------------------------------------------------------- keras-tuner
 class TrialCallbacksHook:
     """Mixin for a keras-tuner `Tuner`: calls `self.configure_trial_callbacks(callbacks,
@@ -173,6 +409,17 @@ class TrialCallbacksHook:
 
     def configure_trial_callbacks(self, callbacks, trial, execution):  # pragma: no cover
         raise NotImplementedError
+
+
+def oracle_of(oracle):
+    """The oracle that decides a search's trials: `oracle` itself, or, for a distributed
+    search's worker, the one its client stands for.
+
+    Why: keras-tuner gives a worker's tuner an `OracleClient` that forwards to the
+    chief's oracle and keeps the wrapped oracle as `_oracle`; settings such as
+    `max_trials` belong to that one.
+    """
+    return getattr(oracle, "_oracle", oracle)
 
 
 def chief_role():
@@ -255,17 +502,28 @@ def requeue_interrupted_trials(oracle):
 
 
 __all__ = [
+    "CALLBACK_MODEL_ATTRIBUTE",
     "TrialCallbacksHook",
+    "adopt_legacy_layout",
     "allow_raw_call_arguments",
     "build_shapes_only",
+    "callback_model_attribute",
     "chief_can_exit",
     "chief_role",
+    "compile_arguments",
+    "evaluating_for_fit",
+    "functional_model_class",
+    "in_own_layout",
     "initialize_deferred",
+    "is_legacy_layout",
     "learning_rate_object",
     "loss_tracker",
     "nested_layers",
+    "oracle_of",
     "requeue_interrupted_trials",
     "set_initial_epoch",
     "set_learning_rate_object",
+    "supports_jit",
+    "write_in_own_layout",
     "write_keras_tuner_state_atomically",
 ]

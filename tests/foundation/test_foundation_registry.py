@@ -35,11 +35,20 @@ def test_model_info():
 
 
 def test_registering_a_taken_name_raises():
+    class Again(ZooModel):
+        pass
+
     with pytest.raises(ValueError, match="already registered"):
 
-        @register("mlp")
-        class Again(ZooModel):
-            pass
+        @register(Again)
+        def mlp(**kwargs):
+            """Another mlp."""
+
+    with pytest.raises(ValueError, match="no row for 'again'"):
+
+        @register(Again, {"other": {}})
+        def again(**kwargs):
+            """A name without its row in the table."""
 
 
 def test_unknown_name_suggests_close_matches():

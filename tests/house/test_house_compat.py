@@ -245,3 +245,104 @@ def test_a_trial_recorded_before_its_oracle_is_run_again_after_a_reload(tmp_path
     rerun = again.create_trial("tuner0")
     assert rerun.trial_id == trial.trial_id and rerun.status == "RUNNING"
     assert compat.requeue_interrupted_trials(again) == []  # now ongoing: not queued twice
+
+
+# ---------------------------------------------------------------- added with the family folders
+class RecordsEvaluate(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(1)
+        self.calls = []
+
+    def call(self, x):
+        return self.dense(x)
+
+    def evaluate(self, *args, **kwargs):
+        self.calls.append(compat.evaluating_for_fit(kwargs))
+        return super().evaluate(*args, **kwargs)
+
+
+def test_evaluating_for_fit_tells_fits_validation_from_a_users_evaluate():
+    model = RecordsEvaluate()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32")
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    model.evaluate(x, y, verbose=0)
+    assert model.calls == [True, False]
+
+
+def test_supports_jit_is_kerass_answer():
+    class NoJit(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_jit = False
+
+        def call(self, x):
+            return x
+
+    inputs = keras.Input((2,))
+    assert compat.supports_jit(keras.Model(inputs, keras.layers.Dense(1)(inputs)))
+    assert not compat.supports_jit(keras.Model(inputs, NoJit()(inputs)))
+
+
+def test_compile_arguments_is_what_a_keras_file_replays(tmp_path):
+    model = _tiny_classifier()
+    arguments = compat.compile_arguments(model)
+    assert "optimizer" in arguments
+    arguments["momentum_schedule"] = None  # a change to it is saved
+    assert "momentum_schedule" in model.get_compile_config()
+    assert compat.compile_arguments(zoo.create("mlp", input_shape=(4,), num_classes=3)) is None
+
+
+def test_callback_model_attribute_holds_the_model():
+    callback = keras.callbacks.Callback()
+    model = _tiny_classifier()
+    callback.set_model(model)
+    assert callback.__dict__[compat.callback_model_attribute()] is model
+    assert callback.model is model
+
+
+def test_oracle_of_unwraps_keras_tuners_oracle_client():
+    import inspect
+
+    from keras_tuner.src.distribute import oracle_client
+
+    # a worker's client keeps the oracle it stands for where oracle_of looks
+    assert "self._oracle = oracle" in inspect.getsource(oracle_client.OracleClient.__init__)
+    oracle = keras_tuner.oracles.RandomSearchOracle(max_trials=1)
+    assert compat.oracle_of(oracle) is oracle
+
+
+def test_a_functional_family_leaves_the_shared_base_subclassed():
+    from zoo.training.base import BaseZooModel
+
+    functional = zoo.create("resnet20", width_multiplier=0.25, depths=(1, 1, 1))
+    inputs = keras.Input((2,))
+    assert isinstance(functional, compat.functional_model_class())
+    assert compat.functional_model_class() is type(keras.Model(inputs, inputs))
+    assert BaseZooModel.__bases__ == (keras.Model,)  # keras rewrote nothing
+    subclassed = zoo.create("mlp", input_shape=(4,), num_classes=3, hidden_units=(8,))
+    assert not isinstance(subclassed, compat.functional_model_class())
+    assert subclassed.count_params() == 4 * 8 + 8 + 8 * 3 + 3
+
+
+def test_a_keras_file_of_the_subclassed_layout_is_read_by_layer_name(tmp_path):
+    import zipfile
+    from pathlib import Path
+
+    import h5py
+
+    old = Path(__file__).resolve().parents[1] / "legacy" / "files" / "resnet20.keras"
+    model = keras.saving.load_model(old)  # through compat.adopt_legacy_layout
+    with zipfile.ZipFile(old) as archive, archive.open("model.weights.h5") as member:
+        with h5py.File(member, "r") as saved:
+            assert compat.is_legacy_layout(model, saved["/"])
+    own = compat.in_own_layout(model, old, tmp_path)
+    assert own != old
+    with h5py.File(own, "r") as converted:
+        assert not compat.is_legacy_layout(model, converted["/"])
+    again = zoo.create("resnet20", **{k: v for k, v in model.get_config().items()
+                                      if k not in ("name", "trainable")})
+    again.load_weights(own)
+    for a, b in zip(again.weights, model.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))

@@ -1,22 +1,26 @@
 """The house rules, read from the sources (AST): layers import downward only, no import
-cycle, no private name of another module, keras and keras-tuner through their public API.
+cycle, no private name of another module, keras and keras-tuner through their public API,
+and no engine that names a family.
 
 The layers, bottom to top (a module imports only from its own layer or below):
 
     zoo.utils, zoo.compat       shared helpers; the one place allowed keras internals
-    zoo.registry, zoo.datasets  names -> classes; offline data loaders
+    zoo.registry, zoo.datasets  names -> classes and families; offline data loaders
     zoo.training                ZooModel, the step, schedules, loss math
-    zoo.models                  the families
-    callbacks                   schedules installed, checkpoints, TensorBoard, LR finder
-    zoo.weights                 published files: fetch, verify, cache, load
-    zoo.api                     zoo.create(name, weights=...), model_info
-    zoo.evaluation, zoo.tuning  FID; keras-tuner spaces and tuners
+    model parts                 the modules directly in zoo/models: the bases and layers
+                                families share (VisionClassifier, BatchNormalization, ...)
+    engines                     callbacks, zoo.weights (store, convert), zoo.evaluation,
+                                zoo.tuning: they ask a family's declarations through
+                                zoo.registry, and never import one
+    families                    zoo/models/<family>/: one package each
+    zoo.models, zoo.api         the index of the families; zoo.create(name, weights=...)
     zoo.jobs                    what the scripts do
     zoo.bench                   benchmark suites (use jobs)
     zoo.cli                     the `zoo` command
 
 The package namespace `zoo` (its `__init__`) re-exports the library: it may import
-anything below `zoo.jobs`, and only jobs, bench and the CLI import it.
+anything below `zoo.jobs`, and only jobs, bench and the CLI import it. A family's
+tests (`zoo/models/<family>/test_*.py`) stand above every layer, as tests/ does.
 """
 
 import ast
@@ -26,23 +30,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("zoo", "callbacks")
+MODELS = ROOT / "zoo" / "models"
+#: the family packages: every folder of zoo/models with an __init__.py
+FAMILY_PACKAGES = tuple(sorted(f"zoo.models.{p.parent.name}" for p in MODELS.glob("*/__init__.py")))
+#: the shared model parts: the modules directly in zoo/models
+MODEL_PARTS = tuple(sorted(f"zoo.models.{p.stem}" for p in MODELS.glob("*.py")
+                           if p.stem != "__init__"))
+FAMILIES_LAYER = 5
 LAYERS = [
     ("zoo.utils", "zoo.compat"),
     ("zoo.registry", "zoo.datasets"),
     ("zoo.training",),
-    ("zoo.models",),
-    ("callbacks",),
-    ("zoo.weights",),
-    ("zoo.api",),
-    ("zoo.evaluation", "zoo.tuning"),
-    ("zoo.jobs",),
+    MODEL_PARTS,
+    ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning"),
+    FAMILY_PACKAGES,
+    ("zoo.models", "zoo.api"),
+    ("zoo.jobs", "zoo.catalogue"),
     ("zoo.bench",),
     ("zoo.cli",),
 ]
+TESTS_LAYER = len(LAYERS)  # a family's tests, beside its code
 NAMESPACE = "zoo"
-NAMESPACE_MAX_LAYER = 7  # zoo/__init__ may import up to evaluation/tuning
-NAMESPACE_USERS_MIN_LAYER = 8  # jobs and above may `import zoo`
+NAMESPACE_MAX_LAYER = 6  # zoo/__init__ may import up to zoo.models and zoo.api
+NAMESPACE_USERS_MIN_LAYER = 7  # jobs and above may `import zoo`
 COMPAT = "zoo.compat"
+
+
+def is_test_module(module):
+    return module.rsplit(".", 1)[-1].startswith("test_")
 
 
 def _modules():
@@ -63,6 +78,8 @@ MODULES = _modules()
 def layer_of(module):
     if module == NAMESPACE:
         return None
+    if is_test_module(module):
+        return TESTS_LAYER
     best = None
     for index, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
@@ -258,7 +275,39 @@ def _private_names_of(package):
                 names.add(node.attr)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.add(node.name)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+        names.update(name for _, name in _named_in_strings(tree))  # getattr(obj, "_x")
     return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+#: calls whose string arguments name an attribute or a keyword
+_NAMING_CALLS = ("getattr", "setattr", "hasattr", "delattr")
+_NAMING_METHODS = ("get", "pop", "setdefault")
+
+
+def _named_in_strings(tree):
+    """[(line, string)] of the strings `tree` uses as names: arguments of getattr, setattr,
+    hasattr, delattr and of `.get`/`.pop`/`.setdefault`, dict keys, subscripts."""
+    found = []
+
+    def add(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append((node.lineno, node.value))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Name) and func.id in _NAMING_CALLS) or (
+                    isinstance(func, ast.Attribute) and func.attr in _NAMING_METHODS):
+                for arg in node.args:
+                    add(arg)
+        elif isinstance(node, ast.Dict):
+            for key in node.keys:
+                add(key)
+        elif isinstance(node, ast.Subscript):
+            add(node.slice)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -291,4 +340,140 @@ def test_no_keras_private_attribute_outside_compat(keras_private_names):
 
 def test_the_private_attribute_check_sees_keras_internals(keras_private_names):
     # the names the zoo once touched: if keras renames them the list above shrinks
-    assert {"_loss_tracker", "_learning_rate", "_initial_epoch"} <= keras_private_names
+    assert {"_loss_tracker", "_learning_rate", "_initial_epoch", "_compile_config",
+            "_use_cached_eval_dataset", "_oracle", "_model",
+            "_call_has_training_arg"} <= keras_private_names
+
+
+#: the test files that exercise zoo.compat, and the house rules themselves: they name
+#: keras's internals on purpose
+HOUSE_TESTS = ("tests/house/",)
+
+
+def _test_sources():
+    """{relative path: source} of every Python file under tests/ but the house tests."""
+    return {str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / "tests").rglob("*.py"))
+            if not str(p.relative_to(ROOT)).startswith(HOUSE_TESTS)}
+
+
+def private_strings(tree, private_names):
+    """[(line, name)] of the strings in `tree` that name a keras private attribute or
+    keyword: `getattr(obj, "_x")`, `setattr`, `hasattr`, `kwargs.get("_x")`, a config key."""
+    return [(line, name) for line, name in _named_in_strings(tree) if name in private_names]
+
+
+#: strings that only look like keras's private names: (file, string) -> whose they are
+NOT_KERAS = {("zoo/jobs/imagenet_entries.py", "_metrics"): "a key of torchvision's weights meta"}
+
+
+def test_no_keras_private_name_in_a_string_outside_compat(keras_private_names):
+    """The attribute check above sees `obj._x`; this one `getattr(obj, "_x")` and its kin, in
+    the library and in tests/."""
+    sources = {str(path.relative_to(ROOT)): path.read_text()
+               for module, path in MODULES.items() if module != COMPAT}
+    sources.update(_test_sources())
+    bad = [f"{path}:{line} {name!r}" for path, source in sources.items()
+           for line, name in private_strings(ast.parse(source), keras_private_names)
+           if (path, name) not in NOT_KERAS]
+    assert not bad, "keras private names in strings outside zoo/compat.py:\n" + "\n".join(bad)
+
+
+def test_no_keras_internals_in_the_tests(keras_private_names):
+    """tests/ uses keras through its public API too (zoo.compat's tests aside)."""
+    bad = []
+    for path, source in _test_sources().items():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                    else [node.module or ""]
+                bad += [f"{path}:{node.lineno} imports {n}" for n in names
+                        if n.startswith(("keras.src", "keras_tuner.src"))]
+            elif isinstance(node, ast.Attribute) and node.attr in keras_private_names:
+                bad.append(f"{path}:{node.lineno} .{node.attr}")
+    assert not bad, "keras internals in tests/:\n" + "\n".join(bad)
+
+
+def test_the_string_check_sees_a_private_name():
+    tree = ast.parse('"""Docstrings may say _model."""\nx = getattr(cb, "_model", None)\n')
+    assert private_strings(tree, {"_model"}) == [(2, "_model")]
+
+
+# ---------------------------------------------------------------- engines name no family
+def _family_words():
+    """Every family name, registered model name and registered class name, lowercased."""
+    import zoo  # noqa: F401  (registers the families)
+    from zoo import registry
+
+    words = set(registry.families()) | set(registry.list_models())
+    words |= {registry.get(n).cls.__name__.lower() for n in registry.list_models()}
+    return words
+
+
+FAMILY_WORDS = _family_words()
+
+
+def _tokens(identifier):
+    """`ResNetBlock` -> ["res", "net", "block", "resnetblock"]; `vae_space` -> ["vae",
+    "space", "vae_space"]: the identifier's words, and the identifier itself."""
+    import re
+
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", identifier).lower().split("_")
+    return [w for w in words if w] + [identifier.lower()]
+
+
+def engine_modules():
+    """Every module that is not a family (or its tests), a benchmark suite or the index of
+    the families: what must work for any family, named or not."""
+    return {m: p for m, p in MODULES.items()
+            if not (is_test_module(m) or layer_of(m) == FAMILIES_LAYER
+                    or m.startswith("zoo.bench") or m == "zoo.models")}
+
+
+def family_named(tree):
+    """[(line, what)] of the names a module defines and the strings it holds that are a
+    family's, a model's or a model class's name (docstrings aside)."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                       ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.arg):
+            names.append(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.append(node.id)
+        elif isinstance(node, ast.alias):
+            names.append(node.asname or node.name.split(".")[-1])
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in docstrings and node.value.lower() in FAMILY_WORDS):
+            found.append((node.lineno, repr(node.value)))
+        for name in names:
+            if any(token in FAMILY_WORDS for token in _tokens(name)):
+                found.append((getattr(node, "lineno", 0), name))
+    return found
+
+
+def test_no_engine_names_a_family():
+    """Engines ask a family's declarations (zoo.registry.Family, a model's methods); a
+    family's name, a model name or a model class in an engine is a per-family switch."""
+    bad = []
+    for module, path in engine_modules().items():
+        for line, what in family_named(ast.parse(path.read_text())):
+            bad.append(f"{path.relative_to(ROOT)}:{line} {what}")
+    assert not bad, "engines naming a family:\n" + "\n".join(sorted(bad))
+
+
+def test_the_family_name_check_sees_a_switch():
+    source = '''
+RULES = {"resnet": 1}
+def vae_parts(model):
+    """The resnet docstring is fine."""
+    from zoo.models.gan import DCGAN
+    return isinstance(model, DCGAN)
+'''
+    found = sorted(what for _, what in family_named(ast.parse(source)))
+    assert found == ["'resnet'", "DCGAN", "vae_parts"], found

@@ -35,8 +35,8 @@ def test_family_registers_every_variant():
     assert zoo.list_models("*") == sorted(set(zoo.list_models("*")))
     for name in NAMES:
         info = zoo.model_info(name)
-        assert info["family"] == "rnn_classifier"
-        assert info["class"] == "zoo.models.rnn.RNNClassifier"
+        assert info["family"] == "rnn"
+        assert info["class"] == "zoo.models.rnn.rnn_classifier.RNNClassifier"
     assert zoo.model_info("bilstm")["defaults"]["bidirectional"] is True
     assert zoo.model_info("gru")["defaults"]["cell"] == "gru"
     # the docstring's figure: 20,000 x 64 embedding + LSTM(64) + Dense(2)
@@ -113,11 +113,11 @@ def test_strings_from_a_dataset_train_and_evaluate():
 
 @pytest.mark.jax
 def test_text_vectorizer_does_not_turn_jit_off():
-    from keras.src.trainers.trainer import model_supports_jit
+    from zoo import compat
 
     # under JAX this keeps fit's step in jax.jit; TensorFlow decides XLA per RNN
     # layer (cuDNN LSTM/GRU layers opt out on a GPU)
-    assert model_supports_jit(_text_model("simple_rnn"))
+    assert compat.supports_jit(_text_model("simple_rnn"))
 
 
 def test_gradient_clipping_is_on_by_default():

@@ -19,7 +19,7 @@ TINY = {
     "perceptron": dict(input_shape=(2,)),
     "alexnet": IMAGE, "vgg": IMAGE, "googlenet": IMAGE, "resnet": IMAGE, "densenet": IMAGE,
     "speednet": IMAGE,
-    "rnn_classifier": dict(vocabulary_size=50, sequence_length=8),
+    "rnn": dict(vocabulary_size=50, sequence_length=8),
     "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
 }
 # The width each family's space searches (at its default arguments).
@@ -27,7 +27,7 @@ WIDTH = {
     "mlp": "units", "perceptron": None,
     "alexnet": "width_multiplier", "vgg": "width_multiplier", "googlenet": "width_multiplier",
     "resnet": "width_multiplier", "densenet": "width_multiplier", "speednet": "width_multiplier",
-    "rnn_classifier": "units", "autoencoder": "base_filters", "vae": "base_filters",
+    "rnn": "units", "autoencoder": "base_filters", "vae": "base_filters",
     "gan": "base_filters",
 }
 
@@ -53,7 +53,7 @@ FAMILIES = _families()
 def test_the_families_the_search_tests_name_are_registered():
     """A renamed family fails here (and in the tests below), instead of being skipped."""
     assert set(FAMILIES) == set(TINY), set(FAMILIES) ^ set(TINY)
-    assert {"rnn_classifier", "vae", "gan"} <= set(FAMILIES)
+    assert {"rnn", "vae", "gan"} <= set(FAMILIES)
 
 
 @pytest.fixture(autouse=True)
@@ -117,9 +117,9 @@ def test_a_text_classifier_search_adapts_its_vocabulary(tmp_path):
     words = np.array(["good fun great", "bad dull awful", "great good", "awful bad"] * 16)
     labels = np.array([1, 0, 1, 0] * 16, "int32")
     train = tf.data.Dataset.from_tensor_slices((words, labels)).batch(16)
-    tuner, trial = _search(FAMILIES["rnn_classifier"], tmp_path, train, None, train,
-                           **TINY["rnn_classifier"], overrides={"embedding_dim": (4, 8),
-                                                                "units": (4, 8)})
+    tuner, trial = _search(FAMILIES["rnn"], tmp_path, train, None, train,
+                           **TINY["rnn"], overrides={"embedding_dim": (4, 8),
+                                                     "units": (4, 8)})
     best = tuner.get_best_models(1)[0]
     best.adapt(train)  # a checkpoint holds weights, not the vocabulary
     assert best.evaluate(train, return_dict=True, verbose=0)["accuracy"] == pytest.approx(

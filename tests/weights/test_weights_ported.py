@@ -1,18 +1,16 @@
-"""Ported torchvision/timm weights: every family against its reference, through zoo.create.
+"""Ported torchvision/timm weights through zoo.create: download, cache, offline, bad files.
 
-For each family a torchvision (or timm) reference with random weights and random
-BatchNorm statistics is saved in its source's real format (`torch.save` state
-dict, timm's safetensors), served from a loopback HTTP server under a
-hash-named file, loaded through `zoo.create(name, weights=spec)` (download,
-verification, conversion, cache), and compared in inference on the same
-images: logits and every `features_only` stage. Depths and widths are reduced
-where the full network adds nothing (the same layer kinds and naming rules);
+A few torchvision references with random weights and random BatchNorm statistics
+are saved in their source's real format, served from a loopback HTTP server
+under a hash-named file and loaded through `zoo.create(name, weights=spec)`
+(download, verification, conversion, cache). Each family's own parity test
+(logits and every stage against its reference) is beside its code
+(`zoo/models/<family>/test_<family>.py`, with tests/ported_checks.py);
 `test_every_imagenet_entry_converts_its_full_key_set` checks every published
 entry's full key set on torch's meta device, without allocating weights.
 """
 
 import hashlib
-import io
 import warnings
 
 import keras
@@ -21,6 +19,7 @@ import pytest
 
 import zoo
 from loopback import LoopbackServer
+from ported_checks import assert_close, imagenet_images, make_spec, serialize
 from zoo import compat
 from zoo import weights as zw
 from zoo.jobs import references
@@ -28,9 +27,6 @@ from zoo.weights import classes, convert, ported
 
 import torch  # noqa: E402  (installed by `make install`; a skip would hide the check)
 tv = references.import_torchvision()
-
-SIZE = 64
-RTOL = 1e-4  # max |difference| <= RTOL * max |reference logit|
 
 
 def _narrow(ref, in_features, dropout_first, width=64, classes=10):
@@ -47,8 +43,9 @@ def _narrow(ref, in_features, dropout_first, width=64, classes=10):
     return ref
 
 
-def _vgg(cfg, batch_norm):
-    features = tv.models.vgg.make_layers(cfg, batch_norm=batch_norm)
+def _vgg16():
+    cfg = [8, 8, "M", 16, 16, "M", 24, 24, 24, "M", 32, 32, 32, "M", 32, 32, 32, "M"]
+    features = tv.models.vgg.make_layers(cfg, batch_norm=False)
     return _narrow(tv.models.vgg.VGG(features, init_weights=False), cfg[-2] * 49, False)
 
 
@@ -57,60 +54,16 @@ def _alexnet():
 
 
 SMALL_VGG = dict(filters=(8, 16, 24, 32, 32), head_units=(64, 64), num_classes=10)
-# family -> (zoo name, zoo arguments, reference builder, source)
+# case -> (zoo name, zoo arguments, reference builder, source)
 CASES = {
     "resnet18": ("resnet18", {}, lambda: references.torchvision_model("resnet18"),
                  "torchvision"),
     "resnet50": ("resnet50", dict(depths=(1, 2, 1, 1)),
                  lambda: tv.models.resnet.ResNet(tv.models.resnet.Bottleneck, [1, 2, 1, 1]),
                  "torchvision"),
-    "densenet121": ("densenet121", dict(depths=(2, 2, 2, 2)),
-                    lambda: tv.models.DenseNet(32, (2, 2, 2, 2), 64), "torchvision"),
-    "googlenet": ("googlenet", {}, lambda: references.torchvision_model(
-        "googlenet", transform_input=True), "torchvision"),
-    "vgg11_bn": ("vgg11_bn", SMALL_VGG,
-                 lambda: _vgg([8, "M", 16, "M", 24, 24, "M", 32, 32, "M", 32, 32, "M"], True),
-                 "torchvision"),
-    "vgg16": ("vgg16", SMALL_VGG, lambda: _vgg(
-        [8, 8, "M", 16, 16, "M", 24, 24, 24, "M", 32, 32, 32, "M", 32, 32, 32, "M"], False),
-        "torchvision"),
+    "vgg16": ("vgg16", SMALL_VGG, _vgg16, "torchvision"),
     "alexnet": ("alexnet", dict(head_units=(64, 64), num_classes=10), _alexnet, "torchvision"),
-    "timm_resnet50": ("resnet50", dict(depths=(1, 1, 1, 1)), lambda: references.import_timm()
-                      .models.resnet.ResNet(block=references.import_timm().models.resnet
-                                            .Bottleneck, layers=[1, 1, 1, 1]), "timm"),
 }
-FAMILY = {"resnet18": "resnet", "resnet50": "resnet", "timm_resnet50": "resnet",
-          "densenet121": "densenet", "googlenet": "googlenet", "vgg11_bn": "vgg", "vgg16": "vgg",
-          "alexnet": "alexnet"}
-# the GoogLeNet reference applies torchvision's transform_input, as with its ImageNet weights;
-# the zoo model gets the entry's equivalent preprocessing (mean = std = 0.5) on raw pixels
-IMAGENET_MEAN, IMAGENET_STD = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
-GOOGLENET_PREPROCESSING = {"resize": None, "crop": [SIZE, SIZE], "interpolation": "bilinear",
-                           "mean": [0.5] * 3, "std": [0.5] * 3}
-
-
-def _serialize(state, source):
-    if source == "timm":
-        from safetensors.torch import save
-
-        return save({k: v.contiguous() for k, v in state.items()}), ".safetensors"
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    return buffer.getvalue(), ".pth"
-
-
-def make_spec(name, zoo_args, url, data, source, hash_kind=None):
-    """A temporary entry for a served file (torchvision: the sha256 prefix in its name)."""
-    digest = hashlib.sha256(data).hexdigest()
-    hash_kind = hash_kind or ("sha256-prefix" if source == "torchvision" else "sha256")
-    # the arguments that differ from the registered defaults are config enough
-    config = dict(input_shape=(SIZE, SIZE, 3), **zoo_args)
-    return zw.WeightsSpec(
-        name=f"{name}.test_{source}", model=name, model_config=config, url=url,
-        sha256=digest[:8] if hash_kind == "sha256-prefix" else digest, size=None,
-        dataset="random", metrics={}, evaluation_command="", params=1,
-        input_shape=(SIZE, SIZE, 3), preprocessing="none", training_command="none",
-        license="test", source_format=source, hash_kind=hash_kind)
 
 
 class Served:
@@ -119,28 +72,21 @@ class Served:
     def __init__(self, home):
         self.server = LoopbackServer()
         self.home = home
-        rng = np.random.default_rng(0)
-        self.pixels = rng.uniform(0, 255, size=(2, SIZE, SIZE, 3)).astype("float32")
-        self.images = ((self.pixels / 255 - IMAGENET_MEAN) / IMAGENET_STD).astype("float32")
+        self.pixels, self.images = imagenet_images()
         self.cases = {}
         for case, (name, zoo_args, build, source) in CASES.items():
             ref = references.randomize(build().eval(), seed=len(self.cases))
             state = ref.state_dict()
-            data, suffix = _serialize(state, source)
+            data, suffix = serialize(state, source)
             path = f"/models/{name}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
             self.server.files[path] = data
             spec = make_spec(name, zoo_args, self.server.url + path, data, source)
-            logits, stages = references.logits_and_stages(ref, FAMILY[case], self.images)
+            logits, stages = references.logits_and_stages(ref, name, self.images)
             self.cases[case] = {"spec": spec, "path": path, "data": data, "logits": logits,
                                 "stages": stages}
 
-    def inputs(self, case):
-        return self.pixels if case == "googlenet" else self.images
-
     def create(self, case, **kwargs):
         spec = self.cases[case]["spec"]
-        if case == "googlenet":
-            kwargs.setdefault("preprocessing", GOOGLENET_PREPROCESSING)
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)  # a faithful port loads without one
             return zoo.create(spec.model, weights=spec, **kwargs)
@@ -155,38 +101,6 @@ def served(tmp_path_factory):
         s = Served(home)
         yield s
         s.server.close()
-
-
-def infer(model, x):
-    """Inference outputs: traced on JAX (its eager ops compile one by one), eager on
-    TensorFlow (tracing a 60-layer graph costs more than running it once)."""
-    if keras.backend.backend() == "jax":
-        return model.predict(x, verbose=0)
-    return model(x, training=False)
-
-
-def assert_close(got, want, what):
-    got = keras.ops.convert_to_numpy(got)
-    scale = np.abs(want).max()
-    diff = np.abs(got - want).max()
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    assert diff <= RTOL * scale, f"{what}: max |diff| {diff:.3g} > {RTOL} x {scale:.3g}"
-
-
-@pytest.mark.jax
-@pytest.mark.parametrize("case", list(CASES))
-def test_ported_logits_and_stages_equal_the_reference(served, case):
-    first = served.create(case)
-    assert_close(infer(first, served.inputs(case)), served.cases[case]["logits"],
-                 f"{case} logits")
-    # the second model comes from the cached conversion, without the network
-    before = len(served.server.requests)
-    stages = served.create(case, features_only=True)
-    assert len(served.server.requests) == before
-    outputs = infer(stages, served.inputs(case))
-    assert len(outputs) == len(served.cases[case]["stages"])
-    for i, (got, want) in enumerate(zip(outputs, served.cases[case]["stages"])):
-        assert_close(got, want, f"{case} stage {i + 1}")
 
 
 def test_first_load_downloads_once_then_offline_and_caches_by_own_hash(served):
@@ -208,7 +122,7 @@ def test_first_load_downloads_once_then_offline_and_caches_by_own_hash(served):
 
 
 def _backbone_values(model):
-    return {v.path.split("/", 1)[1]: keras.ops.convert_to_numpy(v) for v in model.weights}
+    return {v.path: keras.ops.convert_to_numpy(v) for v in model.weights}
 
 
 def test_transfer_arguments_keep_every_backbone_weight_without_warnings(served):
@@ -254,15 +168,6 @@ def test_every_imagenet_entry_converts_its_full_key_set():
             k: tuple(v.shape) for k, v in tv_keys.items()}, spec.name
 
 
-def test_googlenet_with_auxiliary_heads_uses_every_tensor():
-    ref = references.torchvision_model("googlenet", device="meta", aux_logits=True)
-    shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
-    model = compat.build_shapes_only(lambda: zoo.create("googlenet", aux_logits=True))
-    used = {a.key for a in convert.plan(model)}
-    assert {k for k in shapes if not k.endswith("num_batches_tracked")} == used
-    keras.backend.clear_session(free_memory=False)
-
-
 def test_every_imagenet_entry_is_complete():
     for spec in [w for w in zoo.list_weights("*") if w.source_format != "keras"]:
         assert spec.url.startswith("https://") and spec.sha256 and spec.license
@@ -276,16 +181,6 @@ def test_every_imagenet_entry_is_complete():
         assert spec.class_names == "imagenet1k" and spec.source and spec.dataset_license
         assert tuple(spec.input_shape) == (spec.transform["crop"],) * 2 + (3,)
     assert len(classes.class_names("imagenet1k")) == 1000
-
-
-def test_legacy_densenet_names_are_renamed():
-    # torchvision's published DenseNet files name `denselayer1.norm.1`; its loader renames them
-    assert convert.normalize_key("features.denseblock1.denselayer1.norm.1.weight") == \
-        "features.denseblock1.denselayer1.norm1.weight"
-    assert convert.normalize_key("features.denseblock1.denselayer1.conv.2.weight") == \
-        "features.denseblock1.denselayer1.conv2.weight"
-    assert convert.normalize_key("features.transition1.norm.weight") == \
-        "features.transition1.norm.weight"
 
 
 # ---------------------------------------------------------------- bad input

@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 
 from zoo.evaluation.features import (
-    DEFAULT_FEATURE_MODEL,
+    DEFAULT_FEATURE_WEIGHTS,
     load_feature_model,
     penultimate_features,
     penultimate_function,
@@ -109,7 +109,7 @@ def uniform_noise_images(n, shape, seed=0):
 
 
 __all__ = [
-    "DEFAULT_FEATURE_MODEL",
+    "DEFAULT_FEATURE_WEIGHTS",
     "FID_SAMPLES",
     "bernoulli_log_likelihood",
     "evaluate",

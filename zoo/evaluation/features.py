@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: (model name, published weights) giving the features by default
-DEFAULT_FEATURE_MODEL = ("mlp", "fashion_mnist")
+#: the published weights entry whose model gives the features by default
+DEFAULT_FEATURE_WEIGHTS = "mlp.fashion_mnist"
 
 
 def load_feature_model(feature_model=None):
@@ -20,14 +20,14 @@ def load_feature_model(feature_model=None):
     if isinstance(feature_model, keras.Model):
         return feature_model
     if feature_model is None:
-        from zoo.api import create
+        from zoo.weights import create_with_weights, get_weights
 
-        name, weights = DEFAULT_FEATURE_MODEL
         try:
-            return create(name, weights=weights)
+            spec = get_weights(DEFAULT_FEATURE_WEIGHTS)
+            return create_with_weights(spec.model, spec)
         except (ValueError, FileNotFoundError, OSError) as err:
             raise ValueError(
-                f"FID-FMNIST uses the features of zoo.create({name!r}, weights={weights!r}), "
+                f"FID-FMNIST uses the features of the weights {DEFAULT_FEATURE_WEIGHTS!r}, "
                 f"which could not be loaded ({err}). Pass a Fashion-MNIST classifier instead "
                 "(feature_model=<run dir or .keras file>, e.g. from `python scripts/train.py "
                 "mlp --dataset fashion_mnist --epochs 5 --run-dir runs/fid-mlp`). "

@@ -48,17 +48,6 @@ _EXPORTERS = {
 }
 _RUNTIMES = {"tf_saved_model": "tensorflow", "onnx": "onnxruntime", "litert": "ai_edge_litert"}
 
-_PARTS = {
-    "vae": {
-        "decoder": "latent codes z (N, latent_dim) -> images in [0, 1] (the Bernoulli means)",
-        "encoder": "images -> posterior means z (N, latent_dim)",
-    },
-    "gan": {
-        "generator": "latent codes z (N, latent_dim) -> images in [0, 1]",
-        "discriminator": "images -> one logit (critic value for wgan_gp) per image",
-    },
-}
-
 
 class ExportError(ValueError):
     """Bad input or an unsupported request, raised before anything is written."""
@@ -126,27 +115,26 @@ def sidecar_path(output):
 
 
 # ---------------------------------------------------------------------- models
-def family(model):
-    """The export family of a zoo model: classifier, text, autoencoder, vae or gan."""
-    from zoo.models.autoencoder import Autoencoder
-    from zoo.models.base import ZooClassifier
-    from zoo.models.gan import AdversarialModel
-    from zoo.models.rnn import RNNClassifier
-    from zoo.models.vae import VAE
+def kind(model):
+    """What an artifact of `model` takes, as the model declares it: "parts" (a model exported
+    one part at a time: its `export_parts()`), "text" (a text model: its `sequence_length`
+    and `vectorizer`) or "images" (any other zoo model, whole)."""
+    from zoo.training import ZooModel
 
-    for cls, name in ((RNNClassifier, "text"), (ZooClassifier, "classifier"), (VAE, "vae"),
-                      (AdversarialModel, "gan"), (Autoencoder, "autoencoder")):
-        if isinstance(model, cls):
-            return name
-    raise ExportError(
-        "Export takes zoo classifiers, text classifiers, autoencoders and the parts of VAEs "
-        f"and GANs. Received: a {type(model).__name__}"
-    )
+    if not isinstance(model, ZooModel):
+        raise ExportError(f"Export takes zoo models. Received: a {type(model).__name__}")
+    if parts(model):
+        return "parts"
+    if hasattr(model, "sequence_length") and hasattr(model, "vectorizer"):
+        return "text"
+    return "images"
 
 
 def parts(model):
-    """{part: what it computes} for models exported one part at a time; {} otherwise."""
-    return dict(_PARTS.get(family(model), {}))
+    """{part: what it computes} for models exported one part at a time (the model's
+    `export_parts()`); {} otherwise."""
+    declared = getattr(model, "export_parts", None)
+    return {name: p["computes"] for name, p in declared().items()} if declared else {}
 
 
 def check_part(model, part):
@@ -239,7 +227,7 @@ def inference_model(model, part=None, raw_scale=None, text="ids"):
     import keras
     from keras import layers, ops
 
-    kind = family(model)
+    what = kind(model)
     check_part(model, part)
     if model.compute_dtype != "float32":
         raise ExportError(
@@ -256,19 +244,13 @@ def inference_model(model, part=None, raw_scale=None, text="ids"):
         inp = keras.Input(shape, dtype="uint8", name="images")
         return inp, layers.Rescaling(raw_scale, name="raw_pixels")(inp)
 
-    if part in ("decoder", "generator"):
-        inputs = keras.Input((model.latent_dim,), dtype="float32", name="z")
-        net = model.decoder if part == "decoder" else model.generator
-        outputs = net(inputs, training=False)
-        if part == "decoder":  # the VAE's decoder gives logits; its images are their sigmoid
-            outputs = layers.Activation("sigmoid", name="images")(outputs)
-    elif part in ("encoder", "discriminator"):
-        inputs, x = image_input(tuple(config["input_shape"]))
-        net = model.encoder if part == "encoder" else model.discriminator
-        outputs = net(x, training=False)
-        if part == "encoder":  # posterior means: the first latent_dim statistics
-            outputs = outputs[:, : model.latent_dim]
-    elif kind == "text":
+    if part is not None:
+        if model.export_parts()[part]["input"] == "latent":
+            inputs = x = keras.Input((model.latent_dim,), dtype="float32", name="z")
+        else:
+            inputs, x = image_input(tuple(config["input_shape"]))
+        outputs = model.export_part(part, x)
+    elif what == "text":
         if text not in ("strings", "ids"):
             raise ValueError(f"`text` must be 'strings' or 'ids'. Received: text={text!r}")
         if text == "strings" and model.vectorizer is not None:
@@ -290,7 +272,7 @@ def inference_model(model, part=None, raw_scale=None, text="ids"):
     spec = inputs
     inference = Inference(wrapped, spec.name, tuple(spec.shape[1:]),
                           keras.backend.standardize_dtype(spec.dtype), vocabulary)
-    if kind == "text":
+    if what == "text":
         vec = model.vectorizer
         inference.words = [str(t) for t in vec.get_vocabulary()] if vec is not None else []
         inference.token_limit = len(inference.words) if vec is not None else model.vocabulary_size
@@ -329,20 +311,20 @@ def unrolled_recurrence(model):
     """
     import keras
 
-    rnns = []
+    loops = []
     for layer in getattr(model, "recurrent", ()):
         if isinstance(layer, keras.layers.Bidirectional):
-            rnns += [layer.forward_layer, layer.backward_layer]
+            loops += [layer.forward_layer, layer.backward_layer]
         elif isinstance(layer, keras.layers.RNN):
-            rnns.append(layer)
-    before = [rnn.unroll for rnn in rnns]
-    for rnn in rnns:
-        rnn.unroll = True
+            loops.append(layer)
+    before = [loop.unroll for loop in loops]
+    for loop in loops:
+        loop.unroll = True
     try:
         yield
     finally:
-        for rnn, value in zip(rnns, before):
-            rnn.unroll = value
+        for loop, value in zip(loops, before):
+            loop.unroll = value
 
 
 # ---------------------------------------------------------------------- runtimes

@@ -77,7 +77,8 @@ def port(source, name, file, output=None, model_args=None):
         convert.check_hash_in_name(path)
     tensors = convert.read_checkpoint(path, source)
     model = compat.build_shapes_only(lambda: registry.create(name, **(model_args or {})))
-    compat.initialize_deferred(model, convert.convert(model, tensors, f"{source} file {path}"))
+    compat.initialize_deferred(model, convert.convert(model, tensors, f"{source} file {path}",
+                                                      checkpoint_format=source))
     if output is not None:
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(output) as tmp:

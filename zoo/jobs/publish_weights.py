@@ -44,7 +44,8 @@ def build_parser():
                    help="entry name: '<model>.<tag>' or just the tag (e.g. fashion_mnist)")
     p.add_argument("--dataset", default=None, help="evaluation dataset (default: the run's)")
     p.add_argument("--package-dir", default=None,
-                   help="where the entry and files/ go (default: the zoo.weights package)")
+                   help="where the entry and files/ go (default: the model's family's weights/ "
+                        "folder, zoo/models/<family>/weights)")
     p.add_argument("--url", default=None,
                    help="where users fetch the file (default: package://files/<name>.weights.h5)")
     p.add_argument("--license", default="Apache-2.0", help="licence of the weights")
@@ -111,7 +112,11 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
             )
         name = f"{model_name}.{name}"
     dataset = dataset or config.get("dataset")
-    package_dir = Path(package_dir) if package_dir else Path(zw.__file__).resolve().parent
+    if package_dir is None:  # the model's family's weights folder
+        from zoo import registry
+
+        package_dir = registry.family(model_name).weights_folder
+    package_dir = Path(package_dir)
     entry_path = package_dir / f"{name}.json"
     if entry_path.exists() and not force:
         raise ValueError(

@@ -47,13 +47,23 @@ def import_timm():
     return timm
 
 
+def _declaration(name):
+    """The conversion declarations (`<family>_convert`) of the family of zoo model `name`."""
+    from zoo import registry
+
+    return registry.family(name).declaration("convert")
+
+
 def torchvision_model(name, device=None, **kwargs):
-    """torchvision's `name` with random weights (no download); `device="meta"`: shapes only."""
+    """torchvision's `name` with random weights (no download); `device="meta"`: shapes only.
+
+    The zoo family's `TORCHVISION_ARGUMENTS` (in its `<family>_convert.py`) are the builder's
+    defaults, e.g. GoogLeNet's without auxiliary heads.
+    """
     import torch
 
     models = import_torchvision().models
-    if name == "googlenet":
-        kwargs = {"aux_logits": False, "init_weights": False, **kwargs}
+    kwargs = {**getattr(_declaration(name), "TORCHVISION_ARGUMENTS", {}), **kwargs}
     with torch.device(device or "cpu"):
         return getattr(models, name)(weights=None, **kwargs).eval()
 
@@ -101,24 +111,17 @@ def logits(module, images):
     return out.numpy()
 
 
-# the reference's modules whose outputs are a zoo model's `stage_outputs`, per family
-STAGE_MODULES = {
-    "resnet": ["layer1", "layer2", "layer3", "layer4"],
-    "densenet": ["features.denseblock1", "features.denseblock2", "features.denseblock3",
-                 "features.norm5"],
-    "googlenet": ["conv3", "inception3b", "inception4e", "inception5b"],
-}
+def logits_and_stages(module, name, images):
+    """(logits, [feature map at each zoo stage end, NHWC numpy]) in one forward pass (hooks).
 
-
-def logits_and_stages(module, family, images):
-    """(logits, [feature map at each zoo stage end, NHWC numpy]) in one forward pass (hooks)."""
-    import torch
-
-    if family in ("vgg", "alexnet"):
-        names = [f"features.{i}" for i, m in enumerate(module.features)
-                 if isinstance(m, torch.nn.MaxPool2d)]
-    else:
-        names = STAGE_MODULES[family]
+    `name`: the zoo model the reference stands for. Its family declares which of the
+    reference's modules end its stages (`STAGE_MODULES`, or `stage_modules(reference)`),
+    and how an output becomes the zoo's (`reference_stage(module name, output)`).
+    """
+    declared = _declaration(name)
+    names = (declared.stage_modules(module) if hasattr(declared, "stage_modules")
+             else declared.STAGE_MODULES)
+    as_stage = getattr(declared, "reference_stage", lambda n, output: output)
     modules = dict(module.named_modules())
     captured = {}
     hooks = [modules[n].register_forward_hook(
@@ -128,10 +131,5 @@ def logits_and_stages(module, family, images):
     finally:
         for hook in hooks:
             hook.remove()
-    stages = []
-    for n in names:
-        stage = captured[n]
-        if family == "densenet" and n == "features.norm5":
-            stage = torch.relu(stage)  # DenseNet.forward applies it after the features
-        stages.append(stage.detach().numpy().transpose(0, 2, 3, 1))
+    stages = [as_stage(n, captured[n]).detach().numpy().transpose(0, 2, 3, 1) for n in names]
     return out, stages

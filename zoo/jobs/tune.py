@@ -1,6 +1,6 @@
 """`scripts/tune.py MODEL --dataset D --algorithm A --max-trials N --epochs E --directory DIR`.
 
-Runs a keras-tuner search over the model's search space (zoo/tuning/spaces.py)
+Runs a keras-tuner search over the model's search space (zoo/models/<family>/<family>_tuning.py)
 on a validation split of the training data, with keras-tuner's progress
 output; then prints a table of the trials, evaluates the best model on the
 test split and writes, under DIR/PROJECT: `best_hyperparameters.json`,

@@ -448,7 +448,7 @@ class BaseZooModel(keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         kwargs.update(_positional("evaluate", args))
-        if not kwargs.get("_use_cached_eval_dataset"):  # fit checked its validation data
+        if not compat.evaluating_for_fit(kwargs):  # fit checked its validation data
             checks.check_loop_arguments(kwargs)
             x = checks.prepare_data(self, x, y, argument="x")
         with _input_check_errors():

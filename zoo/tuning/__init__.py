@@ -9,7 +9,6 @@ tuner.search(train, validation_data=val, epochs=4)
 
 from zoo.tuning.zoo_hypermodel import ZooHyperModel, search_space, searchable_families
 from zoo.tuning.space import Choice, Derived, Float, Int, SearchSpace
-from zoo.tuning.spaces import SPACES, register_space
 from zoo.tuning.tuners import ALGORITHMS, tuner
 
 
@@ -47,7 +46,7 @@ def hypermodel(name, fixed=None, overrides=None, extend=None, evaluation=None, *
 
 
 __all__ = [
-    "ALGORITHMS", "Choice", "Derived", "Float", "Int", "SPACES", "SearchSpace",
-    "ZooHyperModel", "hypermodel", "register_space", "search_space", "searchable_families",
+    "ALGORITHMS", "Choice", "Derived", "Float", "Int", "SearchSpace",
+    "ZooHyperModel", "hypermodel", "search_space", "searchable_families",
     "tuner",
 ]

@@ -6,6 +6,14 @@ training knob (`learning_rate`, `optimizer`, `schedule`, `<player>_learning_rate
 or an input of a `Derived` argument (`units` and `num_layers` make an MLP's
 `hidden_units`). Nothing here imports keras-tuner: `declare(hp)` is where the
 keras-tuner `HyperParameters` object is called.
+
+A family declares its space in `zoo/models/<family>/<family>_tuning.py` as
+`search_space(arguments) -> SearchSpace`, where `arguments` are the model's
+resolved constructor arguments (its defaults, with what the user fixed): a space
+reads them for the defaults of its hyperparameters, so the default configuration
+of every space is the family's own default. The building blocks at the end of
+this module (`learning_rate`, `dropout`, `hidden_units`, `classifier_space`,
+`generative_widths`) are what several families share.
 """
 
 import ast
@@ -281,3 +289,78 @@ def halving(units, num_layers, minimum=8):
 def doubling(base, num_stages):
     """Widths that double stage by stage: doubling(32, 2) == (32, 64)."""
     return tuple(int(base) * 2**i for i in range(int(num_stages)))
+
+
+# ---------------------------------------------------------------- shared building blocks
+def learning_rate(low, high, default=1e-3, name="learning_rate"):
+    """The optimizer's learning rate, searched on a log scale."""
+    return Float(name, low, high, sampling="log", default=default)
+
+
+def dropout(arguments, high=0.5):
+    """`[Float("dropout", ...)]` at the model's default rate, or `[]` for a model without one."""
+    return [Float("dropout", 0.0, high, step=0.1, default=arguments["dropout"])] \
+        if "dropout" in arguments else []
+
+
+def hidden_units(units_range=(16, 1024), layers_range=(1, 4), searched_layers=True):
+    """`units` (first width, log grid of powers of two) and `num_layers`; widths halve.
+
+    Returns (hyperparameters, the `Derived` that makes `hidden_units` of them, or None).
+    """
+
+    def decompose(widths):
+        widths = tuple(widths or ())
+        return {"units": widths[0] if widths else None, "num_layers": len(widths)}
+
+    hps = [Int("units", *units_range, step=2, sampling="log")]
+    if searched_layers:
+        hps.append(Int("num_layers", *layers_range))
+        return hps, Derived("hidden_units", ("units", "num_layers"),
+                            lambda v: halving(v["units"], v["num_layers"]), decompose)
+    return hps, None
+
+
+def classifier_space(arguments):
+    """The vision classifiers' space: `width_multiplier`, `dropout` where the model has
+    them, the learning rate, the optimizer and the schedule."""
+    hps = []
+    if "width_multiplier" in arguments:
+        hps.append(Float("width_multiplier", 0.25, 1.5, step=0.25))
+    hps += dropout(arguments)
+    hps += [
+        learning_rate(1e-4, 1e-1),
+        Choice("optimizer", ("adam", "sgd"), default="adam"),
+        Choice("schedule", ("constant", "cosine"), default="constant"),
+    ]
+    return SearchSpace(tuple(hps))
+
+
+def generative_widths(arguments, units_range, filters_range):
+    """Widths the chosen `variant` uses: conv `filters` (doubling from `base_filters`)
+    or dense `hidden_units` (halving from `units`), at the default depth.
+
+    Returns (hyperparameters, the `Derived` argument they make).
+    """
+    if arguments.get("variant", "conv") == "conv":
+        stages = len(arguments["filters"])
+
+        def decompose(filters):
+            return {"base_filters": tuple(filters)[0] if filters else None}
+
+        return [Int("base_filters", *filters_range, step=2, sampling="log")], Derived(
+            "filters", ("base_filters",), lambda v: doubling(v["base_filters"], stages), decompose
+        )
+    layers = len(arguments["hidden_units"])
+
+    def decompose_units(widths):
+        return {"units": tuple(widths)[0] if widths else None}
+
+    return [Int("units", *units_range, step=2, sampling="log")], Derived(
+        "hidden_units", ("units",), lambda v: halving(v["units"], layers), decompose_units
+    )
+
+
+#: what the generative families' `evaluation_metrics` measure, and what each needs
+FRECHET = {"fid_fmnist": {"dataset": "fashion_mnist"}, "frechet_distance": {"feature_model": None}}
+RECONSTRUCTION = {"reconstruction_mse": {}, "reconstruction_bce": {}}

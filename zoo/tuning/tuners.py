@@ -166,14 +166,14 @@ def tuner(
                      project_name=project_name, overwrite=overwrite, **tuner_kwargs)
         # The oracle stops creating trials at max_trials (keras-tuner's Oracle
         # check); workers hold a client whose real oracle is the chief's.
-        getattr(result.oracle, "_oracle", result.oracle).max_trials = max_trials
+        compat.oracle_of(result.oracle).max_trials = max_trials
     else:
         result = cls(hypermodel, objective=objective, max_trials=max_trials, seed=seed,
                      directory=directory, project_name=project_name, overwrite=overwrite,
                      **tuner_kwargs)
     # a search killed between keras-tuner's trial and oracle records left a trial it would
     # never run
-    compat.requeue_interrupted_trials(getattr(result.oracle, "_oracle", result.oracle))
+    compat.requeue_interrupted_trials(compat.oracle_of(result.oracle))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_json_atomic(path, fingerprint)  # after the tuner: overwrite=True empties the project
     result.zoo_seed = seed if seed is not None else getattr(result.oracle, "seed", 0)

@@ -12,7 +12,6 @@ from zoo.training.players import PlayerOptimizers
 from zoo.evaluation import evaluate
 from zoo.tuning import space as space_module
 from zoo.tuning.space import SCHEDULES, TRAINING_KNOBS, Choice, with_default
-from zoo.tuning.spaces import SPACES
 from zoo.utils.data import is_dataset
 from zoo.utils.optimizers import make_optimizer, resolve_optimizer
 
@@ -42,27 +41,29 @@ def constructor_arguments(cls):
 
 
 def searchable_families():
-    """Family names that have a search space."""
-    return sorted(SPACES)
+    """Family names that declare a search space (`<family>_tuning.search_space`)."""
+    return sorted(name for name, family in registry.families().items()
+                  if family.declaration("tuning") is not None)
 
 
 def search_space(name, **arguments):
     """The declared `SearchSpace` of model `name` (at its defaults, or `arguments`)."""
     entry = registry.get(name)
-    if entry.family not in SPACES:
+    declared = registry.family(name).declaration("tuning")
+    if declared is None:
         raise ValueError(
             f"Model {name!r} (family {entry.family!r}) has no search space yet. Families "
             f"with one: {searchable_families()}. Received: name={name!r}"
         )
     defaults = {k: v for k, v in constructor_arguments(entry.cls).items()
                 if v is not inspect.Parameter.empty}
-    return SPACES[entry.family]({**defaults, **entry.defaults, **arguments})
+    return declared.search_space({**defaults, **entry.defaults, **arguments})
 
 
 class ZooHyperModel(keras_tuner.HyperModel):
     """A keras-tuner `HyperModel` whose `build` creates and compiles a zoo model.
 
-    The family's search space (`zoo/tuning/spaces.py`) is reshaped by three
+    The family's search space (`zoo/models/<family>/<family>_tuning.py`) is reshaped by three
     arguments, all checked here, before any trial runs:
 
     - `fixed` (or plain keyword arguments): a hyperparameter of the space, a

@@ -8,9 +8,10 @@ zoo.weights.get_weights("mlp.fashion_mnist").metrics    # measured by its evalua
 zoo.weights.load_weights(model, "/path/to/file.weights.h5")
 ```
 
-Entries are the JSON files next to this module (`<model>.<tag>.json`); the
-weights shipped with the package are in `files/` and resolve through
-`package://` urls, so they load with no network. Fetching and the cache are
+Entries are the JSON files of each family's `weights/` folder
+(`zoo/models/<family>/weights/<model>.<tag>.json`); the weights shipped with the
+package are in its `files/` and resolve through `package://` urls, so they load
+with no network. Fetching and the cache are
 described in `zoo.weights.store`.
 """
 
@@ -20,6 +21,7 @@ import inspect
 import os
 from pathlib import Path
 
+from zoo import registry
 from zoo.training.checks import InputRange
 from zoo.utils.files import jsonable
 from zoo.weights import loading
@@ -36,7 +38,7 @@ from zoo.weights.store import (
 fetch = fetch_weights_file
 
 _WEIGHTS = {}
-_SHIPPED_LOADED = False
+_FAMILIES_READ = set()
 #: constructor arguments that may differ from an entry's config: they act in training only,
 #: name things, or change the head/input size (a shape change is caught when loading)
 FUNCTION_PRESERVING_ARGUMENTS = frozenset({
@@ -48,11 +50,12 @@ FUNCTION_PRESERVING_ARGUMENTS = frozenset({
 
 
 def _entries():
-    global _SHIPPED_LOADED
-    if not _SHIPPED_LOADED:
-        _SHIPPED_LOADED = True
-        for path in sorted(Path(__file__).resolve().parent.glob("*.json")):
-            register_weights(WeightsSpec.read(path))
+    # every registered family's entries, read once per family
+    for name, family in registry.families().items():
+        if name not in _FAMILIES_READ:
+            _FAMILIES_READ.add(name)
+            for path in sorted(family.weights_folder.glob("*.json")):
+                register_weights(WeightsSpec.read(path))
     return _WEIGHTS
 
 
@@ -168,8 +171,6 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
             raises ValueError.
         **kwargs: model constructor arguments.
     """
-    from zoo import registry
-
     entry = registry.get(name)
     published = isinstance(weights, str) and (
         f"{name}.{weights}" in _entries() or weights in _entries()

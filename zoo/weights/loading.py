@@ -25,7 +25,9 @@ HEAD_LAYER = re.compile(r"logits|fc\d+|aux\d+(_\w+)?")
 
 # keras's own messages about what the checks below already reported, more precisely
 _KERAS_NOISE = (r"A total of \d+ objects could not be loaded", r".*__array__ implementation",
-                r"Skipping variable loading", r".*could not be loaded")
+                r"Skipping variable loading", r".*could not be loaded",
+                # a functional model's `_operations_by_depth` mirrors its layers, loaded already
+                r"Skipping nested container at '_operations_by_depth")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,15 +155,23 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
             known to be the one the file was saved from).
     """
     model = compat.build_shapes_only(factory)
+    with tempfile.TemporaryDirectory() as tmp:
+        own = compat.in_own_layout(model, path, tmp, uninitialized=True)
+        return _fill(model, own, path, skip_mismatch, skip_head, compare)
+
+
+def _fill(model, path, named, skip_mismatch, skip_head, compare):
+    """`build_with_weights` once the file `path` (named `named` in messages) is in the
+    model's layout."""
     diffs = differences(model, path, uninitialized=True) if compare else []
     unexpected = [d for d in diffs if not (skip_head and d.head)]
     if unexpected and not skip_mismatch:
-        raise mismatch_error(model, path, unexpected)
+        raise mismatch_error(model, named, unexpected)
     if unexpected:
         warnings.warn(
-            f"Skipping the layers that do not fit the weights in {path}; they start from "
+            f"Skipping the layers that do not fit the weights in {named}; they start from "
             f"their initializers:\n{describe(unexpected)}",
-            stacklevel=3,
+            stacklevel=4,
         )
     with keras.StatelessScope(initialize_variables=False) as scope:
         _load_quietly(model, path, skip=bool(diffs))
@@ -172,14 +182,19 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
 
 def load_into(model, path, skip_mismatch=False):
     """Loads `path` into the built, initialized `model` (see `zoo.weights.load_weights`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _load_into(model, compat.in_own_layout(model, path, tmp), path, skip_mismatch)
+
+
+def _load_into(model, path, named, skip_mismatch):
     diffs = differences(model, path)
     if diffs:
         if not skip_mismatch:
-            raise mismatch_error(model, path, diffs)
+            raise mismatch_error(model, named, diffs)
         warnings.warn(
-            f"Skipping the layers that do not fit the weights in {path}; they keep "
+            f"Skipping the layers that do not fit the weights in {named}; they keep "
             f"their current values:\n{describe(diffs)}",
-            stacklevel=3,
+            stacklevel=4,
         )
     _load_quietly(model, path, skip=bool(diffs))
     return model

@@ -122,7 +122,8 @@ def convert_into_cache(spec, original):
     config = {k: v for k, v in spec.model_config.items() if k != "name"}  # create() takes `name`
     model = compat.build_shapes_only(lambda: registry.create(spec.model, **config))
     tensors = convert.read_checkpoint(original, spec.source_format)
-    values = convert.convert(model, tensors, source=f"{spec.source_format} file {original}")
+    values = convert.convert(model, tensors, source=f"{spec.source_format} file {original}",
+                             checkpoint_format=spec.source_format)
     del tensors
     compat.initialize_deferred(model, values)
     del values

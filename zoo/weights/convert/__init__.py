@@ -8,7 +8,8 @@ convert.assign(model, convert.convert(model, tensors))
 ```
 
 `plan(model)` maps every weight of the model to one source tensor through its
-family's rules (`zoo.weights.convert.families`), from the layer names alone;
+family's rules (`RULES` in `zoo/models/<family>/<family>_convert.py`, see
+`zoo.weights.convert.rules`), from the layer names alone;
 `check` compares the plan with a checkpoint's keys and shapes (no values
 needed: it also runs on torch's `meta` device and on a model built without
 initializing its variables); `convert` returns the values in keras layout.
@@ -18,10 +19,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from zoo.weights.convert.families import FAMILIES, normalize_key
+from zoo import registry
+from zoo.weights.convert.rules import Rules
 
 SOURCES = ("torchvision", "timm")
 # torch.hub's rule: the file name "<name>-<sha256 prefix>.<ext>" states the hash prefix
@@ -77,26 +78,46 @@ _BATCH_NORM = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean",
                "moving_variance": "running_var"}
 
 
-def rules_for(model):
-    rules = FAMILIES.get(type(model).__name__)
-    if rules is None:
+def _declaration(model):
+    family = registry.family_of(model)
+    return family.declaration("convert") if family is not None else None
+
+
+def converting_families():
+    """Names of the families that declare conversion rules."""
+    return sorted(name for name, family in registry.families().items()
+                  if family.declaration("convert") is not None)
+
+
+def rules_for(model, source="torchvision"):
+    """The `Rules` that `model`'s family declares for checkpoints of `source`."""
+    declared = _declaration(model)
+    rules = getattr(declared, "RULES", {}).get(source) if declared is not None else None
+    if not isinstance(rules, Rules):
         raise ConversionError(
-            f"No converter for {type(model).__name__} models; converters exist for "
-            f"{sorted(FAMILIES)}. Received: model={model.name!r}"
+            f"No {source} converter for {type(model).__name__} models; families with "
+            f"converters: {converting_families()}. Received: model={model.name!r}"
         )
     return rules
 
 
+def normalize_key(key, model=None):
+    """A source key in the naming the family's rules read (a family may rename old keys)."""
+    declared = _declaration(model) if model is not None else None
+    rename = getattr(declared, "normalize_key", None)
+    return rename(key) if rename is not None else key
+
+
 def _flatten_map_size(model):
+    """(height, width) of the map the model's `flatten` layer turns into a vector."""
     if getattr(model, "head_pool_size", None) is not None:
         return tuple(model.head_pool_size)
-    spec = keras.KerasTensor((1, *model.get_config()["input_shape"]))
-    return tuple(model.stage_outputs(spec)[-1].shape[1:3])
+    return tuple(model.get_layer("flatten").input.shape[1:3])
 
 
-def plan(model):
+def plan(model, source="torchvision"):
     """[Assignment] for every weight of `model` (BatchNorm statistics included), in order."""
-    rules = rules_for(model)
+    rules = rules_for(model, source)
     assignments = []
     for variable in model.weights:
         layer, name = variable.path.split("/")[-2:]
@@ -121,7 +142,7 @@ def plan(model):
     return assignments
 
 
-def check(assignments, shapes, model, source="checkpoint"):
+def check(assignments, shapes, model, source="checkpoint", checkpoint_format="torchvision"):
     """Raises ConversionError unless `shapes` ({key: shape}) fits the plan exactly.
 
     Every variable needs its tensor with the expected shape; every tensor must
@@ -129,8 +150,8 @@ def check(assignments, shapes, model, source="checkpoint"):
     model has no classifier (`include_top=False`, `features_only=True`,
     GoogLeNet without auxiliary heads), the classifier's tensors.
     """
-    shapes = {normalize_key(k): tuple(v) for k, v in shapes.items()}
-    rules = rules_for(model)
+    shapes = {normalize_key(k, model): tuple(v) for k, v in shapes.items()}
+    rules = rules_for(model, checkpoint_format)
     for a in assignments:
         if a.key not in shapes:
             raise ConversionError(
@@ -161,11 +182,16 @@ def check(assignments, shapes, model, source="checkpoint"):
         )
 
 
-def convert(model, tensors, source="checkpoint"):
-    """[(variable, value in keras layout)] for every weight of `model` from `tensors`."""
-    assignments = plan(model)
-    tensors = {normalize_key(k): v for k, v in tensors.items()}
-    check(assignments, {k: np.shape(v) for k, v in tensors.items()}, model, source)
+def convert(model, tensors, source="checkpoint", checkpoint_format="torchvision"):
+    """[(variable, value in keras layout)] for every weight of `model` from `tensors`.
+
+    `source` names the checkpoint in messages; `checkpoint_format` ("torchvision",
+    "timm") picks the family's rules.
+    """
+    assignments = plan(model, checkpoint_format)
+    tensors = {normalize_key(k, model): v for k, v in tensors.items()}
+    check(assignments, {k: np.shape(v) for k, v in tensors.items()}, model, source,
+          checkpoint_format)
     return [(a.variable, a.to_keras(tensors[a.key])) for a in assignments]
 
 
