@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.models._vision import BatchNormalization
+from zoo.models.batch_normalization import BatchNormalization
 from zoo.training import fused_batch_norm
 
 
@@ -23,8 +23,9 @@ def test_fused_training_step_equals_keras_path(policy, atol, scale):
     import tensorflow as tf
 
     assert fused_batch_norm is not None  # the TensorFlow pass has the fused kernel
-    x = tf.constant(np.random.default_rng(0).normal(2.0, 3.0, (8, 5, 5, 6)), tf.float32)
-    weights = tf.range(6, dtype=tf.float32)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(2.0, 3.0, (8, 5, 5, 6)), tf.float32)
+    weights = tf.constant(rng.normal(size=(8, 5, 5, 6)), tf.float32)  # the upstream gradient
     results = []
     with _policy(policy):
         for fused in (True, False):
