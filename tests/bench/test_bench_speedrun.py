@@ -41,20 +41,33 @@ def test_speedrun_prints_and_writes_its_figures_per_seed(tmp_path, capsys):
     assert "targets:" not in printed  # a --limit run is no speedrun
 
 
-@pytest.mark.jax
-@pytest.mark.torch
-@pytest.mark.parametrize("target", sorted(speedrun.RECIPES))
-def test_each_recipe_runs_a_few_steps_on_this_backend(target, tmp_path):
+def _run_recipe_briefly(target, tmp_path):
+    """Every layer, option and the scoring of the `target` recipe, at an eighth of its widths
+    and on a few small batches (a full-width step compiles for most of a minute on JAX)."""
     out = tmp_path / "speedrun.json"
-    code = speedrun.main(["--target", target, "--limit", "1250", "--epochs", "1",
-                          "--json-out", str(out)])  # 5 steps of the recipe's batch
+    code = speedrun.main(["--target", target, "--limit", "200", "--epochs", "2",
+                          "--batch-size", "50", "--model-arg", "width_multiplier=0.125",
+                          "--json-out", str(out)])
     assert code == 0
     r = json.loads(out.read_text())
     recipe = speedrun.RECIPES[target]
     assert r["machine"]["backend"] == keras.backend.backend()
     assert r["model"] == recipe["model"] and r["recipe"]["precision"] == recipe["precision"]
-    assert r["target_seconds"] == recipe["seconds"] and r["trained_on"] == 1250
+    assert {k: r["model_args"][k] for k in recipe["model_args"]} == json.loads(
+        json.dumps(recipe["model_args"]))
+    assert r["target_seconds"] == recipe["seconds"] and r["trained_on"] == 200
     assert np.isfinite(r["runs"][0]["train_s"]) and 0 <= r["accuracy_min"] <= 1
+
+
+@pytest.mark.jax
+@pytest.mark.torch
+def test_the_record_recipe_runs_a_few_steps_on_this_backend(tmp_path):
+    _run_recipe_briefly("0.93", tmp_path)
+
+
+def test_the_second_tier_recipe_runs_a_few_steps(tmp_path):
+    # the same family and step as the record's (run on every backend above)
+    _run_recipe_briefly("0.90", tmp_path)
 
 
 def test_holdout_scores_every_tta_level(tmp_path):

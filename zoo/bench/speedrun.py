@@ -44,7 +44,8 @@ RECIPES = {
     "0.93": {
         "seconds": 120.0,
         "model": "speednet",
-        "model_args": {"filters": (32, 64, 128, 256), "depth": 1, "augment": "flip"},
+        "model_args": {"filters": (32, 64, 128), "head": "flatten", "head_units": (256,),
+                       "augment": "flip"},
         "precision": "mixed_bfloat16",
         "epochs": 8,
         "batch_size": 500,
@@ -62,7 +63,7 @@ RECIPES = {
     "0.90": {
         "seconds": 20.0,
         "model": "speednet",
-        "model_args": {"filters": (16, 32, 64, 128), "depth": 1, "augment": None},
+        "model_args": {"filters": (16, 32, 64, 128), "augment": None},
         "precision": "mixed_bfloat16",
         "epochs": 2,
         "batch_size": 250,

@@ -56,6 +56,9 @@ class SpeedNet(VisionClassifier):
         head_units: widths of hidden Dense layers between the pooled features and
             the logits (each Dense -> BN -> activation, as a convolution of a stage).
         pool_last: the last stage pools too; False leaves its map whole to the head.
+        pool_first: pool right after a stage's first convolution (True), or after its
+            activation as VGG does (False: the same function, BN and activation on the
+            full map; for comparisons).
         logit_scale: the logits (a Dense layer without bias) are multiplied by
             this (airbench: 1/9), which sets the softmax temperature at the start.
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
@@ -88,6 +91,7 @@ class SpeedNet(VisionClassifier):
         head="max",
         head_units=(),
         pool_last=True,
+        pool_first=True,
         logit_scale=1.0,
         **kwargs,
     ):
@@ -100,6 +104,7 @@ class SpeedNet(VisionClassifier):
         self.head_kind = check_choice("head", head, HEADS)
         self.head_units = check_widths("head_units", head_units)
         self.pool_last = check_bool("pool_last", pool_last)
+        self.pool_first = check_bool("pool_first", pool_first)
         self.logit_scale = float(check_positive("logit_scale", logit_scale))
         check_min_size(check_input_shape(input_shape, 3), 2 ** len(filters), "speednet")
         super().__init__(input_shape=input_shape, num_classes=num_classes,
@@ -118,9 +123,12 @@ class SpeedNet(VisionClassifier):
                 name = f"stage{s + 1}_conv{c + 1}"
                 x = layers.Conv2D(self.width(f), 3, padding="same", use_bias=not self.batch_norm,
                                   kernel_initializer=CONV_INIT, name=name)(x)
-                if c == 0 and (s < last or self.pool_last):
+                pool = c == 0 and (s < last or self.pool_last)
+                if pool and self.pool_first:
                     x = layers.MaxPooling2D(2, name=f"stage{s + 1}_pool")(x)
                 x = self._norm_act(x, f"stage{s + 1}_bn{c + 1}", name)
+                if pool and not self.pool_first:
+                    x = layers.MaxPooling2D(2, name=f"stage{s + 1}_pool")(x)
             x = stage_output(x, s + 1)
             stages.append(x)
         return stages
@@ -156,4 +164,5 @@ class SpeedNet(VisionClassifier):
         return {**super().get_config(), "depth": self.depth, "batch_norm": self.batch_norm,
                 "bn_scale": self.bn_scale, "activation": self.activation,
                 "head": self.head_kind, "head_units": self.head_units,
-                "pool_last": self.pool_last, "logit_scale": self.logit_scale}
+                "pool_last": self.pool_last, "pool_first": self.pool_first,
+                "logit_scale": self.logit_scale}

@@ -52,7 +52,8 @@ def test_pooling_first_equals_pooling_after_the_activation():
 @pytest.mark.parametrize("kwargs", [
     dict(depth=(2, 1), activation="gelu", head="flatten", logit_scale=1 / 9, dropout=0.1,
          head_units=(6,)),
-    dict(batch_norm=False, head="avg", augment="flip_translate", pool_last=False),
+    dict(batch_norm=False, head="avg", augment="flip_translate", pool_last=False,
+         pool_first=False),
 ])
 def test_arguments_train_and_round_trip(kwargs, tmp_path):
     model = zoo.create("speednet", input_shape=(16, 16, 1), num_classes=3,
@@ -87,3 +88,15 @@ def test_features_only_pool_last_and_pooled_features():
 def test_bad_arguments_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
         zoo.create("speednet", **kwargs)
+
+
+def test_pool_first_is_the_same_function_in_inference():
+    """With the same weights, pooling before or after BN + ReLU predicts alike (training
+    differs only in the batch statistics, taken on the pooled map)."""
+    args = dict(input_shape=(16, 16, 1), num_classes=3, filters=(4, 8), head_units=(6,))
+    first = zoo.create("speednet", **args)
+    last = zoo.create("speednet", pool_first=False, **args)
+    last.set_weights(first.get_weights())
+    x = np.random.default_rng(1).normal(size=(4, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(first(x)),
+                               keras.ops.convert_to_numpy(last(x)), atol=1e-5)
