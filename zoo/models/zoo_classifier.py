@@ -10,6 +10,8 @@ class ZooClassifier(ZooModel):
     """A ZooModel mapping inputs of `input_shape` to `num_classes` logits.
 
     Defaults for `compile()`: sparse categorical cross-entropy from logits, accuracy.
+    Pretrained weights load into another `num_classes` with a fresh head (the layer
+    `logits`) and into another `input_shape` (where the weights' shapes still fit).
 
     Args:
         input_shape: per-example input shape (no batch axis).
@@ -17,6 +19,11 @@ class ZooClassifier(ZooModel):
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`), and for a
             functional family `inputs` and `outputs`.
     """
+
+    #: arguments that leave the function weights compute as it is (`zoo.weights`)
+    function_preserving_arguments = ("input_shape", "num_classes", "dropout")
+    #: arguments that change only the head: the other weights still fit (`zoo.weights`)
+    head_arguments = ("num_classes",)
 
     def __init__(self, *, input_shape, num_classes, **kwargs):
         self._zoo_input_shape = input_shape

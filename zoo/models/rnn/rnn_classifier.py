@@ -74,6 +74,9 @@ class RNNClassifier(ZooClassifier):
     ```
     """
 
+    function_preserving_arguments = ZooClassifier.function_preserving_arguments + (
+        "recurrent_dropout",)
+
     def __init__(
         self,
         *,
