@@ -71,6 +71,12 @@ class SpeedNet(VisionClassifier):
     ```
     """
 
+    head_arguments = VisionClassifier.head_arguments + ("head", "head_units", "logit_scale")
+    # the same weights compute the same function whichever order (inference)
+    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
+        "pool_first",)
+    head_layers = r"logits|logit_scale|fc\d+(_bn)?"
+
     def __init__(
         self,
         *,
