@@ -59,6 +59,8 @@ RECIPES = {
         "anneal": "cos",
         "tta": "flip",
         "steps_per_execution": 1,
+        "schedule": "onecycle",
+        "fused_batch_norm": True,
     },
     "0.90": {
         "seconds": 20.0,
@@ -77,6 +79,8 @@ RECIPES = {
         "anneal": "cos",
         "tta": "none",
         "steps_per_execution": 1,
+        "schedule": "onecycle",
+        "fused_batch_norm": True,
     },
 }
 RECIPE = RECIPES["0.93"]
@@ -115,6 +119,11 @@ def build_parser():
     p.add_argument("--pct-start", type=float, default=None,
                    help="fraction of the one-cycle schedule spent warming up")
     p.add_argument("--anneal", default=None, choices=["cos", "linear"])
+    p.add_argument("--schedule", default=None, choices=["onecycle", "constant"],
+                   help="onecycle (the recipe's), or --max-lr throughout (an ablation)")
+    p.add_argument("--fused-batch-norm", action=argparse.BooleanOptionalAction, default=None,
+                   help="the zoo BatchNormalization's fused kernel (TensorFlow); "
+                        "--no-fused-batch-norm takes keras's op-by-op path (an ablation)")
     p.add_argument("--precision", default=None, choices=PRECISIONS)
     p.add_argument("--tta", default=None, choices=sorted(TTA),
                    help="test-time augmentation of the scored images")
@@ -144,7 +153,7 @@ def resolve(args):
     recipe = dict(RECIPES[args.target])
     for key in ("model", "epochs", "batch_size", "optimizer", "max_lr", "momentum",
                 "weight_decay", "label_smoothing", "ema", "pct_start", "anneal", "precision",
-                "tta", "steps_per_execution"):
+                "tta", "steps_per_execution", "schedule", "fused_batch_norm"):
         value = getattr(args, key)
         if value is not None:
             recipe[key] = value
@@ -316,10 +325,14 @@ def build(recipe, seed):
 
     import callbacks
     import zoo
+    from zoo.models.batch_normalization import BatchNormalization
 
     keras.utils.set_random_seed(seed)
     model = zoo.create(recipe["model"], input_shape=(28, 28, 1), num_classes=10,
                        **recipe["model_args"])
+    for layer in model.layers:
+        if isinstance(layer, BatchNormalization):
+            layer.fused = recipe["fused_batch_norm"]  # read when the step is traced
     ema = {"use_ema": True, "ema_momentum": recipe["ema"]} if recipe["ema"] else {}
     decay = {"weight_decay": recipe["weight_decay"]} if recipe["weight_decay"] else {}
     optimizer = (keras.optimizers.Adam(**ema, **decay) if recipe["optimizer"] == "adam"
@@ -330,6 +343,9 @@ def build(recipe, seed):
             if recipe["label_smoothing"] else None)  # None: the family's sparse cross-entropy
     model.compile(optimizer=optimizer, loss=loss, metrics=[],
                   steps_per_execution=recipe["steps_per_execution"])
+    if recipe["schedule"] == "constant":
+        optimizer.learning_rate = recipe["max_lr"]
+        return model, keras.callbacks.Callback()  # nothing to install
     momentum = (recipe["momentum"] - 0.1, recipe["momentum"])
     schedule = callbacks.Scheduler(callbacks.OneCycle(
         recipe["max_lr"], pct_start=recipe["pct_start"], anneal=recipe["anneal"],
@@ -403,6 +419,13 @@ def run(args):
     }
 
 
+def _schedule(rec):
+    if rec["schedule"] == "constant":
+        return f"at a constant learning rate {rec['max_lr']:g}"
+    return (f"one-cycle max_lr {rec['max_lr']:g} (warm-up {rec['pct_start']:g}, "
+            f"{rec['anneal']})")
+
+
 def _other_levels(run, level):
     others = {k: v for k, v in run["accuracy_by_tta"].items() if k not in (level, "none")}
     return "".join(f", TTA {k} {v:.4f}" for k, v in sorted(others.items()))
@@ -417,10 +440,10 @@ def report(r):
     lines = [
         f"speedrun (target {r['target']:g} in {r['target_seconds']:g} s): {r['model']} "
         f"{r['model_args']} ({r['params']:,} params), {rec['precision']}, {rec['epochs']} "
-        f"epochs, batch {rec['batch_size']}, {rec['optimizer']} one-cycle max_lr "
-        f"{rec['max_lr']:g} (warm-up {rec['pct_start']:g}, {rec['anneal']}), momentum "
+        f"epochs, batch {rec['batch_size']}, {rec['optimizer']} {_schedule(rec)}, momentum "
         f"{rec['momentum']:g}, weight decay {rec['weight_decay']:g}, label smoothing "
-        f"{rec['label_smoothing']:g}, EMA {rec['ema']:g}, steps_per_execution "
+        f"{rec['label_smoothing']:g}, EMA {rec['ema']:g}, fused batch norm "
+        f"{rec['fused_batch_norm']}, steps_per_execution "
         f"{rec['steps_per_execution']}; trained on {r['trained_on']:,} images; "
         f"scored on {r['scored']}, {r['scored_images']:,} images, TTA: {r['tta']}",
     ]
