@@ -65,7 +65,8 @@ RECIPES = {
     "0.90": {
         "seconds": 20.0,
         "model": "speednet",
-        "model_args": {"filters": (16, 32, 64, 128), "augment": None},
+        "model_args": {"filters": (16, 32, 64), "head": "flatten", "head_units": (128,),
+                       "augment": None},
         "precision": "mixed_bfloat16",
         "epochs": 2,
         "batch_size": 250,
