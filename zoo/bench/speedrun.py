@@ -451,7 +451,8 @@ def report(r):
     for run in r["runs"]:
         lines.append(
             f"seed {run['seed']}: {r['scored']} accuracy {run['accuracy']:.4f} (without TTA "
-            f"{run['accuracy_plain']:.4f}{_other_levels(run, r['recipe']['tta'])}); training {run['train_s']:.1f} s wall after the "
+            f"{run['accuracy_plain']:.4f}{_other_levels(run, r['recipe']['tta'])}); training "
+            f"{run['train_s']:.1f} s wall after the "
             f"first step (first step, trace + compile: {run['first_step_s']:.1f} s), process "
             f"CPU {run['train_cpu_s']:.1f} s (+ {run['first_step_cpu_s']:.1f} s); scoring "
             f"{run['score_s']:.1f} s; load before {_fmt_load(run['load_before'])}, after "
@@ -776,7 +777,8 @@ def report_profile(r):
              f"{r['steps_per_epoch']} steps per epoch, {r['traced_steps']} traced",
              f"step: {1000 * wall:.1f} ms wall, {1000 * r['step_cpu_s']:.1f} ms process CPU "
              f"(epoch 2 whole); inside the compiled step {1000 * r['step_function_s']:.1f} ms "
-             f"(traced window: its kernels, and the host overhead between its calls); the data pipeline alone {1000 * r['data_alone_s']:.2f} ms "
+             f"(traced window: its kernels, and the host overhead between its calls); the data "
+             f"pipeline alone {1000 * r['data_alone_s']:.2f} ms "
              f"wall, {1000 * r['data_alone_cpu_s']:.2f} ms CPU per batch",
              "| part | ms per step | share of the step's wall time |", "|---|---:|---:|"]
     for part in PROFILE_PARTS:

@@ -32,8 +32,9 @@ class SpeedNet(VisionClassifier):
     per-channel shift, so pooling right after the convolution computes what
     conv -> act -> pool computes, with the BatchNorm and activation (and their
     gradients) on the pooled map. `speednet` (32-64-128 at 28x28x1, 10 classes)
-    has 94,400 parameters (93,952 trainable); the speedrun's recipe adds a
-    fourth stage of 256 (counted here).
+    has 94,400 parameters (93,952 trainable); the speedrun's record recipe flattens
+    the last map into a hidden Dense layer of 256 (`head="flatten", head_units=(256,)`:
+    391,360 parameters).
 
     Args:
         input_shape: (height, width, channels).
