@@ -39,49 +39,42 @@ import time
 
 HOLDOUT_SEED = 0  # the held-out images are the same for every candidate, whatever --seed
 
+# what both tiers share
+_SHARED = {
+    "model": "speednet",
+    "precision": "mixed_bfloat16",
+    "optimizer": "adam",
+    "momentum": 0.95,
+    "weight_decay": 0.0,
+    "label_smoothing": 0.0,
+    "ema": 0.0,
+    "pct_start": 0.25,
+    "anneal": "cos",
+    "steps_per_execution": 1,
+    "schedule": "onecycle",
+    "fused_batch_norm": True,
+}
 # chosen on --holdout 5000 (docs/benchmarks.md, "CPU speedrun")
 RECIPES = {
     "0.93": {
+        **_SHARED,
         "seconds": 120.0,
-        "model": "speednet",
         "model_args": {"filters": (32, 64, 128), "head": "flatten", "head_units": (256,),
                        "augment": "flip"},
-        "precision": "mixed_bfloat16",
         "epochs": 8,
         "batch_size": 500,
-        "optimizer": "adam",
         "max_lr": 0.016,
-        "momentum": 0.95,
-        "weight_decay": 0.0,
-        "label_smoothing": 0.0,
-        "ema": 0.0,
-        "pct_start": 0.25,
-        "anneal": "cos",
         "tta": "flip",
-        "steps_per_execution": 1,
-        "schedule": "onecycle",
-        "fused_batch_norm": True,
     },
     "0.90": {
+        **_SHARED,
         "seconds": 20.0,
-        "model": "speednet",
         "model_args": {"filters": (16, 32, 64), "head": "flatten", "head_units": (128,),
                        "augment": None},
-        "precision": "mixed_bfloat16",
         "epochs": 2,
         "batch_size": 250,
-        "optimizer": "adam",
         "max_lr": 8e-3,
-        "momentum": 0.95,
-        "weight_decay": 0.0,
-        "label_smoothing": 0.0,
-        "ema": 0.0,
-        "pct_start": 0.25,
-        "anneal": "cos",
         "tta": "none",
-        "steps_per_execution": 1,
-        "schedule": "onecycle",
-        "fused_batch_norm": True,
     },
 }
 RECIPE = RECIPES["0.93"]
