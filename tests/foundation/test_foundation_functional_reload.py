@@ -26,6 +26,7 @@ CASES = {
     "googlenet": ("googlenet", VISION, IMAGE, "float32"),
     "resnet": ("resnet50", dict(VISION, depths=(1, 1, 1, 1)), IMAGE, "float32"),
     "densenet": ("densenet121", dict(VISION, depths=(1, 1, 1, 1)), IMAGE, "float32"),
+    "speednet": ("speednet", VISION, IMAGE, "float32"),
     "rnn": ("lstm", dict(text_input=False, vocabulary_size=20, sequence_length=6,
                          embedding_dim=4, units=4), (6,), "int32"),
     "autoencoder": ("autoencoder", GENERATIVE, (8, 8, 1), "float32"),

@@ -10,5 +10,6 @@ from zoo.models import mlp  # noqa: F401
 from zoo.models import perceptron  # noqa: F401
 from zoo.models import resnet  # noqa: F401
 from zoo.models import rnn  # noqa: F401
+from zoo.models import speednet  # noqa: F401
 from zoo.models import vae  # noqa: F401
 from zoo.models import vgg  # noqa: F401
