@@ -1,5 +1,8 @@
 """`SwinTransformer` (Liu et al. 2021, 2022): shifted-window vision transformers, V1 and V2."""
 
+import math
+
+import keras
 from keras import layers, ops
 
 from zoo.models.swin.qkv_dense import QKVDense
@@ -20,6 +23,13 @@ LAYER_NORM_EPSILON = 1e-5
 #: torchvision's default init of a Conv2d kernel (kaiming_uniform_, a=sqrt(5))
 PATCH_INIT = {"class_name": "VarianceScaling",
               "config": {"scale": 1.0 / 3.0, "mode": "fan_in", "distribution": "uniform"}}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+def exact_gelu(x):
+    """torch's `nn.GELU()`, `x * P(X <= x)` for a standard normal X, through `erf` (keras's
+    exact gelu on TensorFlow computes `erfc`, which ONNX has no operator for)."""
+    return 0.5 * x * (1.0 + ops.erf(x * (1.0 / math.sqrt(2.0))))
 
 
 def layer_norm(name):
@@ -79,7 +89,7 @@ def swin_block(x, *, num_heads, window_size, shift_size, mlp_ratio, version, dro
 
     def mlp(y):
         y = linear(int(dim * mlp_ratio), f"{name}_mlp_fc1")(y)
-        y = layers.Activation("gelu", name=f"{name}_mlp_gelu")(y)  # exact (erf), as torch's
+        y = layers.Activation(exact_gelu, name=f"{name}_mlp_gelu")(y)
         if dropout:
             y = layers.Dropout(dropout, name=f"{name}_mlp_dropout1")(y)
         y = linear(dim, f"{name}_mlp_fc2")(y)
@@ -99,9 +109,9 @@ def patch_merging(x, units, version, name):
     if height % 2 or width % 2:
         x = layers.ZeroPadding2D(((0, height % 2), (0, width % 2)), name=f"{name}_pad")(x)
         height, width = height + height % 2, width + width % 2
-    x = ops.reshape(x, (-1, height // 2, 2, width // 2, 2, channels))
-    # (batch, rows, cols, column offset, row offset, channels): x0, x1, x2, x3 in order
-    x = ops.reshape(ops.transpose(x, (0, 1, 3, 4, 2, 5)),
+    x = ops.reshape(x, (-1, 2, width // 2, 2, channels))
+    # (batch x rows, cols, column offset, row offset, channels): x0, x1, x2, x3 in order
+    x = ops.reshape(ops.transpose(x, (0, 2, 3, 1, 4)),
                     (-1, height // 2, width // 2, 4 * channels))
     reduction = linear(units, f"{name}_reduction", use_bias=False)
     if version == 1:
@@ -170,6 +180,8 @@ class SwinTransformer(VisionClassifier):
     """
 
     head_layers = r"logits"
+    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
+        "drop_path",)
 
     def __init__(
         self,

@@ -163,11 +163,11 @@ class WindowAttention(layers.Layer):
         shift = tuple(0 if w >= size else s
                       for w, s, size in zip(self.window_size, self.shift_size, (height, width)))
         shifted = sum(shift) > 0
-        x = ops.roll(inputs, (-shift[0], -shift[1]), axis=(1, 2)) if shifted else inputs
-        # windows, each a sequence of tokens: (batch x windows, N, 3, heads, head_dim)
-        x = ops.reshape(x, (-1, height // wh, wh, width // ww, ww, 3, heads, dim // heads))
-        x = ops.reshape(ops.transpose(x, (0, 1, 3, 2, 4, 5, 6, 7)),
-                        (-1, tokens, 3, heads, dim // heads))
+        x = _roll(inputs, (-shift[0], -shift[1]))
+        # windows, each a sequence of tokens: (batch x windows, N, 3, heads, head_dim); at
+        # most 4-D transposes (LiteRT's and ONNX's limits)
+        x = ops.reshape(x, (-1, wh, width // ww, ww * channels))
+        x = ops.reshape(ops.transpose(x, (0, 2, 1, 3)), (-1, tokens, 3, heads, dim // heads))
         query, key, value = x[:, :, 0], x[:, :, 1], x[:, :, 2]
         bias = ops.cast(self.position_bias(), inputs.dtype)[None]
         if self.cosine:
@@ -180,15 +180,14 @@ class WindowAttention(layers.Layer):
         if shifted:
             mask = ops.convert_to_tensor(shift_mask(height, width, self.window_size, shift),
                                          dtype=inputs.dtype)
-            # (batch, windows, heads, N, N) -> one bias per window of every image
-            bias = bias[:, None] + mask[None, :, None]
-            bias = ops.broadcast_to(bias, (ops.shape(inputs)[0], windows, heads, tokens, tokens))
-            bias = ops.reshape(bias, (-1, heads, tokens, tokens))
+            # one bias per window (windows, heads, N, N), repeated for every image: the
+            # windows of image b are rows b x windows ... (b + 1) x windows - 1
+            bias = ops.tile(bias + mask[:, None], (ops.shape(inputs)[0], 1, 1, 1))
         x = ops.dot_product_attention(query, key, value, bias=bias, scale=factor)
         # back to the map: (batch, height, width, dim)
-        x = ops.reshape(x, (-1, height // wh, width // ww, wh, ww, dim))
-        x = ops.reshape(ops.transpose(x, (0, 1, 3, 2, 4, 5)), (-1, height, width, dim))
-        return ops.roll(x, shift, axis=(1, 2)) if shifted else x
+        x = ops.reshape(x, (-1, width // ww, wh, ww * dim))
+        x = ops.reshape(ops.transpose(x, (0, 2, 1, 3)), (-1, height, width, dim))
+        return _roll(x, shift)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], input_shape[-1] // 3)
@@ -197,6 +196,19 @@ class WindowAttention(layers.Layer):
         return {**super().get_config(), "num_heads": self.num_heads,
                 "window_size": self.window_size, "shift_size": self.shift_size,
                 "cosine": self.cosine, "cpb_units": self.cpb_units}
+
+
+def _roll(x, shift):
+    """`x` rolled by `shift` (rows, columns) on axes 1 and 2 (`ops.roll` as two slices: every
+    export format runs slices and concatenations)."""
+    for axis, step in ((1, shift[0]), (2, shift[1])):
+        size = x.shape[axis]
+        step = step % size
+        if step:
+            head = x[:, size - step:] if axis == 1 else x[:, :, size - step:]
+            tail = x[:, :size - step] if axis == 1 else x[:, :, :size - step]
+            x = ops.concatenate([head, tail], axis=axis)
+    return x
 
 
 def _normalize(x):
