@@ -26,11 +26,11 @@ VARIANTS = {
 
 def tiny_arguments(name):
     """`name` reduced for the shared model tests: its own version (attention, block norm
-    order, patch merging) at a quarter of the width, at most two blocks per stage (a
-    regular and a shifted window) and 64x64 inputs (16x16 tokens: the first stage shifts
-    its windows, the later ones pad their maps to whole windows)."""
-    return {"width_multiplier": 0.25, "input_shape": (64, 64, 3),
-            "depths": tuple(min(d, 2) for d in VARIANTS[name]["depths"])}
+    order, patch merging) at a quarter of the width, 32x32 inputs (8x8 tokens) and 4x4
+    windows: the first stage has a regular and a shifted window block (with its mask),
+    the third pads its 2x2 map to a whole window."""
+    return {"width_multiplier": 0.25, "input_shape": (32, 32, 3), "window_size": 4,
+            "depths": (2, 1, 1, 1)}
 
 
 @register(SwinTransformer, VARIANTS, weights=("imagenet",))
