@@ -281,4 +281,3 @@ def _check_side(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
     return value
-

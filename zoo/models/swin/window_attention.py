@@ -158,7 +158,7 @@ class WindowAttention(layers.Layer):
         height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
         (wh, ww), heads = self.window_size, self.num_heads
         dim = channels // 3
-        tokens, windows = wh * ww, (height // wh) * (width // ww)
+        tokens = wh * ww
         # no shift along an axis that one window covers (torchvision's rule)
         shift = tuple(0 if w >= size else s
                       for w, s, size in zip(self.window_size, self.shift_size, (height, width)))
