@@ -120,6 +120,7 @@ def test_features_only_and_pooling_keep_every_backbone_weight(served):
         assert_close(got, want, f"features_only stage {i + 1}")
     pooled = _create(served, "v2", include_top=False, pooling="avg")
     assert_close(infer(pooled, x), stages[-1].mean(axis=(1, 2)), "pooled")
+    assert tuple(_create(served, "v2", num_classes=3)(x).shape) == (2, 3)  # a fresh head
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
