@@ -70,6 +70,24 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def _published(name):
+    """The weights of `name` whose accuracy their source publishes (not measured here):
+    [{weights, top1, top5, gflops, source_params, by}], from the entries."""
+    import zoo
+
+    rows = []
+    for spec in zoo.list_weights(f"{name}.*"):
+        metrics = spec.published_metrics or {}
+        if "top1" not in metrics:
+            continue
+        trained = spec.trained_with or {}
+        rows.append({"weights": spec.name, "top1": metrics["top1"], "top5": metrics.get("top5"),
+                     "gflops": trained.get("source_gflops"),
+                     "source_params": trained.get("source_trainable_params"),
+                     "by": (spec.published_by or "").split(";")[0]})
+    return rows
+
+
 def build():
     """The index of the registry as it is now (imports every family)."""
     import zoo
@@ -80,7 +98,8 @@ def build():
         info = zoo.model_info(name)
         builder = registry.get(name).builder
         doc = (builder.__doc__ or "").strip().split("\n\n")[0]
-        models[name] = _jsonable({**info, "summary": " ".join(doc.split())})
+        models[name] = _jsonable({**info, "summary": " ".join(doc.split()),
+                                  "published": _published(name)})
     families = {name: {"package": family.package, "names": family.names()}
                 for name, family in registry.families().items()}
     return {"models": models, "families": families}
@@ -98,6 +117,20 @@ def table(index):
         tags = ", ".join(w.split(".", 1)[1] for w in info["weights"]) or ""
         lines.append(f"| `{name}` | {info['family']} | {info['params']:,} | {tags} | "
                      f"{info['summary']} |")
+    lines += ["", "## Published accuracy", "",
+              "ImageNet-1k top-1 / top-5 (%) as the weights' source publishes them, not "
+              "re-measured here; GFLOPs and trainable parameters from the same source's "
+              "metadata (torchvision's weights enums).", "",
+              "| weights | trainable parameters | GFLOPs | top-1 (published) | "
+              "top-5 (published) | published by |",
+              "|---|---:|---:|---:|---:|---|"]
+    for name, info in sorted(index["models"].items()):
+        for row in info.get("published", []):
+            params = f"{row['source_params']:,}" if row["source_params"] else ""
+            gflops = f"{row['gflops']:g}" if row["gflops"] else ""
+            top5 = f"{row['top5']:g}" if row["top5"] is not None else ""
+            lines.append(f"| `{row['weights']}` | {params} | {gflops} | {row['top1']:g} | "
+                         f"{top5} | {row['by']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,8 @@ CASES = {
     "resnet": ("resnet50", dict(VISION, depths=(1, 1, 1, 1)), IMAGE, "float32"),
     "densenet": ("densenet121", dict(VISION, depths=(1, 1, 1, 1)), IMAGE, "float32"),
     "speednet": ("speednet", VISION, IMAGE, "float32"),
+    "swin": ("swin_v2_t", dict(input_shape=IMAGE, num_classes=3, filters=(2, 4), num_heads=(1, 2),
+                               depths=(2, 1), window_size=4), IMAGE, "float32"),
     "rnn": ("lstm", dict(text_input=False, vocabulary_size=20, sequence_length=6,
                          embedding_dim=4, units=4), (6,), "int32"),
     "autoencoder": ("autoencoder", GENERATIVE, (8, 8, 1), "float32"),

@@ -19,6 +19,7 @@ TINY = {
     "perceptron": dict(input_shape=(2,)),
     "alexnet": IMAGE, "vgg": IMAGE, "googlenet": IMAGE, "resnet": IMAGE, "densenet": IMAGE,
     "speednet": IMAGE,
+    "swin": IMAGE,
     "rnn": dict(vocabulary_size=50, sequence_length=8),
     "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
 }
@@ -27,6 +28,7 @@ WIDTH = {
     "mlp": "units", "perceptron": None,
     "alexnet": "width_multiplier", "vgg": "width_multiplier", "googlenet": "width_multiplier",
     "resnet": "width_multiplier", "densenet": "width_multiplier", "speednet": "width_multiplier",
+    "swin": "width_multiplier",
     "rnn": "units", "autoencoder": "base_filters", "vae": "base_filters",
     "gan": "base_filters",
 }

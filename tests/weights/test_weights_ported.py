@@ -142,12 +142,13 @@ def test_transfer_arguments_keep_every_backbone_weight_without_warnings(served):
 
 
 def test_every_imagenet_entry_converts_its_full_key_set():
-    """All 18 names (and the timm entries): no missing, no unused tensor; shapes only."""
+    """All 24 names (and the timm entries): no missing, no unused tensor; shapes only."""
     entries = zoo.list_weights("*.imagenet")
     assert sorted(w.model for w in zoo.list_weights("*.imagenet")) == sorted(
         ["alexnet", "googlenet"] + [f"vgg{d}{b}" for d in (11, 13, 16, 19) for b in ("", "_bn")]
         + [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
-        + [f"densenet{d}" for d in (121, 169, 201)])
+        + [f"densenet{d}" for d in (121, 169, 201)]
+        + [f"swin_{s}" for s in ("t", "s", "b", "v2_t", "v2_s", "v2_b")])
     for spec in entries:
         kwargs = {"aux_logits": True} if spec.model == "googlenet" else {}
         ref = references.torchvision_model(spec.model, device="meta", **kwargs)

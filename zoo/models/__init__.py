@@ -9,6 +9,7 @@ from zoo.models import googlenet  # noqa: F401
 from zoo.models import mlp  # noqa: F401
 from zoo.models import perceptron  # noqa: F401
 from zoo.models import resnet  # noqa: F401
+from zoo.models import swin  # noqa: F401
 from zoo.models import rnn  # noqa: F401
 from zoo.models import speednet  # noqa: F401
 from zoo.models import vae  # noqa: F401
