@@ -307,12 +307,25 @@ def self_attention(x, num_heads, name, qkv_bias=True):
 
 
 def mlp_block(x, hidden_dim, name, activation="gelu", dropout=0.0):
-    """Dense `f"{name}_fc1"` (exact GELU by default, as torchvision and timm), Dropout when
-    `dropout`, Dense `f"{name}_fc2"` back to the input's width."""
-    y = layers.Dense(hidden_dim, activation=activation, name=f"{name}_fc1")(x)
+    """Dense `f"{name}_fc1"`, its activation `f"{name}_act"` (exact GELU by default, as
+    torchvision and timm), Dropout when `dropout`, Dense `f"{name}_fc2"` back to the
+    input's width."""
+    y = layers.Dense(hidden_dim, name=f"{name}_fc1")(x)
+    y = layers.Activation(activation, name=f"{name}_act")(y)
     if dropout:
         y = layers.Dropout(dropout, name=f"{name}_dropout")(y)
     return layers.Dense(x.shape[-1], name=f"{name}_fc2")(y)
+
+
+def remat_scope(name):
+    """A `keras.RematScope` rematerializing the layers of block `name` whose activations are
+    worth recomputing: its LayerNorms (`f"{name}_norm1"`, `..._norm2`), the attention
+    (`f"{name}_attention"`: the (heads, tokens, tokens) scores and probabilities) and the
+    MLP's activation (`f"{name}_act"`). Those layers take no keyword argument, which
+    TensorFlow's `tf.recompute_grad` (keras's remat there) cannot pass in a traced step;
+    a Dense layer keeps nothing but its input, which the next layer keeps anyway."""
+    names = [f"{name}_{part}" for part in ("norm1", "attention", "norm2", "act")]
+    return keras.RematScope(mode="list_of_layers", layer_names=names)
 
 
 def layer_norm(name, epsilon=LAYER_NORM_EPSILON):

@@ -45,7 +45,7 @@ FUNCTION_PRESERVING_ARGUMENTS = frozenset({
     "name", "trainable", "dtype", "dropout", "recurrent_dropout", "augment",
     "gradient_clip_norm", "noise_rate", "noise_stddev", "input_shape", "num_classes",
     "include_top", "pooling", "features_only", "aux_logits", "head_units", "head_pool_size",
-    "preprocessing",
+    "preprocessing", "drop_path", "dynamic_size", "feature_blocks", "remat",
 })
 
 
@@ -207,6 +207,10 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
         low, high = spec.input_range
         model.input_range = InputRange(low, high, f"the weights {spec.name!r} "
                                                   f"({spec.preprocessing})")
+    # what the model was created from: a LoRA file records it (zoo.lora) and is loaded
+    # only onto the same base
+    model.weights_source = ({"name": spec.name, "sha256": spec.sha256} if spec is not None
+                            else {"name": Path(path).name, "sha256": sha256_of(path)})
     return model
 
 

@@ -21,7 +21,7 @@ from zoo import compat
 #: layers of a zoo classifier's head, by the names the families give them: a model built
 #: with another `num_classes`, `include_top=False` or `features_only=True` differs from
 #: its weights only in these
-HEAD_LAYER = re.compile(r"logits|fc\d+|aux\d+(_\w+)?")
+HEAD_LAYER = re.compile(r"logits(_dist)?|fc\d+|aux\d+(_\w+)?")
 
 # keras's own messages about what the checks below already reported, more precisely
 _KERAS_NOISE = (r"A total of \d+ objects could not be loaded", r".*__array__ implementation",
@@ -148,7 +148,9 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
         path: a keras `.weights.h5` or `.keras` file.
         skip_mismatch: load what fits and keep the rest (with a warning naming
             each layer); otherwise any unexpected difference raises ValueError.
-        skip_head: differences limited to the head (see `HEAD_LAYER`) are
+        skip_head: differences limited to the head (see `HEAD_LAYER`, and the layers a
+            model names in its `layers_left_out()`: those of the full network its
+            `features_only` leaves out, a transformer's final norm) are
             expected (`include_top=False`, `features_only=True`, another
             `num_classes`): the head starts fresh, without a warning.
         compare: compare the model with the file first (False: the model is
@@ -164,7 +166,9 @@ def _fill(model, path, named, skip_mismatch, skip_head, compare):
     """`build_with_weights` once the file `path` (named `named` in messages) is in the
     model's layout."""
     diffs = differences(model, path, uninitialized=True) if compare else []
-    unexpected = [d for d in diffs if not (skip_head and d.head)]
+    left_out = set(getattr(model, "layers_left_out", lambda: ())())
+    unexpected = [d for d in diffs
+                  if not (skip_head and (d.head or (d.model_shape is None and d.layer in left_out)))]
     if unexpected and not skip_mismatch:
         raise mismatch_error(model, named, unexpected)
     if unexpected:

@@ -93,7 +93,8 @@ class VisionTransformer(VisionClassifier):
         hidden_dim: the tokens' width.
         depth: the number of encoder blocks.
         num_heads: attention heads (`hidden_dim` must be a multiple).
-        mlp_dim: the width of each block's MLP.
+        mlp_dim: the width of each block's MLP (None: 4 x `hidden_dim`, every published
+            variant's).
         qkv_bias: biases on the query, key and value projections.
         layer_norm_epsilon: the LayerNorms' epsilon (1e-6 in torchvision and timm).
         layer_scale: None, or the initial value of each branch's layer scale (DINOv2).
@@ -125,6 +126,8 @@ class VisionTransformer(VisionClassifier):
     """
 
     poolings = (None, "token", "avg")
+    #: no file of an earlier layout exists (the family came after the functional vision models)
+    reads_legacy_layout = False
 
     def __init__(
         self,
@@ -137,7 +140,7 @@ class VisionTransformer(VisionClassifier):
         hidden_dim=768,
         depth=12,
         num_heads=12,
-        mlp_dim=3072,
+        mlp_dim=None,
         qkv_bias=True,
         layer_norm_epsilon=LAYER_NORM_EPSILON,
         layer_scale=None,
@@ -163,7 +166,7 @@ class VisionTransformer(VisionClassifier):
         if hidden_dim % num_heads:
             raise ValueError("`hidden_dim` must be a multiple of `num_heads`. Received: "
                              f"hidden_dim={hidden_dim}, num_heads={num_heads}")
-        self.mlp_dim = check_positive_int("mlp_dim", mlp_dim)
+        self.mlp_dim = check_positive_int("mlp_dim", mlp_dim, allow_none=True) or 4 * hidden_dim
         self.qkv_bias = check_bool("qkv_bias", qkv_bias)
         self.layer_norm_epsilon = check_positive("layer_norm_epsilon", layer_norm_epsilon)
         self.layer_scale = check_positive("layer_scale", layer_scale, allow_none=True)
@@ -179,9 +182,9 @@ class VisionTransformer(VisionClassifier):
             raise ValueError("`dynamic_size=True` takes images of any size as they are; "
                              "`preprocessing` crops them to one size. Received: "
                              f"dynamic_size=True, preprocessing={preprocessing!r}")
+        self._check_size("input_shape", input_shape[:2])
         self.position_size = self._check_size("position_size", position_size or
                                               input_shape[:2])
-        self._check_size("input_shape", input_shape[:2])
         self.drop_path = check_rate("drop_path", drop_path)
         self.feature_blocks = check_feature_blocks(feature_blocks, self.depth)
         self.remat = check_bool("remat", remat)
@@ -213,7 +216,8 @@ class VisionTransformer(VisionClassifier):
         rates = drop_path_rates(self.drop_path, self.depth)
         taps = range(self.depth) if self.feature_blocks is None else self.feature_blocks
         stages = []
-        for i in range(self.depth):
+        # the blocks after the last tap compute nothing a feature model returns
+        for i in range(max(taps) + 1 if self.features_only else self.depth):
             tokens = encoder_block(tokens, num_heads=self.num_heads, mlp_dim=self.mlp_dim,
                                    name=f"block{i}", epsilon=self.layer_norm_epsilon,
                                    qkv_bias=self.qkv_bias, layer_scale=self.layer_scale,
@@ -247,6 +251,18 @@ class VisionTransformer(VisionClassifier):
         return layers.Average(dtype="float32", name="logits_mean")(logits)
 
     # ------------------------------------------------------------------ answers
+    def layers_left_out(self):
+        """The layers with weights of the full network that this model leaves out: with
+        `features_only`, the final norm and the blocks after the last tapped one (the
+        weights loader expects them absent, as it does the classifier)."""
+        if not self.features_only:
+            return []
+        last = self.depth - 1 if self.feature_blocks is None else max(self.feature_blocks)
+        suffixes = ("norm1", "query", "key", "value", "proj", "ls1", "norm2", "fc1", "fc2",
+                    "ls2")
+        return ["norm"] + [f"block{i}_{s}" for i in range(last + 1, self.depth)
+                           for s in suffixes]
+
     def expected_input_shape(self):
         if self.dynamic_size:
             return (None, None, self._zoo_input_shape[-1])

@@ -3,10 +3,9 @@ other families' blocks)."""
 
 import contextlib
 
-import keras
 from keras import layers
 
-from zoo.models.transformer_layers import layer_norm, mlp_block, self_attention
+from zoo.models.transformer_layers import layer_norm, mlp_block, remat_scope, self_attention
 from zoo.models.vit.drop_path import DropPath
 from zoo.models.vit.layer_scale import LayerScale
 
@@ -18,16 +17,17 @@ def encoder_block(x, *, num_heads, mlp_dim, name, epsilon, qkv_bias=True, layer_
 
     Layers: `f"{name}_norm1"`, `f"{name}_query"` / `_key` / `_value` / `_attention` /
     `_proj`, `f"{name}_ls1"`, `f"{name}_drop_path1"`, `f"{name}_add1"`, then
-    `f"{name}_norm2"`, `f"{name}_fc1"`, `f"{name}_fc2"`, `f"{name}_ls2"`,
+    `f"{name}_norm2"`, `f"{name}_fc1"`, `f"{name}_act"`, `f"{name}_fc2"`, `f"{name}_ls2"`,
     `f"{name}_drop_path2"`, `f"{name}_add2"` (timm's `blocks.i`, torchvision's
     `encoder.layers.encoder_layer_i`).
 
-    remat: create the block's layers in a `keras.RematScope(mode="full")`: in training,
-        each layer's activations are recomputed in the backward pass instead of kept
-        (the attention probabilities, the MLP's hidden activations), trading time for
-        memory (docs/benchmarks.md).
+    remat: create the block's layers in a `keras.RematScope`
+        (`transformer_layers.remat_scope`): in training, the LayerNorms', the
+        attention's and the MLP activation's intermediate values are recomputed in the
+        backward pass instead of kept (the attention scores and probabilities above
+        all), trading time for memory (docs/benchmarks.md).
     """
-    with keras.RematScope(mode="full") if remat else contextlib.nullcontext():
+    with remat_scope(name) if remat else contextlib.nullcontext():
         for branch in (1, 2):
             y = layer_norm(f"{name}_norm{branch}", epsilon)(x)
             if branch == 1:

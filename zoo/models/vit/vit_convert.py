@@ -90,3 +90,25 @@ def torchvision_arguments(name):
     """torchvision's builder arguments for the reference of `name`'s published weights:
     vit_h_14's DEFAULT weights are laid out for 518x518 images."""
     return {"image_size": 518} if name == "vit_h_14" else {}
+
+
+def entry_arguments(name):
+    """The zoo arguments of the model `name`'s published file fits: vit_h_14's DEFAULT
+    (SWAG, end-to-end fine-tuned) weights are laid out for 518x518 images."""
+    if name == "vit_h_14":
+        return {"input_shape": (518, 518, 3), "position_size": (518, 518)}
+    return {}
+
+
+_DEIT = "the DeiT authors, https://github.com/facebookresearch/deit (README, model zoo)"
+#: timm configs whose file is the DeiT authors' torch.hub checkpoint (timm's `url`, the sha256
+#: prefix in its name, a {"model": state dict} in timm's tensor names):
+#: {timm name: (top1, top5, who published them)}, the accuracies of the cited README
+TIMM_ORIGINAL_WEIGHTS = {
+    "deit_tiny_patch16_224.fb_in1k": (72.2, 91.1, _DEIT),
+    "deit_small_patch16_224.fb_in1k": (79.9, 95.0, _DEIT),
+    "deit_base_patch16_224.fb_in1k": (81.8, 95.6, _DEIT),
+    "deit_tiny_distilled_patch16_224.fb_in1k": (74.5, 91.9, _DEIT),
+    "deit_small_distilled_patch16_224.fb_in1k": (81.2, 95.4, _DEIT),
+    "deit_base_distilled_patch16_224.fb_in1k": (83.4, 96.5, _DEIT),
+}
