@@ -37,7 +37,7 @@ import numpy as np
 from zoo import registry
 from zoo.utils.checks import check_bool, check_positive, check_positive_int
 from zoo.utils.files import atomic_path
-from zoo.weights.loading import HEAD_LAYER
+from zoo.weights.loading import head_layers
 
 #: the layers LoRA adapts by default: the attention's query and value projections, as
 #: KerasHub's `Backbone.enable_lora` and the LoRA paper (names ending `_query`/`_value`)
@@ -146,8 +146,10 @@ def enable(model, rank, targets=DEFAULT_TARGETS, alpha=None, train_head=True):
     leaves = [layer for layer in layers if not hasattr(layer, "layers")]
     for layer in leaves:
         layer.trainable = False
-    head = [layer for layer in leaves
-            if train_head and HEAD_LAYER.fullmatch(layer.name) and layer.weights]
+    # the head, as the weights loader names it for the model and each zoo model inside
+    heads = [head_layers(m) for m in [model] + layers if hasattr(m, "layers")]
+    head = [layer for layer in leaves if train_head and layer.weights
+            and any(h.fullmatch(layer.name) for h in heads)]
     for layer in head:
         layer.trainable = True
     for layer in chosen:

@@ -126,6 +126,9 @@ class VisionTransformer(VisionClassifier):
     """
 
     poolings = (None, "token", "avg")
+    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
+        "drop_path", "dynamic_size", "feature_blocks", "remat")
+    head_arguments = VisionClassifier.head_arguments + ("feature_blocks",)
     #: no file of an earlier layout exists (the family came after the functional vision models)
     reads_legacy_layout = False
 
@@ -251,17 +254,18 @@ class VisionTransformer(VisionClassifier):
         return layers.Average(dtype="float32", name="logits_mean")(logits)
 
     # ------------------------------------------------------------------ answers
-    def layers_left_out(self):
-        """The layers with weights of the full network that this model leaves out: with
-        `features_only`, the final norm and the blocks after the last tapped one (the
-        weights loader expects them absent, as it does the classifier)."""
-        if not self.features_only:
-            return []
-        last = self.depth - 1 if self.feature_blocks is None else max(self.feature_blocks)
-        suffixes = ("norm1", "query", "key", "value", "proj", "ls1", "norm2", "fc1", "fc2",
-                    "ls2")
-        return ["norm"] + [f"block{i}_{s}" for i in range(last + 1, self.depth)
-                           for s in suffixes]
+    @property
+    def head_layers(self):
+        """The head's layer names (a regex): the classifiers, and with `features_only` the
+        final norm and the blocks after the last tapped one (the weights loader expects
+        them absent)."""
+        names = [r"logits(_dist)?"]
+        if self.features_only:
+            last = self.depth - 1 if self.feature_blocks is None else max(self.feature_blocks)
+            names.append("norm")
+            if last + 1 < self.depth:
+                names.append("block(%s)_.*" % "|".join(map(str, range(last + 1, self.depth))))
+        return "|".join(names)
 
     def expected_input_shape(self):
         if self.dynamic_size:
