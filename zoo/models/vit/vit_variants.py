@@ -47,7 +47,7 @@ def tiny_arguments(name):
             "input_shape": (16, 16, 3), "position_size": (32, 32), "num_classes": 10}
 
 
-@register(VisionTransformer, VARIANTS, weights=("imagenet",))
+@register(VisionTransformer, VARIANTS, weights=("imagenet", "fashion_mnist"))
 def vit_b_16(**kwargs):
     """ViT-B/16, torchvision's layout: 86,567,656 trainable parameters at 224x224x3."""
     return create("vit_b_16", **kwargs)
