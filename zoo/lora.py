@@ -21,9 +21,9 @@ merged = zoo.lora.merge(base)                  # plain layers, W + (alpha / rank
 `enable` freezes every variable but the LoRA factors and, with `train_head=True`, the
 classifier head (the layers the weights loader calls the head: `logits`, ...; a new
 head for another `num_classes` must learn). A file written by `save` holds only what
-trains (the LoRA factors, the head), the rank, alpha and targets, and the name and sha256 of the base weights the
-model was created from (`zoo.create(name, weights=...)` records them): `load` refuses
-a file made on other base weights. `merge` returns a new model with the updates folded
+trains (the LoRA factors, the head), the rank, alpha and targets, and the name and
+sha256 of the base weights the model was created from (`zoo.create(name, weights=...)`
+records them): `load` refuses a file made on other base weights. `merge` returns a new model with the updates folded
 into the kernels and no LoRA variables, for export and deployment.
 """
 

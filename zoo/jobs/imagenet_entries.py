@@ -135,18 +135,26 @@ def torchvision_entry(name, tv):
     return entry
 
 
-def timm_entry(full_name, timm):
-    import keras
-
-    revision, sha256, top1, top5, recipe = timm_weights()[full_name]
+def _timm_model(full_name, timm, test_size):
+    """(arch, tag, timm's pretrained cfg, image size, transform, the zoo model) of a timm
+    config; `test_size`: at timm's test input size and crop where it has them."""
     arch, tag = full_name.split(".", 1)
     cfg = timm.models.get_pretrained_cfg(full_name).to_dict()
-    size = int((cfg.get("test_input_size") or cfg["input_size"])[-1])
-    crop_pct = cfg.get("test_crop_pct") or cfg["crop_pct"]
+    test = test_size and cfg.get("test_input_size")
+    size = int((test or cfg["input_size"])[-1])
+    crop_pct = (test_size and cfg.get("test_crop_pct")) or cfg["crop_pct"]
     transform = {"resize": int(size / crop_pct), "crop": size,
                  "interpolation": cfg["interpolation"], "mean": list(cfg["mean"]),
                  "std": list(cfg["std"])}
     model = _zoo_model(arch, **{"input_shape": (size, size, 3), **_entry_arguments(arch)})
+    return arch, tag, cfg, size, transform, model
+
+
+def timm_entry(full_name, timm):
+    import keras
+
+    revision, sha256, top1, top5, recipe = timm_weights()[full_name]
+    arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=True)
     entry = {
         "name": full_name, "model": arch, "model_config": model.get_config(),
         "url": f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/model.safetensors",
@@ -175,13 +183,7 @@ def timm_original_entry(full_name, timm):
     import keras
 
     top1, top5, published_by = timm_original_weights()[full_name]
-    arch, tag = full_name.split(".", 1)
-    cfg = timm.models.get_pretrained_cfg(full_name).to_dict()
-    size = int(cfg["input_size"][-1])
-    transform = {"resize": int(size / cfg["crop_pct"]), "crop": size,
-                 "interpolation": cfg["interpolation"], "mean": list(cfg["mean"]),
-                 "std": list(cfg["std"])}
-    model = _zoo_model(arch, **{"input_shape": (size, size, 3), **_entry_arguments(arch)})
+    arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=False)
     url = cfg["url"]
     prefix = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1)
     entry = {

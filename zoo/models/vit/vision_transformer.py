@@ -1,6 +1,5 @@
 """`VisionTransformer`: ViT (torchvision), DeiT and DINOv2 (timm) in one functional class."""
 
-import keras
 from keras import layers
 
 from zoo.models.transformer_layers import (
