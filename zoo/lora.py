@@ -23,8 +23,9 @@ classifier head (the layers the weights loader calls the head: `logits`, ...; a 
 head for another `num_classes` must learn). A file written by `save` holds only what
 trains (the LoRA factors, the head), the rank, alpha and targets, and the name and
 sha256 of the base weights the model was created from (`zoo.create(name, weights=...)`
-records them): `load` refuses a file made on other base weights. `merge` returns a new model with the updates folded
-into the kernels and no LoRA variables, for export and deployment.
+records them): `load` refuses a file made on other base weights. `merge` returns a new
+model with the updates folded into the kernels and no LoRA variables, for export and
+deployment.
 """
 
 import dataclasses
