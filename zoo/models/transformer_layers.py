@@ -306,7 +306,14 @@ def self_attention(x, num_heads, name, qkv_bias=True):
     return layers.Dense(dim, name=f"{name}_proj")(y)
 
 
-def mlp_block(x, hidden_dim, name, activation="gelu", dropout=0.0):
+@keras.saving.register_keras_serializable(package="zoo")
+def exact_gelu(x):
+    """The exact GELU, x * (1 + erf(x / sqrt(2))) / 2, as torch's `nn.GELU()`. Written with
+    `erf`: TensorFlow's own exact GELU uses `erfc`, which ONNX has no operator for."""
+    return 0.5 * x * (1.0 + ops.erf(x * float(1.0 / np.sqrt(2.0))))
+
+
+def mlp_block(x, hidden_dim, name, activation=exact_gelu, dropout=0.0):
     """Dense `f"{name}_fc1"`, its activation `f"{name}_act"` (exact GELU by default, as
     torchvision and timm), Dropout when `dropout`, Dense `f"{name}_fc2"` back to the
     input's width."""
