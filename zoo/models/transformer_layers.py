@@ -313,7 +313,7 @@ def exact_gelu(x):
     return 0.5 * x * (1.0 + ops.erf(x * float(1.0 / np.sqrt(2.0))))
 
 
-def mlp_block(x, hidden_dim, name, activation=exact_gelu, dropout=0.0):
+def feed_forward(x, hidden_dim, name, activation=exact_gelu, dropout=0.0):
     """Dense `f"{name}_fc1"`, its activation `f"{name}_act"` (exact GELU by default, as
     torchvision and timm), Dropout when `dropout`, Dense `f"{name}_fc2"` back to the
     input's width."""

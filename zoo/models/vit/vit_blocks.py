@@ -5,7 +5,7 @@ import contextlib
 
 from keras import layers
 
-from zoo.models.transformer_layers import layer_norm, mlp_block, remat_scope, self_attention
+from zoo.models.transformer_layers import feed_forward, layer_norm, remat_scope, self_attention
 from zoo.models.vit.drop_path import DropPath
 from zoo.models.vit.layer_scale import LayerScale
 
@@ -33,7 +33,7 @@ def encoder_block(x, *, num_heads, mlp_dim, name, epsilon, qkv_bias=True, layer_
             if branch == 1:
                 y = self_attention(y, num_heads, name, qkv_bias=qkv_bias)
             else:
-                y = mlp_block(y, mlp_dim, name)
+                y = feed_forward(y, mlp_dim, name)
             if layer_scale is not None:
                 y = LayerScale(layer_scale, name=f"{name}_ls{branch}")(y)
             if drop_path:
