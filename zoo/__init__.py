@@ -30,7 +30,7 @@ _EXPORTS = {
     "register": "zoo.registry", "list_weights": "zoo.weights",
     "decode_predictions": "zoo.weights.classes", "quantize": "zoo.training.quantization",
 }
-_SUBMODULES = ("datasets", "models", "registry", "weights", "compat", "api", "catalogue")
+_SUBMODULES = ("datasets", "models", "registry", "weights", "compat", "api", "catalogue", "lora")
 
 
 def _catalogue_command():
@@ -71,7 +71,7 @@ def __getattr__(name):
 
 if not _catalogue_command():
     _load()
-    from zoo import datasets, models  # noqa: E402,F401
+    from zoo import datasets, lora, models  # noqa: E402,F401
     from zoo.api import create, model_info  # noqa: E402
     from zoo.registry import list_models, register  # noqa: E402
     from zoo.training import Player, PlayerOptimizers, ZooModel  # noqa: E402
@@ -90,6 +90,7 @@ __all__ = [
     "hypermodel",
     "list_models",
     "list_weights",
+    "lora",
     "model_info",
     "register",
     "tuner",

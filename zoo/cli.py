@@ -120,18 +120,22 @@ def main(argv=None):
 
 
 def _list_or_info(command, rest, backend=None):
-    """`zoo list [PATTERN]`, `zoo info NAME`: from the index, without keras."""
+    """`zoo list [PATTERN ...]`, `zoo info NAME`: from the index, without keras."""
     from zoo import catalogue
 
     index = catalogue.read()
-    if len(rest) > 1 or any(a.startswith("-") for a in rest):
-        raise ValueError(f"`zoo {command}` takes one {'pattern' if command == 'list' else 'name'}"
+    if any(a.startswith("-") for a in rest) or (command == "info" and len(rest) > 1):
+        raise ValueError(f"`zoo {command}` takes {'patterns' if command == 'list' else 'one name'}"
                          f" (and --backend). Received: {' '.join(rest)}")
     if command == "list":
-        names = catalogue.list_models(rest[0] if rest else "*", index)
+        patterns = rest or ["*"]
+        found = {p: catalogue.list_models(p, index) for p in patterns}
+        names = sorted({n for matched in found.values() for n in matched})
         if not names:
-            raise ValueError(f"No model name matches {rest[0]!r}; `zoo list` shows them all. "
-                             f"Received: pattern={rest[0]!r}")
+            raise ValueError(f"No model name matches {' '.join(patterns)}; `zoo list` shows "
+                             f"them all. Received: pattern={' '.join(patterns)!r}")
+        for pattern in (p for p, matched in found.items() if not matched):
+            print(f"(no model name matches {pattern!r})", file=sys.stderr)
         print("\n".join(names))
         return 0
     if not rest:

@@ -66,6 +66,15 @@ def _swin():
     return dict(model=model, raw_scale=None, x=x, reference=model.predict(x, verbose=0))
 
 
+def _vit():
+    # a reduced DeiT with its distillation token and two heads: attention
+    # (keras.ops.dot_product_attention), token and position embeddings, token pooling
+    model = zoo.create("deit_tiny_distilled_patch16_224", input_shape=(16, 16, 3),
+                       num_classes=4, patch_size=8, hidden_dim=16, num_heads=2, depth=1)
+    x = images((16, 16, 3)).astype("float32") / 255.0
+    return dict(model=model, raw_scale=None, x=x, reference=model.predict(x, verbose=0))
+
+
 def _lstm():
     model = zoo.create("lstm", vocabulary_size=40, sequence_length=8, embedding_dim=8, units=8)
     model.adapt(TEXTS)
@@ -92,6 +101,7 @@ CASES = {
     "densenet_bc_100": _densenet,
     "googlenet": _googlenet,
     "swin_v2_t": _swin,
+    "vit": _vit,
     "lstm": _lstm,
     "vae_decoder": _vae_decoder,
     "dcgan_generator": _dcgan_generator,

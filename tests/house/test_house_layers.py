@@ -10,7 +10,7 @@ The layers, bottom to top (a module imports only from its own layer or below):
     model parts                 the modules directly in zoo/models: the bases and layers
                                 families share (VisionClassifier, BatchNormalization, ...)
     engines                     callbacks, zoo.weights (store, convert), zoo.evaluation,
-                                zoo.tuning: they ask a family's declarations through
+                                zoo.tuning, zoo.lora: they ask a family's declarations through
                                 zoo.registry, and never import one
     families                    zoo/models/<family>/: one package each
     zoo.models, zoo.api         the index of the families; zoo.create(name, weights=...)
@@ -42,7 +42,7 @@ LAYERS = [
     ("zoo.registry", "zoo.datasets"),
     ("zoo.training",),
     MODEL_PARTS,
-    ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning"),
+    ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning", "zoo.lora"),
     FAMILY_PACKAGES,
     ("zoo.models", "zoo.api"),
     ("zoo.jobs", "zoo.catalogue"),

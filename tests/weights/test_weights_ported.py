@@ -141,39 +141,48 @@ def test_transfer_arguments_keep_every_backbone_weight_without_warnings(served):
     assert new_head(served.images).shape == (2, 3)
 
 
+def _reference_keys(spec):
+    """{key: shape} of the file an entry publishes, from its reference on torch's meta device:
+    torchvision's builder (GoogLeNet with its auxiliary heads, which the file holds), or
+    timm's model of the entry's timm name (the name the source states)."""
+    if spec.source_format == "torchvision":
+        kwargs = {"aux_logits": True} if spec.model == "googlenet" else {}
+        ref = references.torchvision_model(spec.model, device="meta", **kwargs)
+    else:
+        ref = references.timm_model(spec.source.split()[2], device="meta")
+    return {k: tuple(v.shape) for k, v in ref.state_dict().items()}
+
+
 def test_every_imagenet_entry_converts_its_full_key_set():
-    """All 24 names (and the timm entries): no missing, no unused tensor; shapes only."""
-    entries = zoo.list_weights("*.imagenet")
+    """Every converted entry (torchvision's and timm's): no missing, no unused tensor; shapes
+    only, the model built without values, the reference on torch's meta device."""
     assert sorted(w.model for w in zoo.list_weights("*.imagenet")) == sorted(
         ["alexnet", "googlenet"] + [f"vgg{d}{b}" for d in (11, 13, 16, 19) for b in ("", "_bn")]
         + [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
         + [f"densenet{d}" for d in (121, 169, 201)]
-        + [f"swin_{s}" for s in ("t", "s", "b", "v2_t", "v2_s", "v2_b")])
-    for spec in entries:
-        kwargs = {"aux_logits": True} if spec.model == "googlenet" else {}
-        ref = references.torchvision_model(spec.model, device="meta", **kwargs)
-        shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
+        + [f"swin_{s}" for s in ("t", "s", "b", "v2_t", "v2_s", "v2_b")]
+        + ["vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"])
+    for spec in [w for w in zoo.list_weights("*") if w.source_format != "keras"]:
+        shapes = _reference_keys(spec)
         config = {k: v for k, v in spec.model_config.items() if k != "name"}
         model = compat.build_shapes_only(lambda: zoo.create(spec.model, **config))
-        convert.check(convert.plan(model), shapes, model, spec.name)
+        plan = convert.plan(model, spec.source_format)
+        convert.check(plan, shapes, model, spec.name, spec.source_format)
         # every tensor but the counters has its variable (GoogLeNet: but the auxiliary heads)
-        used = {a.key for a in convert.plan(model)}
-        left = {k for k in shapes if k not in used and not k.endswith("num_batches_tracked")}
+        used = {a.key for a in plan}
+        left = {k for k in shapes if convert.normalize_key(k, model) not in used
+                and not k.endswith("num_batches_tracked")}
         assert all(k.startswith(("aux1.", "aux2.")) for k in left), (spec.name, sorted(left)[:5])
         keras.backend.clear_session(free_memory=False)  # the next model reuses the layer names
-    # timm's files name every tensor as torchvision's, so the same plans take them
-    for spec in [w for w in zoo.list_weights("*") if w.source_format == "timm"]:
-        timm_keys = references.timm_model(spec.source.split()[2], device="meta").state_dict()
-        tv_keys = references.torchvision_model(spec.model, device="meta").state_dict()
-        assert {k: tuple(v.shape) for k, v in timm_keys.items()} == {
-            k: tuple(v.shape) for k, v in tv_keys.items()}, spec.name
 
 
 def test_every_imagenet_entry_is_complete():
     for spec in [w for w in zoo.list_weights("*") if w.source_format != "keras"]:
         assert spec.url.startswith("https://") and spec.sha256 and spec.license
-        assert spec.hash_kind == ("sha256-prefix" if spec.source_format == "torchvision"
-                                  else "sha256")
+        # torch.hub files state their sha256 prefix in their names (torchvision's, and the
+        # authors' files timm's configs name, DeiT's); the others publish the full digest
+        hub_file = spec.url.endswith(".pth") and spec.source_format in ("torchvision", "timm")
+        assert spec.hash_kind == ("sha256-prefix" if hub_file else "sha256"), spec.name
         if spec.hash_kind == "sha256-prefix":
             assert f"-{spec.sha256}." in spec.url  # the prefix torch.hub checks
         assert set(spec.published_metrics) == {"top1", "top5"}

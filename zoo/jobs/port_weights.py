@@ -77,7 +77,10 @@ def port(source, name, file, output=None, model_args=None):
     if source == "torchvision":
         convert.check_hash_in_name(path)
     tensors = convert.read_checkpoint(path, source)
-    model = compat.build_shapes_only(lambda: registry.create(name, **(model_args or {})))
+    declared = registry.family(name).declaration("convert")
+    # the configuration the published file fits (ViT-H/14's 518x518), unless told otherwise
+    model_args = {**getattr(declared, "entry_arguments", lambda n: {})(name), **(model_args or {})}
+    model = compat.build_shapes_only(lambda: registry.create(name, **model_args))
     compat.initialize_deferred(model, convert.convert(model, tensors, f"{source} file {path}",
                                                       checkpoint_format=source))
     if output is not None:

@@ -58,12 +58,15 @@ def torchvision_model(name, device=None, **kwargs):
     """torchvision's `name` with random weights (no download); `device="meta"`: shapes only.
 
     The zoo family's `TORCHVISION_ARGUMENTS` (in its `<family>_convert.py`) are the builder's
-    defaults, e.g. GoogLeNet's without auxiliary heads.
+    defaults, e.g. GoogLeNet's without auxiliary heads; its `torchvision_arguments(name)`
+    those of one name (ViT-H/14's published weights are laid out for 518x518 images).
     """
     import torch
 
     models = import_torchvision().models
-    kwargs = {**getattr(_declaration(name), "TORCHVISION_ARGUMENTS", {}), **kwargs}
+    declared = _declaration(name)
+    per_name = getattr(declared, "torchvision_arguments", lambda n: {})(name)
+    kwargs = {**getattr(declared, "TORCHVISION_ARGUMENTS", {}), **per_name, **kwargs}
     with torch.device(device or "cpu"):
         return getattr(models, name)(weights=None, **kwargs).eval()
 

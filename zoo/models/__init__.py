@@ -14,3 +14,4 @@ from zoo.models import rnn  # noqa: F401
 from zoo.models import speednet  # noqa: F401
 from zoo.models import vae  # noqa: F401
 from zoo.models import vgg  # noqa: F401
+from zoo.models import vit  # noqa: F401

@@ -68,13 +68,15 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
     #: weights files written when the vision families were subclassed models (their layers
     #: nested in blocks) load by layer name (`zoo.compat.adopt_legacy_layout`)
     reads_legacy_layout = True
+    #: the `pooling` values the family's head takes with `include_top=False`
+    poolings = POOLINGS
 
     def __init__(self, *, input_shape, num_classes, include_top=True, pooling=None, filters,
                  width_multiplier=1.0, dropout=0.0, features_only=False, augment=None,
                  preprocessing=None, num_stages=None, **kwargs):
         input_shape = check_input_shape(input_shape, 3)
         self.include_top = check_bool("include_top", include_top)
-        self.pooling = check_choice("pooling", pooling, POOLINGS)
+        self.pooling = check_choice("pooling", pooling, self.poolings)
         self.features_only = check_bool("features_only", features_only)
         if include_top and pooling is not None and not features_only:
             raise ValueError(
@@ -89,7 +91,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         self._zoo_input_shape = input_shape
         self._zoo_num_classes = num_classes
         if preprocessing is None:
-            inputs = keras.Input(input_shape, name="images")
+            inputs = keras.Input(self.input_layer_shape(input_shape), name="images")
             x = inputs
         else:
             prep = ImagePreprocessing(**dict(preprocessing), name="preprocessing")
@@ -110,6 +112,11 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
                          num_classes=num_classes, **kwargs)
 
     # ------------------------------------------------------------------ the family's part
+    def input_layer_shape(self, input_shape):
+        """The shape of the model's `keras.Input` (without preprocessing): `input_shape`, or
+        (None, None, channels) for a family that takes any image size."""
+        return input_shape
+
     def build_stages(self, x):  # pragma: no cover - abstract
         """The feature map at the end of each stage, shallow to deep (a list), from `x`;
         each one the output of `vision_layers.stage_output(x, i)`, the next stage's input."""

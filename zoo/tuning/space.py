@@ -21,8 +21,9 @@ import dataclasses
 import numbers
 from typing import Callable, Optional
 
-#: hyperparameters that configure compile/fit rather than the constructor
-TRAINING_KNOBS = ("learning_rate", "optimizer", "schedule")
+#: hyperparameters that configure compile/fit rather than the constructor (`lora_rank`:
+#: LoRA on the model's attention projections, `zoo.lora.enable`, before compiling)
+TRAINING_KNOBS = ("learning_rate", "optimizer", "schedule", "lora_rank")
 SCHEDULES = ("constant", "cosine")
 SAMPLINGS = ("linear", "log", "reverse_log")
 

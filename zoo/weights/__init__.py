@@ -226,6 +226,10 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
         low, high = spec.input_range
         model.input_range = InputRange(low, high, f"the weights {spec.name!r} "
                                                   f"({spec.preprocessing})")
+    # what the model was created from: a LoRA file records it (zoo.lora) and is loaded
+    # only onto the same base
+    model.weights_source = ({"name": spec.name, "sha256": spec.sha256} if spec is not None
+                            else {"name": Path(path).name, "sha256": sha256_of(path)})
     return model
 
 

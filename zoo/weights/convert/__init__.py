@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo import registry
-from zoo.weights.convert.rules import Rules
+from zoo.weights.convert.rules import Rules, Source
 
 SOURCES = ("torchvision", "timm")
 # torch.hub's rule: the file name "<name>-<sha256 prefix>.<ext>" states the hash prefix
@@ -40,6 +40,8 @@ class Assignment:
     kind: "conv" (OIHW -> HWIO), "dense" (out x in -> in x out), "dense_nchw"
     (a Dense after Flatten: torch flattens channels first, keras channels last;
     `map_size` is the flattened map's (height, width)), or "copy".
+    part: `(index, parts)`: the variable is that slice of the tensor along its first
+    axis (a fused query/key/value projection), or None.
     """
 
     variable: object
@@ -47,6 +49,7 @@ class Assignment:
     kind: str
     head: bool
     map_size: tuple = None
+    part: tuple = None
 
     @property
     def layer(self):
@@ -55,13 +58,19 @@ class Assignment:
     def source_shape(self):
         shape = tuple(self.variable.shape)
         if self.kind == "conv":
-            return (shape[3], shape[2], shape[0], shape[1])
-        if self.kind in ("dense", "dense_nchw"):
-            return (shape[1], shape[0])
+            shape = (shape[3], shape[2], shape[0], shape[1])
+        elif self.kind in ("dense", "dense_nchw"):
+            shape = (shape[1], shape[0])
+        if self.part is not None:
+            shape = (shape[0] * self.part[1],) + shape[1:]
         return shape
 
     def to_keras(self, value):
         value = np.asarray(value, dtype="float32")
+        if self.part is not None:
+            index, parts = self.part
+            size = value.shape[0] // parts
+            value = value[index * size:(index + 1) * size]
         if self.kind == "conv":
             return value.transpose(2, 3, 1, 0)
         if self.kind == "dense":
@@ -122,7 +131,9 @@ def plan(model, source="torchvision"):
     for variable in model.weights:
         layer, name = variable.path.split("/")[-2:]
         module = rules.module(layer, model)
-        if module is None:
+        source = module if isinstance(module, Source) else Source(module)
+        module = source.module
+        if module is None and name not in source.names:
             raise ConversionError(
                 f"No source tensor is known for layer {layer!r} ({variable.path}) of "
                 f"{type(model).__name__} {model.name!r}."
@@ -137,8 +148,9 @@ def plan(model, source="torchvision"):
             suffix = _BATCH_NORM[name]
         else:
             suffix = name  # bias
-        key = f"{module}.{suffix}"
-        assignments.append(Assignment(variable, key, kind, rules.is_head(key), map_size))
+        key = source.names.get(name) or f"{module}.{suffix}"
+        assignments.append(Assignment(variable, key, kind, rules.is_head(key), map_size,
+                                      source.part))
     return assignments
 
 
@@ -249,8 +261,10 @@ def read_checkpoint(path, source):
         import torch
 
         state = torch.load(str(path), map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state and len(state) < 8:
-            state = state["state_dict"]
+        for wrapper in ("state_dict", "model"):  # training checkpoints (DeiT's: "model")
+            if isinstance(state, dict) and isinstance(state.get(wrapper), dict) \
+                    and len(state) < 8:
+                state = state[wrapper]
         return {k: _numpy(torch, k, v) for k, v in state.items() if hasattr(v, "numpy")}
     except ConversionError:
         raise
