@@ -37,9 +37,11 @@ class ConversionError(ValueError):
 class Assignment:
     """One zoo variable <- one source tensor.
 
-    kind: "conv" (OIHW -> HWIO), "dense" (out x in -> in x out), "dense_nchw"
-    (a Dense after Flatten: torch flattens channels first, keras channels last;
-    `map_size` is the flattened map's (height, width)), or "copy".
+    kind: "conv" (OIHW -> HWIO), "depthwise" (torch's grouped (C * m) x 1 x H x W ->
+    keras's H x W x C x m), "dense" (out x in -> in x out; a 1x1 convolution's out x in x
+    1 x 1 tensor fits too: timm's MobileNetV3 `conv_head` acts on pooled features),
+    "dense_nchw" (a Dense after Flatten: torch flattens channels first, keras channels
+    last; `map_size` is the flattened map's (height, width)), or "copy".
     """
 
     variable: object
@@ -56,16 +58,28 @@ class Assignment:
         shape = tuple(self.variable.shape)
         if self.kind == "conv":
             return (shape[3], shape[2], shape[0], shape[1])
+        if self.kind == "depthwise":
+            return (shape[2] * shape[3], 1, shape[0], shape[1])
         if self.kind in ("dense", "dense_nchw"):
             return (shape[1], shape[0])
         return shape
+
+    def fits(self, shape):
+        """Whether a source tensor of `shape` fits this variable."""
+        shape = tuple(shape)
+        if self.kind == "dense" and len(shape) == 4 and shape[2:] == (1, 1):
+            shape = shape[:2]  # a 1x1 convolution applied to pooled features is a Dense
+        return shape == self.source_shape()
 
     def to_keras(self, value):
         value = np.asarray(value, dtype="float32")
         if self.kind == "conv":
             return value.transpose(2, 3, 1, 0)
+        if self.kind == "depthwise":
+            channels, multiplier = self.variable.shape[2:]
+            return value.reshape(channels, multiplier, *value.shape[2:]).transpose(2, 3, 0, 1)
         if self.kind == "dense":
-            return value.T
+            return value.reshape(value.shape[0], -1).T
         if self.kind == "dense_nchw":
             height, width = self.map_size
             out = value.shape[0]
@@ -115,9 +129,20 @@ def _flatten_map_size(model):
     return tuple(model.get_layer("flatten").input.shape[1:3])
 
 
+def _depthwise_layers(model):
+    """Names of the model's DepthwiseConv2D layers (their kernels convert as "depthwise")."""
+    import keras
+
+    from zoo import compat
+
+    return {layer.name for layer in compat.nested_layers(model)
+            if isinstance(layer, keras.layers.DepthwiseConv2D)}
+
+
 def plan(model, source="torchvision"):
     """[Assignment] for every weight of `model` (BatchNorm statistics included), in order."""
     rules = rules_for(model, source)
+    depthwise = _depthwise_layers(model)
     assignments = []
     for variable in model.weights:
         layer, name = variable.path.split("/")[-2:]
@@ -131,6 +156,8 @@ def plan(model, source="torchvision"):
         if name == "kernel":
             suffix = "weight"
             kind = "conv" if len(variable.shape) == 4 else "dense"
+            if layer in depthwise:
+                kind = "depthwise"
             if kind == "dense" and layer == rules.flatten_dense:
                 kind, map_size = "dense_nchw", _flatten_map_size(model)
         elif name in _BATCH_NORM:
@@ -159,7 +186,7 @@ def check(assignments, shapes, model, source="checkpoint", checkpoint_format="to
                 f"({a.variable.path}, shape {a.source_shape()} in torch layout). Is it a "
                 f"checkpoint of another architecture than {type(model).__name__} {model.name!r}?"
             )
-        if shapes[a.key] != a.source_shape():
+        if not a.fits(shapes[a.key]):
             raise ConversionError(
                 f"The {source} does not fit {type(model).__name__} {model.name!r}: first "
                 f"mismatch at layer {a.layer!r}: tensor {a.key!r} has shape {shapes[a.key]}, "

@@ -45,3 +45,16 @@ class Rules:
 def plus_one(template, group="n"):
     """A template whose `{n}` is the match's group `n` plus one (torch counts from 1)."""
     return lambda m, model: m.expand(template).replace("{n}", str(int(m.group(group)) + 1))
+
+
+def stage_ends(sequence):
+    """The names in `sequence` ([(name, torch module)], a reference's trunk in order) that
+    end a stage: each one before a module holding a stride-2 convolution (the resolution
+    halves there), and the last one. A family's `stage_modules(reference)` helper."""
+    import torch
+
+    def strided(module):
+        return any(m.stride[0] > 1 for m in module.modules() if isinstance(m, torch.nn.Conv2d))
+
+    ends = [name for (name, _), (_, after) in zip(sequence, sequence[1:]) if strided(after)]
+    return ends + [sequence[-1][0]]
