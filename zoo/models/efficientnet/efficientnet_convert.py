@@ -96,3 +96,20 @@ def stage_modules(reference):
         sequence += [(f"blocks.{n}", m) for n, m in reference.blocks.named_children()]
         sequence.append(("bn2", reference.bn2))
     return stage_ends(sequence)
+
+
+#: torchvision's ImageNet weights published as `<name>.imagenet` (their DEFAULT weights)
+TORCHVISION_WEIGHTS = tuple(f"efficientnet_b{i}" for i in range(8)) + (
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l")
+
+#: timm checkpoints of torchvision's architecture: {timm name: (None, None, top1, top5)}: the
+#: file is the GitHub release timm's config names, whose name states its sha256 prefix;
+#: top1/top5: timm's results-imagenet.csv at the test size. B0's is the checkpoint
+#: torchvision's B0 was ported from; B3's and B4's beat torchvision's.
+TIMM_WEIGHTS = {
+    "efficientnet_b0.ra_in1k": (None, None, 77.694, 93.532),
+    "efficientnet_b3.ra2_in1k": (None, None, 82.242, 96.118),
+    "efficientnet_b4.ra2_in1k": (None, None, 83.414, 96.598),
+}
+#: what timm's recipe tags mean (the entries' training_command)
+TIMM_RECIPE = "ra/ra2: timm's RandAugment recipes (pytorch-image-models training scripts)"

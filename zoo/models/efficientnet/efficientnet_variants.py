@@ -63,67 +63,67 @@ def tiny_arguments(name):
             "last_filters": None if row["last_filters"] is None else 128}
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet", "ra_in1k"))
 def efficientnet_b0(**kwargs):
     """EfficientNet-B0, torchvision's layout: 5,288,548 trainable parameters."""
     return create("efficientnet_b0", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_b1(**kwargs):
     """EfficientNet-B1, torchvision's layout: 7,794,184 trainable parameters."""
     return create("efficientnet_b1", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_b2(**kwargs):
     """EfficientNet-B2, torchvision's layout: 9,109,994 trainable parameters."""
     return create("efficientnet_b2", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet", "ra2_in1k"))
 def efficientnet_b3(**kwargs):
     """EfficientNet-B3, torchvision's layout: 12,233,232 trainable parameters."""
     return create("efficientnet_b3", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet", "ra2_in1k"))
 def efficientnet_b4(**kwargs):
     """EfficientNet-B4, torchvision's layout: 19,341,616 trainable parameters."""
     return create("efficientnet_b4", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_b5(**kwargs):
     """EfficientNet-B5, torchvision's layout: 30,389,784 trainable parameters."""
     return create("efficientnet_b5", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_b6(**kwargs):
     """EfficientNet-B6, torchvision's layout: 43,040,704 trainable parameters."""
     return create("efficientnet_b6", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_b7(**kwargs):
     """EfficientNet-B7, torchvision's layout: 66,347,960 trainable parameters."""
     return create("efficientnet_b7", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_v2_s(**kwargs):
     """EfficientNetV2-S, torchvision's layout: 21,458,488 trainable parameters."""
     return create("efficientnet_v2_s", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_v2_m(**kwargs):
     """EfficientNetV2-M, torchvision's layout: 54,139,356 trainable parameters."""
     return create("efficientnet_v2_m", **kwargs)
 
 
-@register(EfficientNet, VARIANTS)
+@register(EfficientNet, VARIANTS, weights=("imagenet",))
 def efficientnet_v2_l(**kwargs):
     """EfficientNetV2-L, torchvision's layout: 118,515,272 trainable parameters."""
     return create("efficientnet_v2_l", **kwargs)

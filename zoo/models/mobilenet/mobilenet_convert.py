@@ -138,3 +138,27 @@ def stage_modules(reference):
         if hasattr(reference, "bn2"):
             sequence.append(("bn2", reference.bn2))
     return stage_ends(sequence)
+
+
+#: torchvision's ImageNet weights published as `<name>.imagenet` (their DEFAULT weights)
+TORCHVISION_WEIGHTS = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")
+
+#: timm architectures the zoo names otherwise: {timm name: (zoo name, zoo arguments)}.
+#: timm's MobileNetV3s keep torch's default BatchNorm (eps 1e-5, momentum 0.1), where
+#: torchvision's use eps 1e-3, momentum 0.01; the rest of the architecture is the same.
+TIMM_MODELS = {
+    "mobilenetv3_large_100": ("mobilenet_v3_large", {"bn_epsilon": 1e-5, "bn_momentum": 0.9}),
+    "mobilenetv2_100": ("mobilenet_v2", {}),
+}
+
+#: timm checkpoints better than torchvision's for the same architecture: {timm name:
+#: (None, None, top1, top5)}: the file is the GitHub release timm's config names, whose name
+#: states its sha256 prefix; top1/top5: timm's results-imagenet.csv at the test size.
+TIMM_WEIGHTS = {
+    "mobilenetv3_large_100.ra_in1k": (None, None, 75.766, 92.538),
+    "mobilenetv3_large_100.miil_in21k_ft_in1k": (None, None, 77.918, 92.914),
+    "mobilenetv2_100.ra_in1k": (None, None, 72.976, 91.010),
+}
+#: what timm's recipe tags mean (the entries' training_command)
+TIMM_RECIPE = ("ra: timm's RandAugment recipe; miil: ImageNet-21K pretraining, then "
+               "ImageNet-1k, arXiv:2104.10972")

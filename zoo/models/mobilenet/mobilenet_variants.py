@@ -61,19 +61,19 @@ def tiny_arguments(name):
             **{c: tuple(row[c][i] for i in keep) for c in _V3_COLUMNS}}
 
 
-@register(MobileNetV2, VARIANTS)
+@register(MobileNetV2, VARIANTS, weights=("imagenet", "ra_in1k"))
 def mobilenet_v2(**kwargs):
     """MobileNetV2, torchvision's layout: 3,504,872 trainable parameters at 224x224x3."""
     return create("mobilenet_v2", **kwargs)
 
 
-@register(MobileNetV3, VARIANTS)
+@register(MobileNetV3, VARIANTS, weights=("imagenet", "ra_in1k", "miil_in21k_ft_in1k"))
 def mobilenet_v3_large(**kwargs):
     """MobileNetV3-Large, torchvision's layout: 5,483,032 trainable parameters at 224x224x3."""
     return create("mobilenet_v3_large", **kwargs)
 
 
-@register(MobileNetV3, VARIANTS)
+@register(MobileNetV3, VARIANTS, weights=("imagenet",))
 def mobilenet_v3_small(**kwargs):
     """MobileNetV3-Small, torchvision's layout: 2,542,856 trainable parameters at 224x224x3."""
     return create("mobilenet_v3_small", **kwargs)

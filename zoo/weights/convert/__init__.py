@@ -37,11 +37,12 @@ class ConversionError(ValueError):
 class Assignment:
     """One zoo variable <- one source tensor.
 
-    kind: "conv" (OIHW -> HWIO), "depthwise" (torch's grouped (C * m) x 1 x H x W ->
-    keras's H x W x C x m), "dense" (out x in -> in x out; a 1x1 convolution's out x in x
-    1 x 1 tensor fits too: timm's MobileNetV3 `conv_head` acts on pooled features),
+    kind: "conv" (OIHW -> HWIO), "depthwise" (a `DepthwiseConv2D`: torch's
+    (C x multiplier, 1, H, W) -> (H, W, C, multiplier)), "dense" (out x in -> in x out),
     "dense_nchw" (a Dense after Flatten: torch flattens channels first, keras channels
-    last; `map_size` is the flattened map's (height, width)), or "copy".
+    last; `map_size` is the flattened map's (height, width)), or "copy" (the same
+    values; a vector a checkpoint stores with singleton axes, as torchvision's
+    ConvNeXt layer scale (C, 1, 1), is reshaped).
     """
 
     variable: object
@@ -64,20 +65,13 @@ class Assignment:
             return (shape[1], shape[0])
         return shape
 
-    def fits(self, shape):
-        """Whether a source tensor of `shape` fits this variable."""
-        shape = tuple(shape)
-        if self.kind == "dense" and len(shape) == 4 and shape[2:] == (1, 1):
-            shape = shape[:2]  # a 1x1 convolution applied to pooled features is a Dense
-        return shape == self.source_shape()
-
     def to_keras(self, value):
         value = np.asarray(value, dtype="float32")
         if self.kind == "conv":
             return value.transpose(2, 3, 1, 0)
         if self.kind == "depthwise":
-            channels, multiplier = self.variable.shape[2:]
-            return value.reshape(channels, multiplier, *value.shape[2:]).transpose(2, 3, 0, 1)
+            height, width, channels, multiplier = self.variable.shape
+            return value.reshape(channels, multiplier, height, width).transpose(2, 3, 0, 1)
         if self.kind == "dense":
             return value.reshape(value.shape[0], -1).T
         if self.kind == "dense_nchw":
@@ -85,7 +79,18 @@ class Assignment:
             out = value.shape[0]
             value = value.reshape(out, -1, height, width).transpose(2, 3, 1, 0)
             return value.reshape(-1, out)
-        return value
+        return value.reshape(self.variable.shape)
+
+    def fits(self, shape):
+        """Whether a source tensor of `shape` fills the variable."""
+        if self.kind == "dense" and len(shape) == 4 and tuple(shape[2:]) == (1, 1):
+            # a 1x1 convolution applied to pooled features is a Dense layer (timm's
+            # MobileNetV3 `conv_head`)
+            return tuple(shape[:2]) == self.source_shape()
+        if self.kind == "copy" and shape != self.source_shape():
+            # the same vector with singleton axes (C, 1, 1) fits a (C,) variable
+            return [d for d in shape if d != 1] == [d for d in self.source_shape() if d != 1]
+        return shape == self.source_shape()
 
 
 _BATCH_NORM = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean",
@@ -129,23 +134,25 @@ def _flatten_map_size(model):
     return tuple(model.get_layer("flatten").input.shape[1:3])
 
 
-def _depthwise_layers(model):
-    """Names of the model's DepthwiseConv2D layers (their kernels convert as "depthwise")."""
+def _is_depthwise(model, layer):
     import keras
 
-    from zoo import compat
-
-    return {layer.name for layer in compat.nested_layers(model)
-            if isinstance(layer, keras.layers.DepthwiseConv2D)}
+    try:
+        return isinstance(model.get_layer(layer), keras.layers.DepthwiseConv2D)
+    except ValueError:  # a layer nested in another (not a zoo vision model's layout)
+        return False
 
 
 def plan(model, source="torchvision"):
     """[Assignment] for every weight of `model` (BatchNorm statistics included), in order."""
     rules = rules_for(model, source)
-    depthwise = _depthwise_layers(model)
     assignments = []
     for variable in model.weights:
         layer, name = variable.path.split("/")[-2:]
+        key = rules.tensor(layer, name, model)
+        if key is not None:  # a module's own parameter, named whole by the rules
+            assignments.append(Assignment(variable, key, "copy", rules.is_head(key)))
+            continue
         module = rules.module(layer, model)
         if module is None:
             raise ConversionError(
@@ -156,7 +163,7 @@ def plan(model, source="torchvision"):
         if name == "kernel":
             suffix = "weight"
             kind = "conv" if len(variable.shape) == 4 else "dense"
-            if layer in depthwise:
+            if kind == "conv" and _is_depthwise(model, layer):
                 kind = "depthwise"
             if kind == "dense" and layer == rules.flatten_dense:
                 kind, map_size = "dense_nchw", _flatten_map_size(model)
