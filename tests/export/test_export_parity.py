@@ -57,6 +57,18 @@ def _googlenet():
     return dict(model=model, raw_scale=RAW, x=x, reference=model.predict(x / 255.0, verbose=0))
 
 
+def _mobile(name, **kwargs):
+    """A small MobileNetV3 (hard-swish, hard-sigmoid squeeze-excitation, depthwise) or
+    EfficientNetV2 (fused and plain MBConv, SiLU, stochastic depth off in inference)."""
+    def build():
+        model = randomize_batch_norm(zoo.create(
+            name, width_multiplier=0.25, input_shape=(32, 32, 3), num_classes=5, **kwargs))
+        x = images((32, 32, 3))
+        return dict(model=model, raw_scale=RAW, x=x,
+                    reference=model.predict(x / 255.0, verbose=0))
+    return build
+
+
 def _lstm():
     model = zoo.create("lstm", vocabulary_size=40, sequence_length=8, embedding_dim=8, units=8)
     model.adapt(TEXTS)
@@ -82,6 +94,9 @@ CASES = {
     "resnet20": _resnet20,
     "densenet_bc_100": _densenet,
     "googlenet": _googlenet,
+    "mobilenet_v3_small": _mobile("mobilenet_v3_small"),
+    "efficientnet_v2_s": _mobile("efficientnet_v2_s", depths=(2, 2, 1, 2, 1, 1),
+                                 last_filters=256),
     "lstm": _lstm,
     "vae_decoder": _vae_decoder,
     "dcgan_generator": _dcgan_generator,
