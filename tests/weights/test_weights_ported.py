@@ -166,8 +166,8 @@ def test_every_imagenet_entry_converts_its_full_key_set():
         # every tensor but the counters has its variable, but the heads the model leaves out
         used = {a.key for a in assignments}
         left = {k for k in shapes if k not in used and not k.endswith("num_batches_tracked")}
-        assert all(declared.RULES[source].is_head(k) for k in left), (spec.name,
-                                                                       sorted(left)[:5])
+        heads = declared.RULES[source]
+        assert all(heads.is_head(k) for k in left), (spec.name, sorted(left)[:5])
         keras.backend.clear_session(free_memory=False)  # the next model reuses the layer names
 
 

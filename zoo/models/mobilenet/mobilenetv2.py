@@ -126,4 +126,3 @@ class MobileNetV2(VisionClassifier):
                 "expand_ratios": self.expand_ratios, "stem_filters": self.stem_filters,
                 "last_filters": self.last_filters, "depth_multiplier": self.depth_multiplier,
                 "bn_epsilon": self.bn_epsilon}
-
