@@ -73,6 +73,16 @@ def _vit():
                        num_classes=4, patch_size=8, hidden_dim=16, num_heads=2, depth=1)
     x = images((16, 16, 3)).astype("float32") / 255.0
     return dict(model=model, raw_scale=None, x=x, reference=model.predict(x, verbose=0))
+def _mobile(name, **kwargs):
+    """A small MobileNetV3 (hard-swish, hard-sigmoid squeeze-excitation, depthwise) or
+    EfficientNetV2 (fused and plain MBConv, SiLU, stochastic depth off in inference)."""
+    def build():
+        model = randomize_batch_norm(zoo.create(
+            name, width_multiplier=0.25, input_shape=(32, 32, 3), num_classes=5, **kwargs))
+        x = images((32, 32, 3))
+        return dict(model=model, raw_scale=RAW, x=x,
+                    reference=model.predict(x / 255.0, verbose=0))
+    return build
 
 
 def _lstm():
@@ -102,6 +112,9 @@ CASES = {
     "googlenet": _googlenet,
     "swin_v2_t": _swin,
     "vit": _vit,
+    "mobilenet_v3_small": _mobile("mobilenet_v3_small"),
+    "efficientnet_v2_s": _mobile("efficientnet_v2_s", depths=(2, 2, 1, 2, 1, 1),
+                                 last_filters=256),
     "lstm": _lstm,
     "vae_decoder": _vae_decoder,
     "dcgan_generator": _dcgan_generator,

@@ -56,8 +56,11 @@ def test_the_vision_names():
         *(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")), "vgg13_cifar",
         *(f"resnet{d}" for d in (18, 34, 50, 101, 152, 20, 32, 44, 56, 110)),
         "densenet121", "densenet169", "densenet201", "densenet_bc_100",
+        "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+        *(f"efficientnet_b{i}" for i in range(8)),
+        *(f"efficientnet_v2_{s}" for s in "sml"),
     }
-    families = ("alexnet", "vgg", "googlenet", "resnet", "densenet")
+    families = ("alexnet", "vgg", "googlenet", "resnet", "densenet", "mobilenet", "efficientnet")
     assert {n for n in NAMES if registry.get(n).family in families} == expected
 
 

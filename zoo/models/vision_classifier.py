@@ -132,7 +132,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         return scale(w, self.width_multiplier)
 
     def classifier_head(self, x, hidden_units=(), flatten=False, dropout_first=False,
-                        pool_size=None):
+                        pool_size=None, hidden_activation="relu"):
         """The classifier (or feature pooling) after the last stage.
 
         flatten: Flatten the last map (AlexNet, VGG) instead of global average
@@ -144,6 +144,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         hidden_units: widths of hidden Dense+ReLU layers before the logits.
         dropout_first: Dropout before each hidden Dense (AlexNet) rather than
             after it (VGG); pooled heads put Dropout before the logits.
+        hidden_activation: the hidden Dense layers' activation (MobileNetV3: "hard_silu").
         """
         if not self.include_top:
             if self.pooling == "avg":
@@ -162,7 +163,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
             drop = layers.Dropout(rate, name=f"fc{i + 1}_dropout") if rate else None
             if drop is not None and dropout_first:
                 x = drop(x)
-            x = layers.Dense(units, activation="relu", name=f"fc{i + 1}")(x)
+            x = layers.Dense(units, activation=hidden_activation, name=f"fc{i + 1}")(x)
             if drop is not None and not dropout_first:
                 x = drop(x)
         if rate and not hidden_units:

@@ -41,6 +41,12 @@ class Source:
 class Rules:
     """Regex rules `(pattern, template)` on layer names; a template may be a function of the match.
 
+    A pattern matches a layer name and gives the source module (the variable's
+    suffix follows: `weight`, `bias`, BatchNorm's `running_mean`...); a pattern
+    with a "/" matches `layer/variable` and gives the whole tensor name, for a
+    variable that is a module's own parameter (torchvision's ConvNeXt
+    `features.1.0.layer_scale`, timm's `stages.0.blocks.0.gamma`).
+
     Args:
         rules: `[(pattern, template or fn(match, model) -> str or Source), ...]`, full
             matches.
@@ -63,8 +69,19 @@ class Rules:
         self.flatten_dense = flatten_dense
 
     def module(self, layer_name, model):
+        """The source module of a layer (None: no rule)."""
+        return self._apply(layer_name, model, tensor=False)
+
+    def tensor(self, layer_name, variable_name, model):
+        """The whole source tensor name of one variable, where a `layer/variable` rule gives
+        it (None: the module's rule and the variable's suffix apply)."""
+        return self._apply(f"{layer_name}/{variable_name}", model, tensor=True)
+
+    def _apply(self, name, model, tensor):
         for pattern, template in self.rules:
-            match = pattern.fullmatch(layer_name)
+            if ("/" in pattern.pattern) != tensor:
+                continue
+            match = pattern.fullmatch(name)
             if match:
                 if callable(template):
                     return template(match, model)
@@ -78,3 +95,16 @@ class Rules:
 def plus_one(template, group="n"):
     """A template whose `{n}` is the match's group `n` plus one (torch counts from 1)."""
     return lambda m, model: m.expand(template).replace("{n}", str(int(m.group(group)) + 1))
+
+
+def stage_ends(sequence):
+    """The names in `sequence` ([(name, torch module)], a reference's trunk in order) that
+    end a stage: each one before a module holding a stride-2 convolution (the resolution
+    halves there), and the last one. A family's `stage_modules(reference)` helper."""
+    import torch
+
+    def strided(module):
+        return any(m.stride[0] > 1 for m in module.modules() if isinstance(m, torch.nn.Conv2d))
+
+    ends = [name for (name, _), (_, after) in zip(sequence, sequence[1:]) if strided(after)]
+    return ends + [sequence[-1][0]]
