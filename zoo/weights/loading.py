@@ -20,8 +20,8 @@ from zoo import compat
 
 #: layers of a zoo classifier's head, by the names the families give them: a model built
 #: with another `num_classes`, `include_top=False` or `features_only=True` differs from
-#: its weights only in these
-HEAD_LAYER = re.compile(r"logits|fc\d+|aux\d+(_\w+)?")
+#: its weights only in these (a head with more layers than the logits names them `head_*`)
+HEAD_LAYER = re.compile(r"logits|fc\d+|aux\d+(_\w+)?|head_\w+")
 
 # keras's own messages about what the checks below already reported, more precisely
 _KERAS_NOISE = (r"A total of \d+ objects could not be loaded", r".*__array__ implementation",

@@ -37,9 +37,12 @@ class ConversionError(ValueError):
 class Assignment:
     """One zoo variable <- one source tensor.
 
-    kind: "conv" (OIHW -> HWIO), "dense" (out x in -> in x out), "dense_nchw"
-    (a Dense after Flatten: torch flattens channels first, keras channels last;
-    `map_size` is the flattened map's (height, width)), or "copy".
+    kind: "conv" (OIHW -> HWIO), "depthwise" (a `DepthwiseConv2D`: torch's
+    (C x multiplier, 1, H, W) -> (H, W, C, multiplier)), "dense" (out x in -> in x out),
+    "dense_nchw" (a Dense after Flatten: torch flattens channels first, keras channels
+    last; `map_size` is the flattened map's (height, width)), or "copy" (the same
+    values; a vector a checkpoint stores with singleton axes, as torchvision's
+    ConvNeXt layer scale (C, 1, 1), is reshaped).
     """
 
     variable: object
@@ -56,6 +59,8 @@ class Assignment:
         shape = tuple(self.variable.shape)
         if self.kind == "conv":
             return (shape[3], shape[2], shape[0], shape[1])
+        if self.kind == "depthwise":
+            return (shape[2] * shape[3], 1, shape[0], shape[1])
         if self.kind in ("dense", "dense_nchw"):
             return (shape[1], shape[0])
         return shape
@@ -64,6 +69,9 @@ class Assignment:
         value = np.asarray(value, dtype="float32")
         if self.kind == "conv":
             return value.transpose(2, 3, 1, 0)
+        if self.kind == "depthwise":
+            height, width, channels, multiplier = self.variable.shape
+            return value.reshape(channels, multiplier, height, width).transpose(2, 3, 0, 1)
         if self.kind == "dense":
             return value.T
         if self.kind == "dense_nchw":
@@ -71,7 +79,14 @@ class Assignment:
             out = value.shape[0]
             value = value.reshape(out, -1, height, width).transpose(2, 3, 1, 0)
             return value.reshape(-1, out)
-        return value
+        return value.reshape(self.variable.shape)
+
+    def fits(self, shape):
+        """Whether a source tensor of `shape` fills the variable."""
+        if self.kind == "copy" and shape != self.source_shape():
+            # the same vector with singleton axes (C, 1, 1) fits a (C,) variable
+            return [d for d in shape if d != 1] == [d for d in self.source_shape() if d != 1]
+        return shape == self.source_shape()
 
 
 _BATCH_NORM = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean",
@@ -115,12 +130,25 @@ def _flatten_map_size(model):
     return tuple(model.get_layer("flatten").input.shape[1:3])
 
 
+def _is_depthwise(model, layer):
+    import keras
+
+    try:
+        return isinstance(model.get_layer(layer), keras.layers.DepthwiseConv2D)
+    except ValueError:  # a layer nested in another (not a zoo vision model's layout)
+        return False
+
+
 def plan(model, source="torchvision"):
     """[Assignment] for every weight of `model` (BatchNorm statistics included), in order."""
     rules = rules_for(model, source)
     assignments = []
     for variable in model.weights:
         layer, name = variable.path.split("/")[-2:]
+        key = rules.tensor(layer, name, model)
+        if key is not None:  # a module's own parameter, named whole by the rules
+            assignments.append(Assignment(variable, key, "copy", rules.is_head(key)))
+            continue
         module = rules.module(layer, model)
         if module is None:
             raise ConversionError(
@@ -131,6 +159,8 @@ def plan(model, source="torchvision"):
         if name == "kernel":
             suffix = "weight"
             kind = "conv" if len(variable.shape) == 4 else "dense"
+            if kind == "conv" and _is_depthwise(model, layer):
+                kind = "depthwise"
             if kind == "dense" and layer == rules.flatten_dense:
                 kind, map_size = "dense_nchw", _flatten_map_size(model)
         elif name in _BATCH_NORM:
@@ -159,7 +189,7 @@ def check(assignments, shapes, model, source="checkpoint", checkpoint_format="to
                 f"({a.variable.path}, shape {a.source_shape()} in torch layout). Is it a "
                 f"checkpoint of another architecture than {type(model).__name__} {model.name!r}?"
             )
-        if shapes[a.key] != a.source_shape():
+        if not a.fits(shapes[a.key]):
             raise ConversionError(
                 f"The {source} does not fit {type(model).__name__} {model.name!r}: first "
                 f"mismatch at layer {a.layer!r}: tensor {a.key!r} has shape {shapes[a.key]}, "

@@ -11,6 +11,12 @@ import re
 class Rules:
     """Regex rules `(pattern, template)` on layer names; a template may be a function of the match.
 
+    A pattern matches a layer name and gives the source module (the variable's
+    suffix follows: `weight`, `bias`, BatchNorm's `running_mean`...); a pattern
+    with a "/" matches `layer/variable` and gives the whole tensor name, for a
+    variable that is a module's own parameter (torchvision's ConvNeXt
+    `features.1.0.layer_scale`, timm's `stages.0.blocks.0.gamma`).
+
     Args:
         rules: `[(pattern, template or fn(match, model) -> str), ...]`, full matches.
         head: prefixes of the source keys that belong to the classifier (skipped,
@@ -32,8 +38,19 @@ class Rules:
         self.flatten_dense = flatten_dense
 
     def module(self, layer_name, model):
+        """The source module of a layer (None: no rule)."""
+        return self._apply(layer_name, model, tensor=False)
+
+    def tensor(self, layer_name, variable_name, model):
+        """The whole source tensor name of one variable, where a `layer/variable` rule gives
+        it (None: the module's rule and the variable's suffix apply)."""
+        return self._apply(f"{layer_name}/{variable_name}", model, tensor=True)
+
+    def _apply(self, name, model, tensor):
         for pattern, template in self.rules:
-            match = pattern.fullmatch(layer_name)
+            if ("/" in pattern.pattern) != tensor:
+                continue
+            match = pattern.fullmatch(name)
             if match:
                 return template(match, model) if callable(template) else match.expand(template)
         return None
