@@ -14,6 +14,7 @@ Writes `zoo/models/<family>/weights/<model>.<tag>.json` and
 `zoo/weights/classes/imagenet1k.json`.
 """
 
+import fnmatch
 import json
 import re
 import sys
@@ -152,6 +153,9 @@ def build_parser():
     p = ArgumentParser(prog="make_imagenet_entries.py", description=__doc__.split("\n")[0])
     p.add_argument("--output", default=None,
                    help="folder for the entries (default: each family's weights/ folder)")
+    p.add_argument("--models", default="*",
+                   help="only the entries of the models matching this fnmatch pattern "
+                        "(comma-separated patterns; default: every model)")
     return p
 
 
@@ -164,9 +168,14 @@ def main(argv=None):
     tv, timm = import_torchvision(), import_timm()
     classes_out = (Path(args.output) if args.output
                    else Path(__file__).resolve().parents[1] / "weights")
+    patterns = [p.strip() for p in args.models.split(",") if p.strip()]
+
+    def wanted(model):
+        return any(fnmatch.fnmatchcase(model, p) for p in patterns)
+
     names = torchvision_names()
-    entries = [torchvision_entry(n, tv) for n in names]
-    entries += [timm_entry(n, timm) for n in timm_weights()]
+    entries = [torchvision_entry(n, tv) for n in names if wanted(n)]
+    entries += [timm_entry(n, timm) for n in timm_weights() if wanted(n.split(".", 1)[0])]
     for entry in entries:
         WeightsSpec.from_json(entry)  # a complete, valid entry, or an error here
         out = (Path(args.output) if args.output
