@@ -151,6 +151,9 @@ class GenerativeModel(ZooModel):
     `evaluation_metrics` for `scripts/evaluate.py`.
     """
 
+    #: arguments that leave the function weights compute as it is (`zoo.weights`)
+    function_preserving_arguments = ("input_shape",)
+
     def __init__(self, *, input_shape, latent_dim, variant, hidden_units, filters, **kwargs):
         super().__init__(**kwargs)
         self.variant = check_variant(variant)

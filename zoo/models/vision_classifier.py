@@ -60,6 +60,11 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
     """
 
+    function_preserving_arguments = ZooClassifier.function_preserving_arguments + (
+        "augment", "include_top", "pooling", "features_only", "preprocessing")
+    head_arguments = ("num_classes", "include_top", "features_only")
+    #: the head's layer names (a regex): they differ when the head arguments do
+    head_layers = r"logits|fc\d+"
     #: weights files written when the vision families were subclassed models (their layers
     #: nested in blocks) load by layer name (`zoo.compat.adopt_legacy_layout`)
     reads_legacy_layout = True

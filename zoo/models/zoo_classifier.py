@@ -10,17 +10,25 @@ class ZooClassifier(ZooModel):
     """A ZooModel mapping inputs of `input_shape` to `num_classes` logits.
 
     Defaults for `compile()`: sparse categorical cross-entropy from logits, accuracy.
+    Pretrained weights load into another `num_classes` with a fresh head (the layer
+    `logits`) and into another `input_shape` (where the weights' shapes still fit).
 
     Args:
         input_shape: per-example input shape (no batch axis).
-        num_classes: number of output logits.
+        num_classes: number of output logits (None: no head).
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`), and for a
             functional family `inputs` and `outputs`.
     """
 
+    #: arguments that leave the function weights compute as it is (`zoo.weights`)
+    function_preserving_arguments = ("input_shape", "num_classes", "dropout")
+    #: arguments that change only the head: the other weights still fit (`zoo.weights`)
+    head_arguments = ("num_classes",)
+
     def __init__(self, *, input_shape, num_classes, **kwargs):
         self._zoo_input_shape = input_shape
-        self._zoo_num_classes = check_positive_int("num_classes", num_classes)
+        # None: a model without a head (features out), e.g. a pretrained text encoder
+        self._zoo_num_classes = check_positive_int("num_classes", num_classes, allow_none=True)
         super().__init__(**kwargs)
 
     def default_loss(self):

@@ -39,14 +39,21 @@ fetch = fetch_weights_file
 
 _WEIGHTS = {}
 _FAMILIES_READ = set()
-#: constructor arguments that may differ from an entry's config: they act in training only,
-#: name things, or change the head/input size (a shape change is caught when loading)
-FUNCTION_PRESERVING_ARGUMENTS = frozenset({
-    "name", "trainable", "dtype", "dropout", "recurrent_dropout", "augment",
-    "gradient_clip_norm", "noise_rate", "noise_stddev", "input_shape", "num_classes",
-    "include_top", "pooling", "features_only", "aux_logits", "head_units", "head_pool_size",
-    "preprocessing",
-})
+#: constructor arguments any model's may differ from an entry's config in: they name things
+#: or act in training only. A model class adds its own in `function_preserving_arguments`
+#: (they act in training only, or change the head or the input size: a shape change is
+#: caught when loading), and names those that change only its head in `head_arguments`.
+FUNCTION_PRESERVING_ARGUMENTS = frozenset({"name", "trainable", "dtype", "gradient_clip_norm"})
+
+
+def preserving_arguments(cls):
+    """The arguments of `cls` that leave the function weights compute as it is."""
+    return FUNCTION_PRESERVING_ARGUMENTS | set(getattr(cls, "function_preserving_arguments", ()))
+
+
+def head_arguments(cls):
+    """The arguments of `cls` that change only its head: the backbone's weights still fit."""
+    return set(getattr(cls, "head_arguments", ()))
 
 
 def _entries():
@@ -141,11 +148,6 @@ def resolve(weights, model_name=None):
     return fetch_weights_file(spec)
 
 
-# arguments that change only a classifier's head: the backbone's weights still fit
-_HEAD_ARGUMENTS = ("num_classes", "include_top", "features_only", "aux_logits", "head_units",
-                   "head_pool_size")
-
-
 def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
     """Builds model `name` for `weights` and loads them (what `zoo.create(name, weights=)` does).
 
@@ -154,7 +156,7 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
     `features_only=True`, ...) keep every backbone weight and give the model a
     fresh head, without a warning. An argument that changes the function the
     weights compute (an activation, a width) is refused: only those in
-    `FUNCTION_PRESERVING_ARGUMENTS` may differ from the entry. An entry with a
+    `preserving_arguments(class)` may differ from the entry. An entry with a
     `transform` (ImageNet weights) puts its preprocessing into the model
     (`preprocessing=None` leaves it out); the model checks its inputs against
     the entry's `input_range`. A local path builds the model from `kwargs`.
@@ -182,7 +184,7 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
                 f"weights={weights!r}"
             )
         spec = weights if isinstance(weights, WeightsSpec) else _spec_for(name, weights)
-        _check_same_function(spec, kwargs)
+        _check_same_function(spec, kwargs, entry.cls)
         path = fetch_weights_file(spec)
         asked = dict(kwargs)
         kwargs = {**spec.model_config, **kwargs}
@@ -192,7 +194,7 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
             kwargs["preprocessing"] = preprocessing_arguments(spec.transform,
                                                               kwargs["input_shape"][:2])
         changed = {k for k, v in asked.items() if jsonable(v) != spec.model_config.get(k)}
-        skip_head = bool(changed & set(_HEAD_ARGUMENTS))
+        skip_head = bool(changed & head_arguments(entry.cls))
         compare = bool(changed - {"preprocessing", "name", "trainable"})
     else:
         spec = None
@@ -214,9 +216,10 @@ def _takes(cls, argument):
     return argument in inspect.signature(cls.__init__).parameters
 
 
-def _check_same_function(spec, kwargs):
+def _check_same_function(spec, kwargs, cls):
+    preserving = preserving_arguments(cls)
     for key, value in kwargs.items():
-        if key in FUNCTION_PRESERVING_ARGUMENTS or key not in spec.model_config:
+        if key in preserving or key not in spec.model_config:
             continue
         recorded = spec.model_config[key]
         if jsonable(value) != recorded:

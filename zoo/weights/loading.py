@@ -18,10 +18,16 @@ import numpy as np
 
 from zoo import compat
 
-#: layers of a zoo classifier's head, by the names the families give them: a model built
-#: with another `num_classes`, `include_top=False` or `features_only=True` differs from
-#: its weights only in these (a head with more layers than the logits names them `head_*`)
-HEAD_LAYER = re.compile(r"logits|fc\d+|aux\d+(_\w+)?|head_\w+")
+#: a model's head layers, unless its class says otherwise (`head_layers`, a regex on layer
+#: names): a model built with another `num_classes`, `include_top=False` or
+#: `features_only=True` differs from its weights only in these
+HEAD_LAYERS = r"logits"
+
+
+def head_layers(model):
+    """The compiled regex of `model`'s head layer names (its class's `head_layers`)."""
+    return re.compile(getattr(model, "head_layers", HEAD_LAYERS))
+
 
 # keras's own messages about what the checks below already reported, more precisely
 _KERAS_NOISE = (r"A total of \d+ objects could not be loaded", r".*__array__ implementation",
@@ -38,10 +44,7 @@ class Difference:
     file_shape: tuple
     model_shape: tuple
     layer: str = None
-
-    @property
-    def head(self):
-        return bool(self.layer) and HEAD_LAYER.fullmatch(self.layer) is not None
+    head: bool = False  # the layer is one of the model's head layers
 
     def __str__(self):
         where = f"layer {self.layer!r} ({self.key})" if self.layer else self.key
@@ -111,11 +114,14 @@ def differences(model, path, uninitialized=False):
     if not any(key.startswith("optimizer/") for key in mine):
         # a file saved from a trained model carries optimizer slots; keras ignores them here
         theirs = {k: v for k, v in theirs.items() if not k.startswith("optimizer/")}
-    return [
-        Difference(key, theirs.get(key), mine.get(key), my_layers.get(key) or their_layers.get(key))
-        for key in sorted(set(mine) | set(theirs))
-        if theirs.get(key) != mine.get(key)
-    ]
+    head = head_layers(model)
+    out = []
+    for key in sorted(set(mine) | set(theirs)):
+        if theirs.get(key) != mine.get(key):
+            layer = my_layers.get(key) or their_layers.get(key)
+            out.append(Difference(key, theirs.get(key), mine.get(key), layer,
+                                  bool(layer) and head.fullmatch(layer) is not None))
+    return out
 
 
 def describe(diffs, limit=8):
@@ -148,7 +154,7 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
         path: a keras `.weights.h5` or `.keras` file.
         skip_mismatch: load what fits and keep the rest (with a warning naming
             each layer); otherwise any unexpected difference raises ValueError.
-        skip_head: differences limited to the head (see `HEAD_LAYER`) are
+        skip_head: differences limited to the head (see `head_layers`) are
             expected (`include_top=False`, `features_only=True`, another
             `num_classes`): the head starts fresh, without a warning.
         compare: compare the model with the file first (False: the model is

@@ -38,6 +38,9 @@ class DenoisingAutoencoder(Autoencoder):
     ```
     """
 
+    #: the corruption acts in training only (`zoo.weights`)
+    function_preserving_arguments = ("input_shape", "noise_rate", "noise_stddev")
+
     def __init__(
         self,
         *,

@@ -102,6 +102,11 @@ class GoogLeNet(VisionClassifier):
     ```
     """
 
+    head_arguments = VisionClassifier.head_arguments + ("aux_logits",)
+    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
+        "aux_logits",)
+    head_layers = r"logits|aux\d+(_\w+)?"
+
     def __init__(
         self,
         *,

@@ -66,6 +66,10 @@ class VGG(VisionClassifier):
     ```
     """
 
+    head_arguments = VisionClassifier.head_arguments + ("head_units", "head_pool_size")
+    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
+        "head_units", "head_pool_size")
+
     def __init__(
         self,
         *,
