@@ -3,6 +3,7 @@ names. One line per family: adding a family adds its line here."""
 
 from zoo.models import alexnet  # noqa: F401
 from zoo.models import autoencoder  # noqa: F401
+from zoo.models import convnext  # noqa: F401
 from zoo.models import densenet  # noqa: F401
 from zoo.models import gan  # noqa: F401
 from zoo.models import googlenet  # noqa: F401

@@ -36,9 +36,14 @@ VARIANTS = {
 def tiny_arguments(name):
     """`name` reduced for the shared model tests: its own block type, stem, shortcuts and
     head, at a quarter of the width and at most two blocks per stage (the first block
-    of a stage changes the shape, the second keeps it: both shortcut kinds run)."""
-    return {"width_multiplier": 0.25,
+    of a stage changes the shape, the second keeps it: both shortcut kinds run). The
+    grouped and widened bottlenecks (ResNeXt, Wide ResNet) run on 32x32 images: a grouped
+    convolution on TensorFlow's CPU is compiled by XLA at each eager call."""
+    tiny = {"width_multiplier": 0.25,
             "depths": tuple(min(d, 2) for d in VARIANTS[name]["depths"])}
+    if "width_per_group" in VARIANTS[name]:
+        tiny["input_shape"] = (32, 32, 3)
+    return tiny
 
 
 @register(ResNet, VARIANTS, weights=("imagenet", "a1_in1k"))
