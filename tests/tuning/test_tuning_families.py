@@ -18,7 +18,8 @@ TINY = {
     "mlp": dict(input_shape=(8,), num_classes=3),
     "perceptron": dict(input_shape=(2,)),
     "alexnet": IMAGE, "vgg": IMAGE, "googlenet": IMAGE, "resnet": IMAGE, "densenet": IMAGE,
-    "convnext": IMAGE,
+    "convnext": IMAGE, "regnet": IMAGE,
+    "inception": dict(IMAGE, input_shape=(75, 75, 3)),
     "rnn": dict(vocabulary_size=50, sequence_length=8),
     "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
 }
@@ -27,6 +28,7 @@ WIDTH = {
     "mlp": "units", "perceptron": None,
     "alexnet": "width_multiplier", "vgg": "width_multiplier", "googlenet": "width_multiplier",
     "resnet": "width_multiplier", "densenet": "width_multiplier", "convnext": "width_multiplier",
+    "regnet": "width_multiplier", "inception": "width_multiplier",
     "rnn": "units", "autoencoder": "base_filters", "vae": "base_filters",
     "gan": "base_filters",
 }

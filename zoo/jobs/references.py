@@ -58,12 +58,17 @@ def torchvision_model(name, device=None, **kwargs):
     """torchvision's `name` with random weights (no download); `device="meta"`: shapes only.
 
     The zoo family's `TORCHVISION_ARGUMENTS` (in its `<family>_convert.py`) are the builder's
-    defaults, e.g. GoogLeNet's without auxiliary heads.
+    defaults, e.g. GoogLeNet's without auxiliary heads; a family whose builder does not run
+    on the meta device as it is declares `torchvision_reference(models, name, device,
+    **kwargs)` (RegNet's).
     """
     import torch
 
     models = import_torchvision().models
-    kwargs = {**getattr(_declaration(name), "TORCHVISION_ARGUMENTS", {}), **kwargs}
+    declared = _declaration(name)
+    kwargs = {**getattr(declared, "TORCHVISION_ARGUMENTS", {}), **kwargs}
+    if hasattr(declared, "torchvision_reference"):
+        return declared.torchvision_reference(models, name, device, **kwargs).eval()
     with torch.device(device or "cpu"):
         return getattr(models, name)(weights=None, **kwargs).eval()
 

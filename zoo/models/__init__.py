@@ -7,8 +7,10 @@ from zoo.models import convnext  # noqa: F401
 from zoo.models import densenet  # noqa: F401
 from zoo.models import gan  # noqa: F401
 from zoo.models import googlenet  # noqa: F401
+from zoo.models import inception  # noqa: F401
 from zoo.models import mlp  # noqa: F401
 from zoo.models import perceptron  # noqa: F401
+from zoo.models import regnet  # noqa: F401
 from zoo.models import resnet  # noqa: F401
 from zoo.models import rnn  # noqa: F401
 from zoo.models import vae  # noqa: F401
