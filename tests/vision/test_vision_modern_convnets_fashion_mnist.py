@@ -1,6 +1,6 @@
 """The smallest ConvNeXt, RegNet and Inception v3 train one short epoch on Fashion-MNIST with
 the zoo's training step, on every backend: the training loss falls over the epoch (the
-running mean keras reports after the last batch is below the first batch's loss).
+running mean keras reports after the last batch is below the mean of the first two batches').
 
 The grey images enter through `input_shape=(H, W, 1)`: padded to 32x32 (ConvNeXt, RegNet),
 enlarged 3x to 84x84 (Inception v3 needs 75x75). Reduced widths keep it to seconds.
@@ -13,7 +13,7 @@ import pytest
 import zoo
 from zoo.datasets import load_arrays
 
-N = 256
+N = 512
 
 
 def _images(size):
@@ -46,4 +46,4 @@ def test_smallest_variant_trains_one_epoch(name):
         on_train_batch_end=lambda batch, logs: losses.append(float(logs["loss"])))
     model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[record])
     assert len(losses) == N // 32 and np.isfinite(losses).all()
-    assert losses[-1] < losses[0], losses
+    assert losses[-1] < np.mean(losses[:2]), losses

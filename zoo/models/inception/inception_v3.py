@@ -248,8 +248,8 @@ class InceptionV3(AuxiliaryHeads, VisionClassifier):
 
     def build_head(self, x):
         logits = self.classifier_head(x)
-        aux_input = self.aux_input
-        del self.aux_input
+        # popped from __dict__: on torch a Module's __delattr__ runs before keras's init
+        aux_input = self.__dict__.pop("aux_input")
         if not self.uses_aux:
             return logits
         ratio = self.width_multiplier * self.filters[3] / 768
