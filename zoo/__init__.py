@@ -28,7 +28,7 @@ _EXPORTS = {
     "Player": "zoo.training", "PlayerOptimizers": "zoo.training", "ZooModel": "zoo.training",
     "create": "zoo.api", "model_info": "zoo.api", "list_models": "zoo.registry",
     "register": "zoo.registry", "list_weights": "zoo.weights",
-    "decode_predictions": "zoo.weights.classes",
+    "decode_predictions": "zoo.weights.classes", "quantize": "zoo.training.quantization",
 }
 _SUBMODULES = ("datasets", "models", "registry", "weights", "compat", "api", "catalogue")
 
@@ -75,6 +75,7 @@ if not _catalogue_command():
     from zoo.api import create, model_info  # noqa: E402
     from zoo.registry import list_models, register  # noqa: E402
     from zoo.training import Player, PlayerOptimizers, ZooModel  # noqa: E402
+    from zoo.training.quantization import quantize  # noqa: E402
     from zoo.weights import list_weights  # noqa: E402
     from zoo.weights.classes import decode_predictions  # noqa: E402
 

@@ -404,12 +404,15 @@ def _family_words():
     import zoo  # noqa: F401  (registers the families)
     from zoo import registry
 
-    words = set(registry.families()) | set(registry.list_models())
-    words |= {registry.get(n).cls.__name__.lower() for n in registry.list_models()}
-    return words
+    names = set(registry.families()) | set(registry.list_models())
+    names |= {registry.get(n).cls.__name__ for n in registry.list_models()}
+    return names
 
 
-FAMILY_WORDS = _family_words()
+#: strings an engine may not hold, as written: "lstm" names a model, while "LSTM" is
+#: also an ONNX operator's name
+FAMILY_STRINGS = _family_words()
+FAMILY_WORDS = {name.lower() for name in FAMILY_STRINGS}
 
 
 def _tokens(identifier):
@@ -449,7 +452,7 @@ def family_named(tree):
         elif isinstance(node, ast.alias):
             names.append(node.asname or node.name.split(".")[-1])
         elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-              and id(node) not in docstrings and node.value.lower() in FAMILY_WORDS):
+              and id(node) not in docstrings and node.value in FAMILY_STRINGS):
             found.append((node.lineno, repr(node.value)))
         for name in names:
             if any(token in FAMILY_WORDS for token in _tokens(name)):

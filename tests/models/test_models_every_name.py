@@ -14,29 +14,11 @@ import numpy as np
 import pytest
 
 import zoo
-from model_checks import check_config_round_trip, check_saving_round_trip
+from model_checks import check_config_round_trip, check_saving_round_trip, tiny_batch, tiny_model
 from zoo import registry
 from zoo.models.zoo_classifier import ZooClassifier
 
 NAMES = zoo.list_models()
-
-
-def tiny_model(name, **kwargs):
-    """`name` at its family's tiny configuration, built through its named entry point."""
-    declared = registry.family(name).declaration("variants")
-    return registry.get(name).builder(**{**declared.tiny_arguments(name), **kwargs})
-
-
-def tiny_batch(model, n=8):
-    """(x, y) for `model`: the family's `tiny_batch`, else inputs in [0, 1) of the model's
-    input shape and labels cycling over its classes (None for a model without labels)."""
-    declared = registry.family_of(model).declaration("variants")
-    if hasattr(declared, "tiny_batch"):
-        return declared.tiny_batch(model, n)
-    rng = np.random.default_rng(0)
-    x = rng.uniform(size=(n, *model.expected_input_shape())).astype("float32")
-    classes = model.num_output_classes()
-    return x, (np.arange(n) % classes if classes else None)
 
 
 def test_every_family_declares_a_tiny_configuration():

@@ -32,6 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from zoo.jobs import quantize as quantize_job
 from zoo.utils.cli import ArgumentParser
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
@@ -394,7 +395,7 @@ def parity(runner, inference, n=4, seed=0):
 
 # ---------------------------------------------------------------------- export
 def export(model, output, format, part=None, raw_scale=None, overwrite=False, check=True,
-           text=None):
+           text=None, quantize=None):
     """Writes the inference artifact of `model` (or its `part`) to `output`.
 
     The artifact goes to a temporary path beside `output`, is checked against
@@ -411,6 +412,9 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
         check: load the artifact with its runtime and compare with keras.
         text: text classifiers: None picks strings for a TensorFlow SavedModel
             and token ids otherwise.
+        quantize: None, or a `zoo.jobs.quantize.Int8Request`: the artifact
+            written is then the int8 one, checked on the validation split
+            (its report under "int8").
 
     Returns:
         A dict: output, format, backend, input (name, shape, dtype), and
@@ -425,6 +429,11 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
     if text is None:
         text = "strings" if (format, backend) == ("tf_saved_model", "tensorflow") else "ids"
     inference = inference_model(model, part, raw_scale, text)
+    if quantize is not None:
+        if not check:
+            raise ExportError("An int8 artifact is always checked against the float one: "
+                              "drop --no-check. Received: --no-check --quantize")
+        quantize.check(model, inference, part)
     report = {"output": str(path), "format": format, "backend": backend,
               "input": {"name": inference.input_name,
                         "shape": [None] + list(inference.input_shape),
@@ -434,10 +443,7 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
     folder = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         tmp = Path(folder) / path.name
-        unroll = unrolled_recurrence(model) if format == "litert" else contextlib.nullcontext()
-        with unroll, _quiet_exporters():
-            inference.model.export(str(tmp), format=format, verbose=False,
-                                   input_signature=inference.input_signature())
+        write_artifact(model, inference, tmp, format)
         if check:
             diff = parity(load_artifact(tmp, format), inference)
             if not diff <= ATOL:
@@ -446,6 +452,13 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
                     f"sample inputs; nothing written. Received: backend={backend!r}"
                 )
             report["max_abs_diff"] = diff
+        if quantize is not None:  # the float artifact, checked, is quantized in its place
+            int8 = Path(folder) / f"int8.{path.name}"
+            report["int8"] = quantize.apply(
+                tmp, int8, write=lambda p, **options: write_artifact(
+                    model, inference, p, format, **options),
+                load=lambda p: load_artifact(p, format))
+            tmp = int8
         side = sidecar_path(path)
         if inference.vocabulary is not None:
             tmp_side = sidecar_path(tmp)
@@ -466,6 +479,15 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return report
+
+
+def write_artifact(model, inference, path, format, **options):
+    """keras's `export` of `inference` (from `inference_model(model, ...)`) to `path`;
+    `options` go to the exporter (LiteRT: the TFLite converter's settings)."""
+    unroll = unrolled_recurrence(model) if format == "litert" else contextlib.nullcontext()
+    with unroll, _quiet_exporters():
+        inference.model.export(str(path), format=format, verbose=False,
+                               input_signature=inference.input_signature(), **options)
 
 
 def _replace(tmp, path):
@@ -570,6 +592,16 @@ def build_parser():
                    help="constructor argument for a registered name (repeatable)")
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quantize", default=None, metavar="MODE",
+                   help="int8: an int8 artifact (onnx, litert; docs/quantization.md)")
+    p.add_argument("--calibration", default=None, metavar="DATASET[:N]",
+                   help="--quantize: N training examples for the activation ranges (default "
+                   f"{quantize_job.DEFAULT_EXAMPLES}); the validation split checks the artifact")
+    p.add_argument("--min-agreement", type=float, default=quantize_job.MIN_AGREEMENT,
+                   help="--quantize: refuse an int8 artifact whose top-1 agreement with the "
+                   "float model on the validation split is below this")
+    p.add_argument("--validation-examples", type=int, default=None, metavar="N",
+                   help="--quantize: check on the first N validation examples (default: all)")
     return p
 
 
@@ -579,6 +611,8 @@ def main(argv=None):
     try:
         # what needs no keras first: a bad request fails at once and writes nothing
         check_format(args.format)
+        int8 = quantize_job.request(args.quantize, args.format, args.calibration,
+                                    args.min_agreement, args.validation_examples)
         check_output(args.output, args.format, args.overwrite)
         from zoo.jobs.train import parse_model_args
 
@@ -590,7 +624,7 @@ def main(argv=None):
         model, scale, described = resolve_source(args.model, args.weights, model_args)
         check_part(model, args.part)
         report = export(model, args.output, args.format, part=args.part, raw_scale=scale,
-                        overwrite=args.overwrite, check=not args.no_check)
+                        overwrite=args.overwrite, check=not args.no_check, quantize=int8)
     except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
@@ -608,4 +642,6 @@ def main(argv=None):
     if report["max_abs_diff"] is not None:
         print(f"checked in its runtime against keras: max |diff| {report['max_abs_diff']:.3g} "
               f"(<= {ATOL})")
+    if report.get("int8"):
+        print(quantize_job.summary(report["int8"]))
     return 0

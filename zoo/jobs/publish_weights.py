@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from zoo.jobs import publish_artifacts
+from zoo.jobs import quantize as quantize_job
 from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
@@ -53,6 +55,11 @@ def build_parser():
     p.add_argument("--batch-size", type=int, default=256, help="evaluation batch size")
     p.add_argument("--force", action="store_true", help="replace an existing entry")
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    p.add_argument("--int8", default=None, metavar="FORMATS",
+                   help="also publish int8 artifacts: onnx, litert or onnx,litert "
+                   "(docs/quantization.md)")
+    p.add_argument("--calibration", default=None, metavar="DATASET[:N]",
+                   help="--int8: training examples that calibrate the artifacts")
     return p
 
 
@@ -85,8 +92,19 @@ def selection(config):
 
 
 def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Apache-2.0",
-            dataset_license=None, batch_size=256, force=False):
-    """Writes the entry for the run in `run_dir`; returns its `WeightsSpec`."""
+            dataset_license=None, batch_size=256, force=False, int8=None, calibration=None):
+    """Writes the entry for the run in `run_dir`; returns its `WeightsSpec`.
+
+    `int8` ("onnx", "litert" or "onnx,litert") with `calibration`
+    ("DATASET[:N]") also writes int8 artifacts beside the weights file and
+    records them in the entry (`zoo.jobs.publish_artifacts`).
+    """
+    if int8 is not None:  # checked before any work
+        int8 = publish_artifacts.check_formats(int8)
+        for fmt in int8:
+            quantize_job.request("int8", fmt, calibration)
+    elif calibration is not None:
+        raise ValueError(f"`--calibration` goes with --int8. Received: --calibration {calibration}")
     import keras
 
     import zoo
@@ -172,6 +190,10 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     rebuilt = zw.create_with_weights(model_name, spec)
     measured = measure(rebuilt, dataset, batch_size)
     spec = dataclasses.replace(spec, metrics={k: float(v) for k, v in measured.items()})
+    if int8:
+        spec = dataclasses.replace(spec, artifacts=publish_artifacts.int8_artifacts(
+            spec, rebuilt, int8, calibration, files,
+            url_base=url.rsplit("/", 1)[0] + "/" if url else "package://files/"))
     spec.write(entry_path)
     return spec
 
@@ -183,11 +205,15 @@ def main(argv=None):
         spec = publish(
             args.run_dir, args.name, dataset=args.dataset, package_dir=args.package_dir,
             url=args.url, license=args.license, dataset_license=args.dataset_license,
-            batch_size=args.batch_size, force=args.force,
+            batch_size=args.batch_size, force=args.force, int8=args.int8,
+            calibration=args.calibration,
         )
     except USER_ERRORS as err:
         return report(err)
     for key, value in spec.metrics.items():
         print(f"{key}: {value:.4f}")
     print(f"Published {spec.name}: {spec.size} bytes, sha256 {spec.sha256}")
+    for a in spec.artifacts:
+        print(f"  {a.quantization} {a.format} ({a.method}): {a.size} bytes, sha256 {a.sha256}, "
+              f"test accuracy {a.metrics.get('accuracy'):.4f}")
     return 0

@@ -16,7 +16,7 @@ from keras import ops
 from keras.optimizers.schedules import LearningRateSchedule
 
 from zoo import compat
-from zoo.training import checks
+from zoo.training import checks, quantization
 from zoo.training.guard import NONFINITE_KEY, NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
 from zoo.training.schedules import MomentumSchedule, not_a_callback_message
@@ -502,16 +502,44 @@ class BaseZooModel(keras.Model):
         with _input_check_errors():
             return super().predict(x, **kwargs)
 
+    # ------------------------------------------------------------------ quantization
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """keras's `Model.quantize` on the quantizable layers, recorded in the config.
+
+        The zoo quantizes the Dense, EinsumDense and Embedding layers
+        (`zoo.quantize`) and records the mode, so a `.keras` file reloads as
+        the same quantized model (keras rebuilds a subclassed model from its
+        config; the int8 variables need int8 layers). The reload applies the
+        mode's default `config`; other `filters` than the zoo's are refused,
+        since they could not be rebuilt.
+        """
+        if filters not in (None, quantization.is_quantizable):
+            raise ValueError(
+                "A zoo model quantizes all its Dense, EinsumDense and Embedding layers, so "
+                "its config can rebuild it: use zoo.quantize(model, mode). "
+                f"Received: filters={filters!r}"
+            )
+        with quantization.quiet():
+            super().quantize(mode, config=config, filters=quantization.is_quantizable, **kwargs)
+        self._zoo_quantization = mode if config is None else config.mode
+
     # ------------------------------------------------------------------ config
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         if self.gradient_clip_norm is not None:
             config["gradient_clip_norm"] = self.gradient_clip_norm
+        if getattr(self, "_zoo_quantization", None):
+            config["quantization"] = self._zoo_quantization
         return config
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        config = dict(config)
+        mode = config.pop("quantization", None)
+        model = cls(**config)
+        if mode:  # int8 layers first, so the saved int8 variables fit them
+            model.quantize(mode)
+        return model
 
 
 def _batch_size(x):

@@ -24,7 +24,8 @@ from pathlib import Path
 from zoo import registry
 from zoo.training.checks import InputRange
 from zoo.utils.files import jsonable
-from zoo.weights import loading
+from zoo.weights import loading, store
+from zoo.weights.artifacts import ArtifactSpec, find_artifact
 from zoo.weights.ported import fetch_weights_file
 from zoo.weights.spec import WeightsSpec
 from zoo.weights.store import (
@@ -101,6 +102,22 @@ def get_weights(name):
             f"Published: {sorted(entries)}. Received: name={name!r}"
         )
     return entries[name]
+
+
+def fetch_artifact(name, format, quantization="int8"):
+    """A verified local path to an artifact of the entry `name` (e.g. its int8 ONNX file).
+
+    Fetched into the cache like a weights file (size and sha256 checked before
+    the rename, hashed again on every call); see `zoo.weights.artifacts`.
+
+    Example:
+
+    ```python
+    path = zoo.weights.fetch_artifact("resnet20.fashion_mnist", "onnx")
+    ```
+    """
+    spec = name if isinstance(name, WeightsSpec) else get_weights(name)
+    return store.fetch(find_artifact(spec, format, quantization))
 
 
 def _is_path(weights):
@@ -257,12 +274,14 @@ def load_weights(model, weights, skip_mismatch=False):
 
 
 __all__ = [
+    "ArtifactSpec",
     "WeightsIntegrityError",
     "WeightsNotFoundError",
     "WeightsSpec",
     "cache_dir",
     "create_with_weights",
     "fetch",
+    "fetch_artifact",
     "get_weights",
     "list_weights",
     "load_weights",
