@@ -1,9 +1,9 @@
-"""The smallest ConvNeXt, RegNet and Inception v3 train one short epoch on Fashion-MNIST with
+"""The smallest ConvNeXt and RegNet train one short epoch on Fashion-MNIST with
 the zoo's training step, on every backend: the training loss falls over the epoch (the
 running mean keras reports after the last batch is below the mean of the first two batches').
 
-The grey images enter through `input_shape=(H, W, 1)`: padded to 32x32 (ConvNeXt, RegNet),
-enlarged 3x to 84x84 (Inception v3 needs 75x75). Reduced widths keep it to seconds.
+The grey images enter through `input_shape=(32, 32, 1)`, padded to 32x32. Reduced widths keep
+it to seconds.
 """
 
 import keras
@@ -19,15 +19,13 @@ N = 512
 def _images(size):
     (x, y), _ = load_arrays("fashion_mnist")
     x, y = x[:N].astype("float32") / 255.0, y[:N]
-    if size == 32:
-        return np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0))), y
-    return x.repeat(3, axis=1).repeat(3, axis=2), y
+    pad = (size - 28) // 2
+    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))), y
 
 
 CASES = {
     "convnext_tiny": (32, dict(width_multiplier=1 / 12, depths=(1, 1, 1, 1))),
     "regnet_x_400mf": (32, dict(width_multiplier=0.25)),
-    "inception_v3": (84, dict(width_multiplier=1 / 16, dropout=0.0)),
 }
 
 
