@@ -91,7 +91,22 @@ def build():
         published[name] = {"gflops": gflops[0] if gflops else None, "top1": top1}
     families = {name: {"package": family.package, "names": family.names()}
                 for name, family in registry.families().items()}
-    return {"models": models, "families": families, "published": published}
+    return {"models": models, "families": families, "published": published,
+            "pretrained": _pretrained(zoo)}
+
+
+def _pretrained(zoo):
+    """{entry: its source's published figures} of every entry ported from torchvision/timm."""
+    out = {}
+    for spec in zoo.list_weights("*"):
+        if spec.source_format == "keras":
+            continue
+        source = dict(spec.trained_with or {})
+        out[spec.name] = _jsonable({
+            "model": spec.model, "source": spec.source_format,
+            "input": spec.input_shape[0], "params": source.get("source_trainable_params"),
+            "gflops": source.get("source_gflops"), **spec.published_metrics})
+    return out
 
 
 def table(index):
@@ -117,7 +132,40 @@ def table(index):
         lines.append(f"| `{name}` | {info['family']} | {info['params']:,} | "
                      f"{'' if gflops is None else f'{gflops:.2f}'} | {top1} | {tags} | "
                      f"{info['summary']} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _pretrained_table(index.get("pretrained", {}))) + "\n"
+
+
+def _number(value, spec):
+    return "" if value is None else format(value, spec)
+
+
+def _pretrained_table(entries):
+    """The ported ImageNet weights: their source's parameter count, GFLOPs and accuracy."""
+    lines = ["", "## Ported ImageNet weights", "",
+             "Every entry ported from torchvision or timm, with the figures its source "
+             "publishes (torchvision's weights metadata, timm's results table): ImageNet-1k "
+             "validation top-1/top-5 in %, measured by the source at the entry's input size, "
+             "**published, not re-measured here**; GFLOPs as torchvision states them (one "
+             "image at the input size; blank where the source states none).", "",
+             "| weights | source | input | parameters | GFLOPs | top-1 (published) | "
+             "top-5 (published) |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for name, e in sorted(entries.items()):
+        lines.append(f"| `{name}` | {e['source']} | {e['input']} | "
+                     f"{_number(e['params'], ',')} | {_number(e['gflops'], '.2f')} | "
+                     f"{e['top1']:.2f} | {e['top5']:.2f} |")
+    lines += ["", "## Which backbone", "",
+              "The table above ranks checkpoints by their source's own ImageNet accuracy; it "
+              "is not a measurement of this zoo, not a speed figure (GFLOPs do not predict "
+              "CPU time: depthwise and grouped convolutions run far below their FLOP rate), "
+              "and not a transfer-learning ranking. The ports compute the same function as "
+              "their reference (tested to 1e-4 of the largest logit on random weights), so "
+              "the published accuracy is what the reference reaches with its own "
+              "preprocessing, which each entry carries. For a small dataset on a CPU start "
+              "from the small variants (`regnet_y_400mf`, `resnet18`, `convnext_tiny`) and "
+              "measure on your validation split; `docs/benchmarks.md` has the measured "
+              "training speeds."]
+    return lines
 
 
 def write(path=PATH, table_path=TABLE):

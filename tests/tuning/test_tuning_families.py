@@ -21,6 +21,8 @@ TINY = {
     "speednet": IMAGE,
     "swin": IMAGE,
     "mobilenet": IMAGE, "efficientnet": IMAGE,
+    "convnext": IMAGE, "regnet": IMAGE,
+    "inception": dict(IMAGE, input_shape=(75, 75, 3)),
     "rnn": dict(vocabulary_size=50, sequence_length=8),
     "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
 }
@@ -31,6 +33,7 @@ WIDTH = {
     "resnet": "width_multiplier", "densenet": "width_multiplier", "speednet": "width_multiplier",
     "swin": "width_multiplier",
     "mobilenet": "width_multiplier", "efficientnet": "width_multiplier",
+    "convnext": "width_multiplier", "regnet": "width_multiplier", "inception": "width_multiplier",
     "rnn": "units", "autoencoder": "base_filters", "vae": "base_filters",
     "gan": "base_filters",
 }

@@ -59,7 +59,9 @@ def torchvision_model(name, device=None, **kwargs):
 
     The zoo family's `TORCHVISION_ARGUMENTS` (in its `<family>_convert.py`) are the builder's
     defaults, e.g. GoogLeNet's without auxiliary heads; its `torchvision_arguments(name)`
-    those of one name (ViT-H/14's published weights are laid out for 518x518 images).
+    those of one name (ViT-H/14's published weights are laid out for 518x518 images). A
+    family whose builder does not run on the meta device as it is declares
+    `torchvision_reference(models, name, device, **kwargs)` (RegNet's).
     """
     import torch
 
@@ -67,6 +69,8 @@ def torchvision_model(name, device=None, **kwargs):
     declared = _declaration(name)
     per_name = getattr(declared, "torchvision_arguments", lambda n: {})(name)
     kwargs = {**getattr(declared, "TORCHVISION_ARGUMENTS", {}), **per_name, **kwargs}
+    if hasattr(declared, "torchvision_reference"):
+        return declared.torchvision_reference(models, name, device, **kwargs).eval()
     with torch.device(device or "cpu"):
         return getattr(models, name)(weights=None, **kwargs).eval()
 

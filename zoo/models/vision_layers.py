@@ -160,8 +160,8 @@ def squeeze_excitation(x, squeeze_channels, *, activation="relu", gate="sigmoid"
     return layers.Multiply(name=f"{name}_scale")([x, s])
 
 
-def conv(filters, kernel_size, strides=1, name=None, use_bias=False):
-    """A Conv2D padded like torch's `padding=kernel_size // 2`.
+def conv(filters, kernel_size, strides=1, name=None, use_bias=False, groups=1):
+    """A Conv2D padded like torch's `padding=kernel_size // 2` (`groups`: grouped convolution).
 
     Stride 1: "same" (symmetric for odd kernels). Stride > 1: explicit
     symmetric zero padding then "valid", so outputs and pixel alignment equal
@@ -171,11 +171,11 @@ def conv(filters, kernel_size, strides=1, name=None, use_bias=False):
     pad = kernel_size // 2
     if strides == 1:
         return [layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias,
-                              kernel_initializer=CONV_INIT, name=name)]
+                              groups=groups, kernel_initializer=CONV_INIT, name=name)]
     return [
         layers.ZeroPadding2D(pad, name=f"{name}_pad"),
         layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias,
-                      kernel_initializer=CONV_INIT, name=name),
+                      groups=groups, kernel_initializer=CONV_INIT, name=name),
     ]
 
 

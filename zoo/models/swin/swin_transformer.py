@@ -6,7 +6,7 @@ import keras
 from keras import layers, ops
 
 from zoo.models.swin.qkv_dense import QKVDense
-from zoo.models.swin.stochastic_depth import StochasticDepth
+from zoo.models.stochastic_depth import StochasticDepth
 from zoo.models.swin.window_attention import WindowAttention, trunc_normal
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import check_depths, check_min_size, stage_output
