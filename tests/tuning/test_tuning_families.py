@@ -23,6 +23,8 @@ TINY = {
     "mobilenet": IMAGE, "efficientnet": IMAGE,
     "convnext": IMAGE, "regnet": IMAGE,
     "inception": dict(IMAGE, input_shape=(75, 75, 3)),
+    "vit": dict(input_shape=(16, 16, 3), num_classes=3, hidden_dim=16, num_heads=2, depth=1,
+                patch_size=8),
     "rnn": dict(vocabulary_size=50, sequence_length=8),
     "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
 }
@@ -34,6 +36,7 @@ WIDTH = {
     "swin": "width_multiplier",
     "mobilenet": "width_multiplier", "efficientnet": "width_multiplier",
     "convnext": "width_multiplier", "regnet": "width_multiplier", "inception": "width_multiplier",
+    "vit": "hidden_dim",
     "rnn": "units", "autoencoder": "base_filters", "vae": "base_filters",
     "gan": "base_filters",
 }

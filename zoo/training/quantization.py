@@ -34,8 +34,10 @@ def check_mode(mode):
 
 
 def is_quantizable(layer):
-    """True for a layer keras's `quantize` rewrites (Dense, EinsumDense, Embedding)."""
-    return isinstance(layer, QUANTIZABLE)
+    """True for a layer keras's `quantize` rewrites (Dense, EinsumDense, Embedding): those
+    types exactly, since keras refuses their subclasses (a subclass's own `call` would
+    not read int8 kernels), e.g. Swin's `QKVDense`, which stays float."""
+    return type(layer) in QUANTIZABLE
 
 
 def _leaves(model):

@@ -148,6 +148,8 @@ def test_ported_efficientnet_b0_equals_timm(tmp_path):
 @pytest.mark.jax
 @pytest.mark.torch
 def test_smallest_variant_learns_fashion_mnist():
-    # B0's full depths at half depth and width: the tiny widths learn too slowly in 8 steps
-    check_learns_fashion_mnist("efficientnet_b0", width_multiplier=0.5, depth_multiplier=0.5,
+    # B0's full depths at half depth and width: the tiny widths learn too slowly in 8 steps,
+    # and this one needs 24 (from torchvision's initialisation its loss starts above ln 10)
+    check_learns_fashion_mnist("efficientnet_b0", examples=768,
+                               width_multiplier=0.5, depth_multiplier=0.5,
                                depths=VARIANTS["efficientnet_b0"]["depths"])

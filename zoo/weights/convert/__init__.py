@@ -71,7 +71,9 @@ class Assignment:
         return shape
 
     def to_keras(self, value):
-        value = np.asarray(value, dtype="float32")
+        value = np.asarray(value)
+        # an index buffer keeps its integers; everything else is float32
+        value = value.astype("int32" if "int" in str(self.variable.dtype) else "float32")
         if self.part is not None:
             index, parts = self.part
             size = value.shape[0] // parts
@@ -250,6 +252,8 @@ def check_values(assignments, tensors, source="checkpoint"):
     point or holds a NaN or an inf, naming it and its layer."""
     for a in assignments:
         value = np.asarray(tensors[a.key])
+        if value.dtype.kind in "iu" and "int" in str(a.variable.dtype):
+            continue  # an index buffer (Swin's relative_position_index) into an int variable
         if value.dtype.kind != "f":
             raise ConversionError(
                 f"The {source} stores {a.key!r} (layer {a.layer!r}) as {value.dtype}, not "
