@@ -75,7 +75,7 @@ if not _catalogue_command():
     from zoo.api import create, model_info  # noqa: E402
     from zoo.registry import list_models, register  # noqa: E402
     from zoo.training import Player, PlayerOptimizers, ZooModel  # noqa: E402
-    from zoo.training.quantization import quantize  # noqa: E402
+    from zoo.training.quantization import quantize  # noqa: E402,F401
     from zoo.weights import list_weights  # noqa: E402
     from zoo.weights.classes import decode_predictions  # noqa: E402
 

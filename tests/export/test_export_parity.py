@@ -73,6 +73,8 @@ def _vit():
                        num_classes=4, patch_size=8, hidden_dim=16, num_heads=2, depth=1)
     x = images((16, 16, 3)).astype("float32") / 255.0
     return dict(model=model, raw_scale=None, x=x, reference=model.predict(x, verbose=0))
+
+
 def _mobile(name, **kwargs):
     """A small MobileNetV3 (hard-swish, hard-sigmoid squeeze-excitation, depthwise) or
     EfficientNetV2 (fused and plain MBConv, SiLU, stochastic depth off in inference)."""

@@ -38,7 +38,6 @@ CASES = {
 }
 
 
-
 def _declared_case(family):
     """A family without a hand-written case: its shortest name at its tiny configuration
     (`tiny_arguments` in its `<family>_variants.py`)."""

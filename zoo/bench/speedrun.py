@@ -29,6 +29,7 @@ python scripts/bench.py speedrun --profile
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import subprocess

@@ -1,13 +1,11 @@
 """`SwinTransformer` (Liu et al. 2021, 2022): shifted-window vision transformers, V1 and V2."""
 
-import math
-
-import keras
 from keras import layers, ops
 
 from zoo.models.swin.qkv_dense import QKVDense
 from zoo.models.stochastic_depth import StochasticDepth
 from zoo.models.swin.window_attention import WindowAttention, trunc_normal
+from zoo.models.transformer_layers import exact_gelu
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import check_depths, check_min_size, stage_output
 from zoo.utils.checks import (
@@ -23,13 +21,6 @@ LAYER_NORM_EPSILON = 1e-5
 #: torchvision's default init of a Conv2d kernel (kaiming_uniform_, a=sqrt(5))
 PATCH_INIT = {"class_name": "VarianceScaling",
               "config": {"scale": 1.0 / 3.0, "mode": "fan_in", "distribution": "uniform"}}
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-def exact_gelu(x):
-    """torch's `nn.GELU()`, `x * P(X <= x)` for a standard normal X, through `erf` (keras's
-    exact gelu on TensorFlow computes `erfc`, which ONNX has no operator for)."""
-    return 0.5 * x * (1.0 + ops.erf(x * (1.0 / math.sqrt(2.0))))
 
 
 def layer_norm(name):

@@ -10,9 +10,9 @@ HEADS = (1, 2, 3, 4, 6, 12)
 
 def search_space(arguments):
     """Depth (1-12 blocks), width (`hidden_dim`, multiples of 192 and the model's, the MLP
-    4x that unless `mlp_dim` is fixed), heads, patch size (divisors of the input's side leaving at least
-    a 2x2 grid), drop path, learning rate (log, 1e-5-1e-2), optimizer and schedule; the
-    defaults are the model's where they lie in the space."""
+    4x that unless `mlp_dim` is fixed), heads, patch size (divisors of the input's side
+    leaving at least a 2x2 grid), drop path, learning rate (log, 1e-5-1e-2), optimizer and
+    schedule; the defaults are the model's where they lie in the space."""
     side = min(arguments["input_shape"][:2])
     patches = tuple(p for p in (2, 4, 7, 8, 14, 16, 32) if side % p == 0 and side // p >= 2)
     patch = arguments["patch_size"]
