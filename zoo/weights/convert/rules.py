@@ -45,3 +45,12 @@ class Rules:
 def plus_one(template, group="n"):
     """A template whose `{n}` is the match's group `n` plus one (torch counts from 1)."""
     return lambda m, model: m.expand(template).replace("{n}", str(int(m.group(group)) + 1))
+
+
+def max_pool_stage_modules(reference):
+    """The names of a torch reference's `features.<i>` max-pools: where AlexNet's and VGG's
+    stages end (their `stage_modules`)."""
+    import torch
+
+    return [f"features.{i}" for i, m in enumerate(reference.features)
+            if isinstance(m, torch.nn.MaxPool2d)]
