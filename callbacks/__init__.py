@@ -16,6 +16,8 @@ model.fit(train, validation_data=test, epochs=10,
 - `LRFinder`: learning-rate range test with a PNG plot.
 - `DataEpoch`: epoch-keyed shuffling for resumed runs.
 - `ImageGrid`: a generative model's sample/reconstruction grids each epoch.
+- `GradualUnfreezing`, `discriminative_multipliers`: ULMFiT's fine-tuning (layer
+  groups unfrozen from the top, each group's rate divided by `decay` per depth).
 """
 
 from callbacks.checkpoint import Checkpoint
@@ -42,12 +44,14 @@ from callbacks.tensorboard import (
     write_hparams,
     write_hparams_config,
 )
+from callbacks.unfreezing import GradualUnfreezing, discriminative_multipliers, layer_groups
 
 __all__ = [
     "Checkpoint",
     "CosineWarmup",
     "DataEpoch",
     "ExponentialSweep",
+    "GradualUnfreezing",
     "ImageGrid",
     "LRFinder",
     "MomentumSchedule",
@@ -59,7 +63,9 @@ __all__ = [
     "StepScalars",
     "ZooSchedule",
     "checkpoint_dir",
+    "discriminative_multipliers",
     "install",
+    "layer_groups",
     "log_images",
     "standard_callbacks",
     "tensorboard_callbacks",

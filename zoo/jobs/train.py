@@ -150,6 +150,16 @@ def build_parser():
     g.add_argument("--find-lr-steps", type=int, default=100, help="steps of the range test")
     g.add_argument("--find-lr-min", type=float, default=1e-7, help="range test start rate")
     g.add_argument("--find-lr-max", type=float, default=10.0, help="range test end rate")
+    u = p.add_argument_group("fine-tuning a pretrained model (ULMFiT)")
+    u.add_argument("--weights", default=None, metavar="TAG",
+                   help="start from published weights (e.g. review_lm: a pretrained text "
+                        "encoder, which keeps its vocabulary; the head is new)")
+    u.add_argument("--layer-lr-decay", type=float, default=1.0, metavar="F",
+                   help="discriminative learning rates: each layer group below the top "
+                        "trains at the rate of the one above / F (ULMFiT: 2.6; 1: off)")
+    u.add_argument("--gradual-unfreezing", action="store_true",
+                   help="unfreeze the layer groups one per epoch from the top "
+                        "(callbacks.GradualUnfreezing)")
     distribute.add_arguments(p)
     return p
 
@@ -274,6 +284,8 @@ def _check_job_args(args):
         raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
     if args.schedule == "multistep":
         parse_milestones(args.milestones)
+    if args.layer_lr_decay < 1:
+        raise ValueError(f"`--layer-lr-decay` must be >= 1. Received: {args.layer_lr_decay}")
     if args.resume and not args.run_dir:
         raise ValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
@@ -290,6 +302,8 @@ def _check_job_args(args):
 def _setup(args, argv, plan=None):
     """Model, data and run directory shared by training and `--find-lr`."""
     import keras
+
+    import callbacks
 
     import zoo
 
@@ -311,11 +325,18 @@ def _setup(args, argv, plan=None):
     info = zoo.datasets.info(args.dataset)
     model_kwargs = {**dataset_model_kwargs(args.model, info, model_kwargs), **model_kwargs}
     with plan.scope():
-        model = zoo.create(args.model, **model_kwargs)
+        if args.weights:
+            model = zoo.create(args.model, weights=args.weights, **model_kwargs)
+        else:
+            model = zoo.create(args.model, **model_kwargs)
     epoch = zoo.datasets.epoch_variable()
     train, val, test, sizes = load_data(args, epoch, plan.data_options())
-    # fitted on the whole training split, so every process holds the same state
-    model.adapt(load_data(args, None)[0] if plan.data_options() else train)
+    if not args.weights:  # pretrained weights keep the state they were trained with
+        # fitted on the whole training split, so every process holds the same state
+        model.adapt(load_data(args, None)[0] if plan.data_options() else train)
+    if args.layer_lr_decay != 1.0 and not args.gradual_unfreezing:
+        model.set_learning_rate_multipliers(
+            callbacks.discriminative_multipliers(model, args.layer_lr_decay))
     with plan.scope():
         model.compile(optimizer=optimizer, **plan.compile_options(model))
 
@@ -376,6 +397,9 @@ def _hparams(args):
         "schedule",
         "max_lr",
         "seed",
+        "weights",
+        "layer_lr_decay",
+        "gradual_unfreezing",
     ]
     return {k: ("default" if getattr(args, k) is None else getattr(args, k)) for k in keys}
 
@@ -412,6 +436,9 @@ def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callba
     )
     checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
     callbacks_ = standard + list(extra_callbacks) + family_callbacks(model, run_dir)
+    if args.gradual_unfreezing:
+        callbacks_.insert(0, callbacks.GradualUnfreezing(args.layer_lr_decay,
+                                                         verbose=int(args.verbose > 0)))
     start = time.time()
     # shuffle=False: the dataset shuffles itself (keras would only warn that it ignores it)
     model.fit(

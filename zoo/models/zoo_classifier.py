@@ -15,7 +15,7 @@ class ZooClassifier(ZooModel):
 
     Args:
         input_shape: per-example input shape (no batch axis).
-        num_classes: number of output logits.
+        num_classes: number of output logits (None: no head).
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`), and for a
             functional family `inputs` and `outputs`.
     """
@@ -27,7 +27,8 @@ class ZooClassifier(ZooModel):
 
     def __init__(self, *, input_shape, num_classes, **kwargs):
         self._zoo_input_shape = input_shape
-        self._zoo_num_classes = check_positive_int("num_classes", num_classes)
+        # None: a model without a head (features out), e.g. a pretrained text encoder
+        self._zoo_num_classes = check_positive_int("num_classes", num_classes, allow_none=True)
         super().__init__(**kwargs)
 
     def default_loss(self):

@@ -123,6 +123,7 @@ class BaseZooModel(keras.Model):
         check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         self.gradient_clip_norm = gradient_clip_norm
         self.momentum_schedule = None
+        self.learning_rate_multipliers = None
 
     # ------------------------------------------------------------------ compile
     def default_loss(self):
@@ -228,6 +229,46 @@ class BaseZooModel(keras.Model):
         self.momentum_schedule = schedule
         if changed and getattr(self, "train_function", None) is not None:
             self.make_train_function(force=True)
+
+    def set_learning_rate_multipliers(self, multipliers):
+        """Per-variable factors on the learning rate: `{variable.path: factor}`.
+
+        Each update of a variable moves it `factor` times as far as the optimizer
+        would (its learning rate times `factor`: exact for optimizers whose step is
+        proportional to the learning rate, as SGD's and Adam's are); 0 freezes it.
+        ULMFiT's discriminative learning rates and gradual unfreezing
+        (`callbacks.GradualUnfreezing`) are set this way. Variables not named keep
+        factor 1; None removes every factor. The compiled step is rebuilt.
+        """
+        if multipliers is not None:
+            if not isinstance(multipliers, dict):
+                raise TypeError("`multipliers` must be a dict {variable.path: factor}. "
+                                f"Received: {type(multipliers).__name__}")
+            known = {v.path for v in self.trainable_variables}
+            for path, factor in multipliers.items():
+                if path not in known:
+                    raise ValueError(f"No trainable variable of {self.name!r} has the path "
+                                     f"{path!r}. Received: multipliers[{path!r}]")
+                if isinstance(factor, bool) or not isinstance(factor, (int, float)) or (
+                        factor < 0):
+                    raise ValueError(f"A learning-rate factor must be a number >= 0. "
+                                     f"Received: multipliers[{path!r}]={factor!r}")
+            multipliers = {p: float(f) for p, f in multipliers.items() if f != 1}
+        changed = multipliers != self.learning_rate_multipliers
+        self.learning_rate_multipliers = multipliers or None
+        if changed and getattr(self, "train_function", None) is not None:
+            self.make_train_function(force=True)
+
+    def _apply_gradients_scaled(self, optimizer, grads, variables):
+        """`_apply_gradients`, then each variable with a learning-rate factor moved back to
+        `old + factor * (new - old)` (backend-free: inside the step, `v.value` and
+        `v.assign` go through JAX's stateless scope as well)."""
+        factors = self.learning_rate_multipliers or {}
+        scaled = [(v, factors[v.path]) for v in variables if v.path in factors]
+        old = [ops.copy(v.value) for v, _ in scaled]
+        self._apply_gradients(optimizer, grads, variables)
+        for (v, factor), before in zip(scaled, old):
+            v.assign(before if factor == 0 else before + factor * (v.value - before))
 
     # ------------------------------------------------------------------ job hooks
     def adapt(self, dataset):
@@ -355,7 +396,7 @@ class BaseZooModel(keras.Model):
 
         loss, aux, grads = self._value_and_grad(fn, variables, optimizer)
         with self._scheduled_hyperparameters(optimizer) as hyper:
-            self._apply_gradients(optimizer, grads, variables)
+            self._apply_gradients_scaled(optimizer, grads, variables)
         hyper = dict(hyper)
         if self.check_finite_weights:
             # the weights after the update, not the gradients: a loss-scaling optimizer

@@ -11,7 +11,7 @@ from zoo.utils.data import is_dataset
 
 _CELLS = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 _OOV = 1  # TextVectorization's index of out-of-vocabulary tokens ("[UNK]")
-_POOLINGS = ("last", "max", "mean")
+_POOLINGS = ("last", "max", "mean", "concat")
 
 
 class RNNClassifier(ZooClassifier):
@@ -55,10 +55,15 @@ class RNNClassifier(ZooClassifier):
         dropout: dropout on the recurrent layers' inputs and before the logits.
         recurrent_dropout: dropout on the recurrent state (disables cuDNN).
         pooling: features given to the logits: "last" (the final state of
-            the last layer; both directions' with `bidirectional`), or "max" /
-            "mean" over the non-padding time steps of its outputs.
-        num_classes: number of output logits.
+            the last layer; both directions' with `bidirectional`), "max" /
+            "mean" over the non-padding time steps of its outputs, or "concat"
+            (all three side by side, ULMFiT's concat pooling).
+        num_classes: number of output logits; None: no head, the model returns
+            the pooled features (a pretrained encoder, e.g. `weights="review_lm"`).
         text_input: True: raw strings in; False: integer token ids in.
+        vocabulary: the vectorizer's vocabulary as a list of tokens (padding
+            and `[UNK]` first, as `vectorizer.get_vocabulary()` gives it), so a
+            weights entry carries it in its config; None: `adapt` builds it.
         gradient_clip_norm: global norm the gradients are clipped to; None: off.
         **kwargs: `ZooModel` arguments (`name`).
 
@@ -75,7 +80,7 @@ class RNNClassifier(ZooClassifier):
     """
 
     function_preserving_arguments = ZooClassifier.function_preserving_arguments + (
-        "recurrent_dropout",)
+        "recurrent_dropout", "sequence_length")
 
     def __init__(
         self,
@@ -92,13 +97,14 @@ class RNNClassifier(ZooClassifier):
         pooling="last",
         num_classes=2,
         text_input=True,
+        vocabulary=None,
         gradient_clip_norm=1.0,
         **kwargs,
     ):
         if cell not in _CELLS:
             raise ValueError(f"`cell` must be one of {sorted(_CELLS)}. Received: cell={cell!r}")
-        check_positive_int("num_classes", num_classes)
-        if num_classes < 2:
+        check_positive_int("num_classes", num_classes, allow_none=True)
+        if num_classes is not None and num_classes < 2:
             raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes!r}")
         super().__init__(input_shape=(None,), num_classes=num_classes,
                          gradient_clip_norm=gradient_clip_norm, **kwargs)
@@ -120,6 +126,7 @@ class RNNClassifier(ZooClassifier):
             raise ValueError(f"`pooling` must be one of {_POOLINGS}. Received: pooling={pooling!r}")
         self.pooling = pooling
         self.text_input = check_bool("text_input", text_input)
+        self.vocabulary = _check_vocabulary(vocabulary, vocabulary_size, text_input)
         # call() takes raw strings too: keep keras from converting them to
         # backend tensors (JAX has no string dtype).
         compat.allow_raw_call_arguments(self)
@@ -128,6 +135,7 @@ class RNNClassifier(ZooClassifier):
         if text_input:
             self.vectorizer = layers.TextVectorization(
                 max_tokens=vocabulary_size,
+                vocabulary=self.vocabulary,
                 output_mode="int",
                 output_sequence_length=sequence_length,
                 name="text_vectorization",
@@ -152,7 +160,7 @@ class RNNClassifier(ZooClassifier):
                 rnn = layers.Bidirectional(rnn, name=f"bidirectional_{i}")
             self.recurrent.append(rnn)
         self.head_dropout = layers.Dropout(self.dropout, name="dropout") if self.dropout else None
-        self.logits = layers.Dense(num_classes, name="logits")
+        self.logits = layers.Dense(num_classes, name="logits") if num_classes else None
         self.build_now()
 
     # ------------------------------------------------------------------ forward
@@ -200,21 +208,28 @@ class RNNClassifier(ZooClassifier):
             x = rnn(x, mask=mask, training=training)
         if self.pooling == "last":
             return x
-        if mask is None:
-            return ops.max(x, axis=1) if self.pooling == "max" else ops.mean(x, axis=1)
-        keep = ops.expand_dims(mask, -1)
-        if self.pooling == "max":
-            return ops.max(ops.where(keep, x, ops.min(x) - 1), axis=1)
-        keep = ops.cast(keep, x.dtype)
-        return ops.sum(x * keep, axis=1) / ops.maximum(ops.sum(keep, axis=1), 1)
+        if self.pooling == "concat":
+            return ops.concatenate([_last(x, mask), _max(x, mask), _mean(x, mask)], axis=-1)
+        return _max(x, mask) if self.pooling == "max" else _mean(x, mask)
 
     def call(self, inputs, training=False):
         ids = self.token_ids(inputs)
         mask = self.embedding.compute_mask(ids)
         x = self.encode(self.embedding(ids), mask=mask, training=training)
+        if self.logits is None:
+            return x
         if self.head_dropout is not None:
             x = self.head_dropout(x, training=training)
         return self.logits(x)
+
+    def layer_groups(self):
+        """[(name, [layers])] from the input to the head, for discriminative learning
+        rates and gradual unfreezing (`callbacks.GradualUnfreezing`)."""
+        groups = [("embedding", [self.embedding])]
+        groups += [(rnn.name, [rnn]) for rnn in self.recurrent]
+        if self.logits is not None:
+            groups.append(("logits", [self.logits]))
+        return groups
 
     # ------------------------------------------------------------------ text in
     def adapt(self, data, batch_size=None, steps=None):
@@ -367,6 +382,46 @@ class RNNClassifier(ZooClassifier):
             "pooling": self.pooling,
             "num_classes": self._zoo_num_classes,
             "text_input": self.text_input,
+            "vocabulary": self.vocabulary,
             # always written: None (clipping off) must not come back as the default 1.0
             "gradient_clip_norm": self.gradient_clip_norm,
         }
+
+
+def _max(x, mask):
+    if mask is None:
+        return ops.max(x, axis=1)
+    return ops.max(ops.where(ops.expand_dims(mask, -1), x, ops.min(x) - 1), axis=1)
+
+
+def _mean(x, mask):
+    if mask is None:
+        return ops.mean(x, axis=1)
+    keep = ops.cast(ops.expand_dims(mask, -1), x.dtype)
+    return ops.sum(x * keep, axis=1) / ops.maximum(ops.sum(keep, axis=1), 1)
+
+
+def _last(x, mask):
+    """The output at each row's last token (tokens are packed to the front)."""
+    if mask is None:
+        return x[:, -1]
+    last = ops.maximum(ops.sum(ops.cast(mask, "int32"), axis=1) - 1, 0)
+    return ops.squeeze(ops.take_along_axis(x, last[:, None, None], axis=1), 1)
+
+
+def _check_vocabulary(vocabulary, vocabulary_size, text_input):
+    if vocabulary is None:
+        return None
+    if not text_input:
+        raise ValueError("`vocabulary` belongs to the text vectorizer: it needs text_input=True. "
+                         "Received: text_input=False with a vocabulary")
+    if isinstance(vocabulary, str) or not all(isinstance(t, str) for t in vocabulary):
+        raise TypeError(f"`vocabulary` must be a list of strings. Received: vocabulary of type "
+                        f"{type(vocabulary).__name__}")
+    vocabulary = [str(t) for t in vocabulary]  # plain strings: the config is JSON
+    if not 2 < len(vocabulary) <= vocabulary_size:
+        raise ValueError(
+            f"`vocabulary` must hold more than 2 and at most vocabulary_size={vocabulary_size} "
+            f"tokens (padding and [UNK] included). Received: {len(vocabulary)} tokens"
+        )
+    return vocabulary

@@ -25,13 +25,13 @@ def simple_rnn(**kwargs):
     return create("simple_rnn", **kwargs)
 
 
-@register(RNNClassifier, VARIANTS)
+@register(RNNClassifier, VARIANTS, weights=("review_lm",))
 def lstm(**kwargs):
     """A text classifier over an LSTM: 1,313,154 parameters at the defaults."""
     return create("lstm", **kwargs)
 
 
-@register(RNNClassifier, VARIANTS)
+@register(RNNClassifier, VARIANTS, weights=("review_lm",))
 def gru(**kwargs):
     """A text classifier over a GRU (Cho et al., 2014)."""
     return create("gru", **kwargs)

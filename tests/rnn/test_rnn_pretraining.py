@@ -1,0 +1,213 @@
+"""ULMFiT pieces: the language model, the pretrained encoder in a classifier, gradual
+unfreezing, learning-rate multipliers, the offline corpus."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import callbacks
+import zoo
+from zoo import weights as zw
+from zoo.models.rnn import RNNLanguageModel
+
+TEXTS = [
+    "the film is a warm and funny story about a family",
+    "a dull film with a long and boring story",
+    "the actors are good and the story is warm",
+    "the script is dull and the film is far too long",
+] * 6
+LABELS = np.array([1, 0, 1, 0] * 6, dtype="int32")
+TINY = dict(vocabulary_size=40, sequence_length=8, embedding_dim=8, units=8)
+
+
+def _language_model(cell="gru", **kwargs):
+    lm = RNNLanguageModel(cell, **{**TINY, **kwargs})
+    lm.encoder.adapt(TEXTS)
+    return lm
+
+
+def _values(layers):
+    return [np.array(keras.ops.convert_to_numpy(v)) for layer in layers for v in layer.weights]
+
+
+@pytest.mark.parametrize("cell,bidirectional", [
+    ("lstm", False),
+    pytest.param("gru", True, marks=[pytest.mark.jax, pytest.mark.torch]),
+])
+def test_language_model_loss_falls_on_a_small_corpus(cell, bidirectional):
+    lm = _language_model(cell, bidirectional=bidirectional, embedding_dropout=0.1,
+                         output_dropout=0.1, dropout=0.1)
+    ids = lm.token_stream(TEXTS)
+    assert ids.min() > 0 and len(ids) == sum(len(t.split()) for t in TEXTS)
+    data = lm.windows(ids, batch_size=8, seed=0)
+    before = lm.evaluation_metrics(lm.windows(ids, 8, shuffle=False))
+    lm.compile(optimizer=keras.optimizers.Adam(0.02))
+    history = lm.fit(data, epochs=6, verbose=0, shuffle=False).history
+    after = lm.evaluation_metrics(lm.windows(ids, 8, shuffle=False))
+    assert history["loss"][-1] < history["loss"][0] - 0.5
+    assert after["loss"] < before["loss"] - 0.5
+    assert after["perplexity"] == pytest.approx(np.exp(after["loss"]), rel=1e-5)
+
+
+def test_language_model_refuses_what_it_cannot_be():
+    with pytest.raises(ValueError, match="units=16, embedding_dim=8"):
+        RNNLanguageModel("lstm", **{**TINY, "units": 16})
+    with pytest.raises(ValueError, match="bidirectional=True, num_layers=2"):
+        RNNLanguageModel("lstm", **TINY, bidirectional=True, num_layers=2)
+    lm = _language_model()
+    with pytest.raises(ValueError, match="fewer than one window"):
+        lm.windows(np.arange(1, 5), batch_size=2)
+
+
+def _published(tmp_path, model_name="gru"):
+    """A tiny pretrained encoder published the way scripts/pretrain_text.py does it."""
+    from zoo.jobs import pretrain_text
+
+    lm = _language_model(model_name, num_layers=2)
+    lm.compile(optimizer=keras.optimizers.Adam(0.02))
+    lm.fit(lm.windows(lm.token_stream(TEXTS), 8), epochs=1, verbose=0, shuffle=False)
+    encoder = pretrain_text.encoder_model(model_name, lm)
+    path = tmp_path / "encoder.weights.h5"
+    encoder.save_weights(path)
+    spec = zw.WeightsSpec(
+        name=f"{model_name}.tiny_lm", model=model_name,
+        model_config={**encoder.get_config(), "name": model_name},
+        url=path.as_uri(), sha256=zw.sha256_of(path), size=path.stat().st_size,
+        dataset="review_corpus", metrics={}, evaluation_command="-",
+        params=encoder.count_params(), input_shape=(), preprocessing="raw strings",
+        training_command="-", license="Apache-2.0")
+    return lm, encoder, spec
+
+
+@pytest.mark.jax
+@pytest.mark.torch
+def test_fine_tuned_classifier_starts_from_the_pretrained_encoder(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo-home"))
+    lm, encoder, spec = _published(tmp_path)
+    assert encoder.logits is None and encoder.count_params() == lm.count_params()
+    model = zoo.create("gru", weights=spec, num_classes=2, pooling="concat", dropout=0.1)
+    assert model.vectorizer.get_vocabulary() == lm.encoder.vectorizer.get_vocabulary()
+    pretrained = [lm.encoder.embedding] + list(lm.encoder.recurrent)
+    loaded = [model.embedding] + list(model.recurrent)
+    for mine, theirs in zip(_values(loaded), _values(pretrained)):
+        np.testing.assert_array_equal(mine, theirs)
+    assert model.logits is not None and model.count_params() == encoder.count_params() + (
+        3 * 8 + 1) * 2  # concat pooling: last, max and mean of 8 units -> 2 logits
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    history = model.fit(np.array(TEXTS), LABELS, epochs=3, batch_size=12, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0]
+    # the language model the encoder defines is the one that was trained
+    again = RNNLanguageModel.from_encoder(encoder)
+    ids = lm.windows(lm.token_stream(TEXTS), 8, shuffle=False)
+    assert again.evaluation_metrics(ids)["loss"] == pytest.approx(
+        lm.evaluation_metrics(ids)["loss"], rel=1e-5)
+
+
+def test_gradual_unfreezing_trains_one_more_group_each_epoch():
+    model = zoo.create("lstm", **TINY, num_layers=2, pooling="mean")
+    model.adapt(np.array(TEXTS))
+    model.compile(optimizer=keras.optimizers.Adam(0.05))
+    groups = callbacks.layer_groups(model)
+    assert [name for name, _ in groups] == ["embedding", "lstm_0", "lstm_1", "logits"]
+    snapshots = []
+
+    class Snapshot(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append({name: _values(layers) for name, layers in groups})
+
+    unfreezing = callbacks.GradualUnfreezing(decay=2.0)
+    start = {name: _values(layers) for name, layers in groups}
+    model.fit(np.array(TEXTS), LABELS, epochs=4, batch_size=8, verbose=0,
+              callbacks=[unfreezing, Snapshot()])
+    assert unfreezing.history == {0: ["logits"], 1: ["lstm_1", "logits"],
+                                  2: ["lstm_0", "lstm_1", "logits"],
+                                  3: ["embedding", "lstm_0", "lstm_1", "logits"]}
+    previous = start
+    for epoch, snapshot in enumerate(snapshots):
+        for name, values in snapshot.items():
+            moved = any(not np.array_equal(a, b) for a, b in zip(values, previous[name]))
+            assert moved == (name in unfreezing.history[epoch]), (epoch, name)
+        previous = snapshot
+    factors = model.learning_rate_multipliers or {}
+    assert factors[model.embedding.embeddings.path] == pytest.approx(2.0 ** -3)
+    assert model.logits.kernel.path not in factors  # factor 1 is not stored
+
+
+@pytest.mark.jax
+@pytest.mark.torch
+def test_learning_rate_multiplier_scales_the_update():
+    x, y = np.ones((4, 3), "float32"), np.zeros(4, "int32")
+    moves = []
+    for factor in (1.0, 0.25):
+        keras.utils.set_random_seed(0)
+        model = zoo.create("mlp", input_shape=(3,), num_classes=2, hidden_units=(4,))
+        model.compile(optimizer=keras.optimizers.SGD(0.1))
+        first = model.trainable_variables[0]
+        model.set_learning_rate_multipliers({first.path: factor})
+        before = np.array(keras.ops.convert_to_numpy(first))
+        model.train_on_batch(x, y)
+        moves.append(np.array(keras.ops.convert_to_numpy(first)) - before)
+    np.testing.assert_allclose(moves[1], 0.25 * moves[0], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="no_such_variable"):
+        model.set_learning_rate_multipliers({"no_such_variable": 0.5})
+    with pytest.raises(ValueError, match="factor must be a number >= 0"):
+        model.set_learning_rate_multipliers({first.path: -1})
+
+
+def test_ulmfit_options_of_train_py_reach_the_model(tmp_path, monkeypatch, capsys):
+    """`scripts/train.py --weights TAG --layer-lr-decay --gradual-unfreezing` fine-tunes the
+    encoder keeping its vocabulary (adapt is not called again)."""
+    from zoo.jobs import train
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo-home"))
+    lm, _, spec = _published(tmp_path)
+    monkeypatch.setitem(zw._entries(), spec.name, spec)
+    code = train.main(["gru", "--dataset", "movie_reviews", "--weights", "tiny_lm",
+                       "--limit", "64", "--epochs", "2", "--batch-size", "16",
+                       "--layer-lr-decay", "2.6", "--gradual-unfreezing",
+                       "--run-dir", str(tmp_path / "run"), "--no-tensorboard", "--verbose", "0"])
+    assert code == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model_config"]["vocabulary"] == lm.encoder.vectorizer.get_vocabulary()
+    assert "test accuracy" in capsys.readouterr().out
+    assert train.main(["gru", "--layer-lr-decay", "0.5"]) == 2
+    assert "--layer-lr-decay` must be >= 1. Received: 0.5" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_corpus_is_offline_prose_without_the_test_splits():
+    from zoo.datasets import corpora
+
+    corpus = corpora.load_corpus()
+    seen = set(corpus.texts("train", ("reviews",))) | set(corpus.texts("heldout"))
+    for subset, (train_size, _) in (("sentences", (3200, 800)), ("documents", (1200, 300))):
+        (x_train, _), (x_test, _) = zoo.datasets.load_arrays("movie_reviews", subset=subset)
+        assert not any(str(t) in seen for t in x_test)  # no test text, not even once
+        assert all(str(t) in seen for t in x_train) and len(x_train) == train_size
+    assert len(corpus.heldout["reviews"]) == 320 + 120  # train.py's validation splits
+    assert not set(corpus.heldout["reviews"]) & set(corpus.train["reviews"])
+    austen = corpus.train["austen"]
+    assert austen[0] == "SENSE AND SENSIBILITY" and len(austen) == 10298
+    assert sum(len(p.split()) for p in austen) > 700_000
+    assert corpus.train["oanc"][0].startswith("Has the Internet abandoned its role")
+    assert "/" not in " ".join(corpus.train["oanc"][:50]).replace(" / ", "")
+
+
+def test_austen_reader_says_what_is_missing_or_unreadable(tmp_path, monkeypatch):
+    import gzip
+
+    from zoo.datasets import corpora
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(corpora, "austen_dirs", lambda: [tmp_path / "data" / "janeaustenr"])
+    with pytest.raises(zoo.datasets.DatasetNotFoundError, match="r-cran-janeaustenr"):
+        corpora.load_austen()
+    folder = tmp_path / "data" / "janeaustenr"
+    folder.mkdir(parents=True)
+    (folder / "Rdata.rdx").write_bytes(gzip.compress(b"RDX3 not a serialization"))
+    (folder / "Rdata.rdb").write_bytes(b"")
+    with pytest.raises(ValueError, match="Not an R XDR serialization"):
+        corpora.read_r_strings(folder)
