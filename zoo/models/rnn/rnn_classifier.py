@@ -79,8 +79,10 @@ class RNNClassifier(ZooClassifier):
     ```
     """
 
+    # pooling decides what the head reads (its input width), so it is a head argument
     function_preserving_arguments = ZooClassifier.function_preserving_arguments + (
-        "recurrent_dropout", "sequence_length")
+        "recurrent_dropout", "sequence_length", "pooling")
+    head_arguments = ZooClassifier.head_arguments + ("pooling",)
 
     def __init__(
         self,
