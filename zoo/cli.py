@@ -65,7 +65,7 @@ def run_script(command, argv):
     try:
         job = importlib.import_module(COMMANDS[command])
     except ImportError as err:  # e.g. --backend torch without torch installed
-        from zoo.utils.cli import report
+        from zoo.utils.command_line import report
 
         return report(err)
     return job.main(argv)
@@ -84,7 +84,7 @@ def main(argv=None):
         return 0
     command, rest = argv[0], argv[1:]
     if command in ("list", "info"):
-        from zoo.utils.cli import USER_ERRORS, report
+        from zoo.utils.command_line import USER_ERRORS, report
 
         backend = prepare(argv)
         rest = [a for i, a in enumerate(rest)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from zoo.bench import speedrun
+from zoo.bench import speedrun_bench as speedrun
 import zoo.bench as bench
 
 

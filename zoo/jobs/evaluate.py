@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from zoo.evaluation import evaluate
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 
 
 def build_parser():

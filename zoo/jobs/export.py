@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
 FORMATS = ("tf_saved_model", "onnx", "litert")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
 

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from zoo.jobs.run_dir import RunDirectory
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
 
 PREPROCESSING = "raw strings (the model holds its own text vectorization and vocabulary)"

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
 # Licences of the training data, recorded in each entry.

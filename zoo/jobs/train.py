@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from zoo.jobs import distribute
+from zoo.jobs import distributed_plan as distribute
 from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
 from zoo.training.guard import NonFiniteError
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, one_line, report
 from zoo.utils.files import atomic_path, write_json_atomic
 from zoo.utils.optimizers import inner_optimizer, make_optimizer, momentum_attribute
 

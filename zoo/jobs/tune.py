@@ -25,7 +25,7 @@ from zoo import compat
 from zoo.evaluation import evaluate
 from zoo.jobs.run_dir import DirectoryLock, remove_temporaries
 from zoo.jobs.train import dataset_model_kwargs, parse_model_args
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
 
 

@@ -12,7 +12,7 @@ import keras
 # may hold one): importing the training layer is enough to load such a model.
 from zoo.training import schedules  # noqa: F401
 from zoo.training.base import Player
-from zoo.training.checks import InputRange
+from zoo.training.input_checks import InputRange
 from zoo.training.guard import NonFiniteError
 from zoo.training.players import PlayerOptimizers
 from zoo.utils.optimizers import momentum_attribute

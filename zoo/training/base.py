@@ -16,7 +16,7 @@ from keras import ops
 from keras.optimizers.schedules import LearningRateSchedule
 
 from zoo import compat
-from zoo.training import checks
+from zoo.training import input_checks as checks
 from zoo.training.guard import NONFINITE_KEY, NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
 from zoo.training.schedules import MomentumSchedule, not_a_callback_message

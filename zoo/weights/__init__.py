@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 
 from zoo import registry
-from zoo.training.checks import InputRange
+from zoo.training.input_checks import InputRange
 from zoo.utils.files import jsonable
 from zoo.weights import loading
 from zoo.weights.ported import fetch_weights_file

@@ -20,7 +20,7 @@ import statistics
 import tempfile
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 VARIANTS = {
     "no checks": dict(check_finite_weights=False, data_checks="first_batch"),
@@ -84,7 +84,7 @@ def steps(args):
     (x, y), _ = zoo.datasets.load_arrays("fashion_mnist")
     x = (x / 255.0).astype("float32")
     model = zoo.create(args.model)
-    from zoo.training import checks
+    from zoo.training import input_checks as checks
 
     start = time.perf_counter()
     checks.prepare_data(model, x, y)
@@ -98,7 +98,7 @@ def steps(args):
 def _pipeline_cpu(args, train):
     """CPU seconds to draw one epoch of batches, bare and with the per-batch checks."""
     import zoo
-    from zoo.training import checks
+    from zoo.training import input_checks as checks
 
     model = zoo.create(args.model)
     checked = checks.prepare_data(model, train)

@@ -1,7 +1,7 @@
 """`scripts/bench.py distribute`: training examples/s, data-parallel over 1, 2, 4 devices.
 
 Rows, each in its own process(es) on JAX (the device count is fixed before JAX
-starts), the same model, data and global batch, set up by `zoo.jobs.distribute`
+starts), the same model, data and global batch, set up by `zoo.jobs.distributed_plan`
 as `scripts/train.py` does:
   none: one device, no distribution (`--distribute none`);
   1, 2, 4: keras's `DataParallel` over 1, 2, 4 virtual CPU devices
@@ -97,7 +97,7 @@ def _measure(row, args):
         forwarded += ["--limit", str(args.limit)]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "zoo.bench.distribute", *forwarded,
+            [sys.executable, "-m", "zoo.bench.distribute_bench", *forwarded,
              "--worker", f"{i},{processes},{port}"],
             env=env, stdout=subprocess.PIPE, text=True,
         )
@@ -121,7 +121,7 @@ def _worker(args):
     import keras
 
     import zoo
-    from zoo.jobs import distribute, train
+    from zoo.jobs import distributed_plan as distribute, train
 
     process, processes, port = (int(v) for v in args.worker.split(","))
     job = ["--distribute", args.distribute, "--batch-size", str(args.batch_size)]

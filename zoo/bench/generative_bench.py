@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 
 def build_parser():

@@ -12,7 +12,7 @@ import json
 import statistics
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 
 def _sequential(keras, hidden=(256, 128, 64, 32)):

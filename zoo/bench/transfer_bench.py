@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.files import write_json_atomic
 
 LABELLED = 1000

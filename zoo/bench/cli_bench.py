@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 
 def build_parser():

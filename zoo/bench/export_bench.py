@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 MODELS = ("resnet20", "mlp")
 SUFFIX = {"tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}

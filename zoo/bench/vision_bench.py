@@ -34,7 +34,7 @@ import statistics
 import sys
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 PAIRS = ("resnet50", "resnet20")
 

@@ -13,7 +13,7 @@ import statistics
 import tempfile
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 
 class _EpochTimer:

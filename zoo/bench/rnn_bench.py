@@ -20,7 +20,7 @@ python scripts/bench.py rnn --gradients   # exploding / vanishing gradient figur
 import json
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 HOLDOUT = 640
 # chosen on --holdout (2,560 / 640 sentences of the training split), see docs/benchmarks.md
