@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import time
 
+from zoo.errors import UserValueError
 from zoo.utils.command_line import ArgumentParser
 
 VARIANTS = {
@@ -159,8 +160,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     for flag in ("batch_size", "rounds", "hash_mb"):
         if getattr(args, flag) <= 0:
-            raise ValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
-                             f"Received: {getattr(args, flag)}")
+            raise UserValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
+                                 f"Received: {getattr(args, flag)}")
     out = {"load_average": os.getloadavg(), "cpus": os.cpu_count()}
     print(f"load average {out['load_average'][0]:.2f} on {out['cpus']} CPUs")
     if args.part in ("all", "steps"):

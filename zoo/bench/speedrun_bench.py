@@ -26,6 +26,8 @@ import platform
 import sys
 import time
 
+from zoo.errors import UserValueError
+
 HOLDOUT_SEED = 0  # the held-out images are the same for every candidate, whatever --seed
 TARGET_ACCURACY, TARGET_SECONDS = 0.93, 120.0  # issue 16, item 5
 
@@ -75,16 +77,16 @@ def check_args(args):
     for name in ("epochs", "batch_size"):
         value = getattr(args, name)
         if value <= 0:
-            raise ValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
+            raise UserValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
     if not args.max_lr > 0:
-        raise ValueError(f"`--max-lr` must be > 0. Received: {args.max_lr}")
+        raise UserValueError(f"`--max-lr` must be > 0. Received: {args.max_lr}")
     if not 0 <= args.label_smoothing < 1:
-        raise ValueError(f"`--label-smoothing` must be in [0, 1). Received: "
-                         f"{args.label_smoothing}")
+        raise UserValueError(f"`--label-smoothing` must be in [0, 1). Received: "
+                             f"{args.label_smoothing}")
     if not 0 <= args.holdout < 60000:
-        raise ValueError(f"`--holdout` must be in [0, 60000). Received: {args.holdout}")
+        raise UserValueError(f"`--holdout` must be in [0, 60000). Received: {args.holdout}")
     if args.limit is not None and args.limit <= 0:
-        raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
+        raise UserValueError(f"`--limit` must be > 0. Received: {args.limit}")
 
 
 def machine():

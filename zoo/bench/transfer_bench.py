@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from zoo.errors import UserValueError
 from zoo.utils.command_line import ArgumentParser
 from zoo.utils.files import write_json_atomic
 
@@ -114,10 +115,10 @@ def main(argv=None):
     flags = (("--epochs", args.epochs), ("--lr", args.lr), ("--batch-size", args.batch_size))
     for flag, value in flags:
         if value is not None and not value > 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
     unknown = sorted(set(methods) - set(RECIPES))
     if unknown:
-        raise ValueError(f"`--methods` must be among {list(RECIPES)}. Received: {unknown}")
+        raise UserValueError(f"`--methods` must be among {list(RECIPES)}. Received: {unknown}")
     train, evaluation = labelled_digits(args.seed, args.holdout)
     scored = f"{len(evaluation[1])} held-out labelled digits" if args.holdout else \
         f"{len(evaluation[1])} test digits"

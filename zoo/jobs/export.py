@@ -32,6 +32,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from zoo.errors import UserValueError
+from zoo.utils import command_line
 from zoo.utils.command_line import ArgumentParser
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
@@ -49,7 +51,7 @@ _EXPORTERS = {
 _RUNTIMES = {"tf_saved_model": "tensorflow", "onnx": "onnxruntime", "litert": "ai_edge_litert"}
 
 
-class ExportError(ValueError):
+class ExportError(UserValueError):
     """Bad input or an unsupported request, raised before anything is written."""
 
 
@@ -252,7 +254,7 @@ def inference_model(model, part=None, raw_scale=None, text="ids"):
         outputs = model.export_part(part, x)
     elif what == "text":
         if text not in ("strings", "ids"):
-            raise ValueError(f"`text` must be 'strings' or 'ids'. Received: text={text!r}")
+            raise UserValueError(f"`text` must be 'strings' or 'ids'. Received: text={text!r}")
         if text == "strings" and model.vectorizer is not None:
             inputs = keras.Input((), dtype="string", name="text")
         else:
@@ -591,9 +593,8 @@ def main(argv=None):
         check_part(model, args.part)
         report = export(model, args.output, args.format, part=args.part, raw_scale=scale,
                         overwrite=args.overwrite, check=not args.no_check)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
-        print("error: " + " ".join(str(err).split()), file=sys.stderr)
-        return 2
+    except command_line.USER_ERRORS as err:
+        return command_line.report(err)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import UserValueError
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
@@ -45,7 +46,7 @@ def _model_args(pairs):
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise ValueError(f"`--model-arg` must be KEY=VALUE. Received: {pair!r}")
+            raise UserValueError(f"`--model-arg` must be KEY=VALUE. Received: {pair!r}")
         try:
             args[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -66,13 +67,16 @@ def port(source, name, file, output=None, model_args=None):
     from zoo.weights import convert
 
     if source not in convert.SOURCES:
-        raise ValueError(f"`source` must be one of {convert.SOURCES}. Received: source={source!r}")
+        raise UserValueError(
+            f"`source` must be one of {convert.SOURCES}. "
+            f"Received: source={source!r}"
+        )
     if output is not None and not str(output).endswith(".weights.h5"):
-        raise ValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
+        raise UserValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
     registry.list_models()  # registers the families
     path = Path(file)
     if not path.is_file():
-        raise ValueError(f"No checkpoint file at {path}. Received: file={str(file)!r}")
+        raise UserValueError(f"No checkpoint file at {path}. Received: file={str(file)!r}")
     if source == "torchvision":
         convert.check_hash_in_name(path)
     tensors = convert.read_checkpoint(path, source)

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
@@ -58,7 +59,7 @@ def build_parser():
 
 def _read_json(path):
     if not path.is_file():
-        raise ValueError(
+        raise UserValueError(
             f"{path} is missing: RUN_DIR must be a finished scripts/train.py run. "
             f"Received: run_dir={str(path.parent)!r}"
         )
@@ -95,19 +96,19 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise ValueError(f"`run_dir` is not a directory. Received: run_dir={str(run_dir)!r}")
+        raise UserValueError(f"`run_dir` is not a directory. Received: run_dir={str(run_dir)!r}")
     config = _read_json(run_dir / "config.json")
     metrics = _read_json(run_dir / "metrics.json")
     model_file = run_dir / "model.keras"
     if not model_file.is_file():
-        raise ValueError(f"{model_file} is missing. Received: run_dir={str(run_dir)!r}")
+        raise UserValueError(f"{model_file} is missing. Received: run_dir={str(run_dir)!r}")
     model_name = config.get("model")
     if not isinstance(model_name, str) or "command" not in config:
-        raise ValueError(f"{run_dir / 'config.json'} is not a scripts/train.py record (no "
-                         f"model or command). Received: run_dir={str(run_dir)!r}")
+        raise UserValueError(f"{run_dir / 'config.json'} is not a scripts/train.py record (no "
+                             f"model or command). Received: run_dir={str(run_dir)!r}")
     if "." not in name or not name.startswith(model_name + "."):
         if "." in name:
-            raise ValueError(
+            raise UserValueError(
                 f"`name` must start with the run's model {model_name!r}. Received: name={name!r}"
             )
         name = f"{model_name}.{name}"
@@ -119,7 +120,7 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
     package_dir = Path(package_dir)
     entry_path = package_dir / f"{name}.json"
     if entry_path.exists() and not force:
-        raise ValueError(
+        raise UserValueError(
             f"{entry_path} exists; pass --force to replace it. Received: name={name!r}"
         )
 

@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.utils.files import TEMPORARY_PREFIX, jsonable, write_json_atomic
 from zoo.utils.records import differences
 
@@ -62,7 +63,7 @@ _FLAGS = {"batch_size": "--batch-size", "seed": "--seed", "epochs": "--epochs",
           "data": "--limit/--validation-split/--validation-seed"}
 
 
-class RunDirectoryError(ValueError):
+class RunDirectoryError(UserValueError):
     """The run directory cannot take this run (and nothing was changed)."""
 
 

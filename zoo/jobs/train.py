@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.jobs import distributed_plan as distribute
 from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
 from zoo.training.guard import NonFiniteError
@@ -173,7 +174,7 @@ def parse_model_args(items):
     kwargs = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"`--model-arg` must be KEY=VALUE. Received: {item!r}")
+            raise UserValueError(f"`--model-arg` must be KEY=VALUE. Received: {item!r}")
         key, value = item.split("=", 1)
         try:
             kwargs[key] = ast.literal_eval(value)
@@ -233,7 +234,7 @@ def parse_milestones(text):
     except ValueError:
         milestones = []
     if not milestones:
-        raise ValueError(
+        raise UserValueError(
             f"`--milestones` must be comma-separated epochs, e.g. 10,20. Received: {text!r}"
         )
     return milestones
@@ -250,7 +251,7 @@ def _cycle_momentum(value, optimizer):
     try:
         base, high = (float(v) for v in value.split(","))
     except ValueError:
-        raise ValueError(
+        raise UserValueError(
             f"`--cycle-momentum` must be BASE,MAX, auto or none. Received: {value!r}"
         ) from None
     return (base, high)
@@ -263,7 +264,7 @@ def load_data(args, epoch, shard=None):
     import zoo
 
     if args.limit is not None and args.limit <= 0:
-        raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
+        raise UserValueError(f"`--limit` must be > 0. Received: {args.limit}")
     return zoo.datasets.load_split(
         args.dataset,
         batch_size=args.batch_size,
@@ -279,15 +280,15 @@ def load_data(args, epoch, shard=None):
 def _check_job_args(args):
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
         if value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
     if args.limit is not None and args.limit < 2:
-        raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
+        raise UserValueError(f"`--limit` must be >= 2. Received: {args.limit}")
     if args.schedule == "multistep":
         parse_milestones(args.milestones)
     if args.layer_lr_decay < 1:
-        raise ValueError(f"`--layer-lr-decay` must be >= 1. Received: {args.layer_lr_decay}")
+        raise UserValueError(f"`--layer-lr-decay` must be >= 1. Received: {args.layer_lr_decay}")
     if args.resume and not args.run_dir:
-        raise ValueError(
+        raise UserValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
         )
     for flag, value in (
@@ -296,7 +297,7 @@ def _check_job_args(args):
         ("--find-lr-steps", args.find_lr_steps),
     ):
         if value is not None and value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
 
 
 def _setup(args, argv, plan=None):

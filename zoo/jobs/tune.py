@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from zoo import compat
+from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
 from zoo.jobs.run_dir import DirectoryLock, remove_temporaries
 from zoo.jobs.train import dataset_model_kwargs, parse_model_args
@@ -86,7 +87,7 @@ def parse_objective(text):
 
     name, direction = text.rsplit(":", 1)
     if direction not in ("min", "max"):
-        raise ValueError(f"`--objective` NAME:DIRECTION takes min or max. Received: {text!r}")
+        raise UserValueError(f"`--objective` NAME:DIRECTION takes min or max. Received: {text!r}")
     return keras_tuner.Objective(name, direction)
 
 
@@ -95,16 +96,16 @@ def check_args(args):
     for flag, value in (("--epochs", args.epochs), ("--max-trials", args.max_trials),
                         ("--batch-size", args.batch_size)):
         if value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
     if not 0 < args.validation_split < 1:
-        raise ValueError("`--validation-split` must be in (0, 1). "
-                         f"Received: {args.validation_split!r}")
+        raise UserValueError("`--validation-split` must be in (0, 1). "
+                             f"Received: {args.validation_split!r}")
     if args.train_examples is not None and args.train_examples < 2:
-        raise ValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
+        raise UserValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
     directory = Path(args.directory)
     if directory.exists() and not directory.is_dir():
-        raise ValueError(f"`--directory` must be a directory; {directory} is a file. "
-                         f"Received: --directory {args.directory}")
+        raise UserValueError(f"`--directory` must be a directory; {directory} is a file. "
+                             f"Received: --directory {args.directory}")
 
 
 def split_data(args, epoch=None):

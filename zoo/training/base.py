@@ -16,6 +16,7 @@ from keras import ops
 from keras.optimizers.schedules import LearningRateSchedule
 
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 from zoo.training import input_checks as checks
 from zoo.training.guard import NONFINITE_KEY, NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
@@ -204,22 +205,22 @@ class BaseZooModel(keras.Model):
         Pass None to go back to the optimizer's own constant.
         """
         if schedule is not None and not callable(schedule):
-            raise TypeError(
+            raise UserTypeError(
                 f"`momentum_schedule` must be callable(step) -> momentum. Received: {schedule!r}"
             )
         if schedule is not None:
             if self.optimizer is None:
-                raise ValueError("Call `compile()` before setting a momentum schedule.")
+                raise UserValueError("Call `compile()` before setting a momentum schedule.")
             for opt in leaf_optimizers(self.optimizer):
                 attr = momentum_attribute(opt)
                 if attr is None:
-                    raise ValueError(
+                    raise UserValueError(
                         "A momentum schedule needs an optimizer with momentum "
                         "(SGD, RMSprop: `momentum`; Adam family: `beta_1`). "
                         f"Received: optimizer={type(opt).__name__}"
                     )
                 if attr == "momentum" and getattr(opt, attr) == 0:
-                    raise ValueError(
+                    raise UserValueError(
                         f"{type(opt).__name__} was built with momentum=0, so it "
                         "keeps no momentum slots and a schedule would be ignored. "
                         "Create it with a non-zero momentum, e.g. SGD(momentum=0.9). "
@@ -242,17 +243,17 @@ class BaseZooModel(keras.Model):
         """
         if multipliers is not None:
             if not isinstance(multipliers, dict):
-                raise TypeError("`multipliers` must be a dict {variable.path: factor}. "
-                                f"Received: {type(multipliers).__name__}")
+                raise UserTypeError("`multipliers` must be a dict {variable.path: factor}. "
+                                    f"Received: {type(multipliers).__name__}")
             known = {v.path for v in self.trainable_variables}
             for path, factor in multipliers.items():
                 if path not in known:
-                    raise ValueError(f"No trainable variable of {self.name!r} has the path "
-                                     f"{path!r}. Received: multipliers[{path!r}]")
+                    raise UserValueError(f"No trainable variable of {self.name!r} has the path "
+                                         f"{path!r}. Received: multipliers[{path!r}]")
                 if isinstance(factor, bool) or not isinstance(factor, (int, float)) or (
                         factor < 0):
-                    raise ValueError(f"A learning-rate factor must be a number >= 0. "
-                                     f"Received: multipliers[{path!r}]={factor!r}")
+                    raise UserValueError(f"A learning-rate factor must be a number >= 0. "
+                                         f"Received: multipliers[{path!r}]={factor!r}")
             multipliers = {p: float(f) for p, f in multipliers.items() if f != 1}
         changed = multipliers != self.learning_rate_multipliers
         self.learning_rate_multipliers = multipliers or None
@@ -477,7 +478,7 @@ class BaseZooModel(keras.Model):
         kwargs.update(_positional("fit", args))
         for callback in kwargs.get("callbacks") or ():
             if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
-                raise TypeError(not_a_callback_message(callback))
+                raise UserTypeError(not_a_callback_message(callback))
         checks.check_loop_arguments(kwargs)
         x = checks.prepare_data(self, x, y, argument="x")
         if validation_data is not None:
@@ -544,7 +545,7 @@ _POSITIONAL = {
 def _positional(method, args):
     names = _POSITIONAL[method]
     if len(args) > len(names):
-        raise TypeError(
+        raise UserTypeError(
             f"`{method}` takes at most {len(names)} positional arguments after the data "
             f"({', '.join(names)}); pass the others by name. Received: {len(args)}"
         )
@@ -571,4 +572,4 @@ def _input_check_errors():
         message = checks.input_check_message(err)
         if message is None:
             raise
-        raise ValueError(message) from None
+        raise UserValueError(message) from None

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from zoo import compat
+from zoo.errors import UserValueError
 
 #: a model's head layers, unless its class says otherwise (`head_layers`, a regex on layer
 #: names): a model built with another `num_classes`, `include_top=False` or
@@ -84,7 +85,7 @@ def read_variables(path):
             with h5py.File(path, "r") as f:
                 f.visititems(visit)
     except (OSError, KeyError, zipfile.BadZipFile) as err:
-        raise ValueError(
+        raise UserValueError(
             f"Cannot read weights from {path}: not a keras weights file (.weights.h5 or "
             f".keras), or a corrupt or truncated one ({type(err).__name__}: {err}). "
             f"Received: weights={str(path)!r}"
