@@ -121,7 +121,9 @@ def _worker(args):
     import keras
 
     import zoo
-    from zoo.jobs import distributed_plan as distribute, train
+    from zoo.jobs import distributed_plan as distribute
+    from zoo.jobs import train
+    from zoo.jobs.job_args import dataset_model_kwargs
 
     process, processes, port = (int(v) for v in args.worker.split(","))
     job = ["--distribute", args.distribute, "--batch-size", str(args.batch_size)]
@@ -132,7 +134,7 @@ def _worker(args):
     plan = distribute.start(distribute.plan(job_args, keras.backend.backend()), job_args)
     keras.utils.set_random_seed(0)
     info = zoo.datasets.info(args.dataset)
-    model = zoo.create(args.model, **train.dataset_model_kwargs(args.model, info, {}))
+    model = zoo.create(args.model, **dataset_model_kwargs(args.model, info, {}))
     train_data, _, _, sizes = zoo.datasets.load_split(
         args.dataset, batch_size=args.batch_size, validation_split=0, limit=args.limit,
         **plan.data_options())

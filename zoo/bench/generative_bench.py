@@ -125,7 +125,7 @@ def train(args, argv):
     import keras
 
     import zoo
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
 
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -166,7 +166,7 @@ def gradients():
 def main(argv=None):
     import keras
 
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
 
     args = build_parser().parse_args(argv)
     if args.gradients:

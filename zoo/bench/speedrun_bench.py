@@ -185,7 +185,7 @@ def run(args):
 
     import callbacks
     import zoo
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
 
     check_args(args)
     # the recipe's constructor arguments belong to the recipe's model

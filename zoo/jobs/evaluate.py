@@ -13,6 +13,7 @@ from pathlib import Path
 
 from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
+from zoo.jobs.job_args import add_backend_arg
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 
 
@@ -28,7 +29,7 @@ def build_parser():
     )
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument(
         "--feature-model",

@@ -33,6 +33,7 @@ import tempfile
 from pathlib import Path
 
 from zoo.errors import UserValueError
+from zoo.jobs.job_args import add_backend_arg, add_model_arg
 from zoo.utils import command_line
 from zoo.utils.command_line import ArgumentParser
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
@@ -568,9 +569,8 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--no-check", action="store_true",
                    help="skip loading the artifact in its runtime and comparing with keras")
-    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="constructor argument for a registered name (repeatable)")
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_model_arg(p, help="constructor argument for a registered name (repeatable)")
+    add_backend_arg(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
@@ -582,7 +582,7 @@ def main(argv=None):
         # what needs no keras first: a bad request fails at once and writes nothing
         check_format(args.format)
         check_output(args.output, args.format, args.overwrite)
-        from zoo.jobs.train import parse_model_args
+        from zoo.jobs.job_args import parse_model_args
 
         model_args = parse_model_args(args.model_arg)
         import keras

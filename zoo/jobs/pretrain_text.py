@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from zoo.errors import UserValueError
+from zoo.jobs.job_args import add_backend_arg
 from zoo.jobs.run_dir import RunDirectory
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
@@ -66,7 +67,7 @@ def build_parser():
     p.add_argument("--limit-tokens", type=int, default=None, metavar="N",
                    help="train on the first N tokens only (quick runs, tests)")
     p.add_argument("--verbose", type=int, default=2)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     g = p.add_argument_group("publishing and re-measuring")
     g.add_argument("--publish", default=None, metavar="TAG",
                    help="write the trained encoder of --run-dir as the weights entry MODEL.TAG")

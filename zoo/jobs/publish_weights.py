@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from zoo.errors import UserValueError
+from zoo.jobs.job_args import add_backend_arg
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 
@@ -53,7 +54,7 @@ def build_parser():
     p.add_argument("--dataset-license", default=None, help="licence of the training data")
     p.add_argument("--batch-size", type=int, default=256, help="evaluation batch size")
     p.add_argument("--force", action="store_true", help="replace an existing entry")
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     return p
 
 

@@ -11,7 +11,7 @@ are in `zoo.jobs.run_dir`.
 """
 
 import argparse
-import inspect
+import dataclasses
 import shlex
 import sys
 import time
@@ -19,6 +19,12 @@ from pathlib import Path
 
 from zoo.errors import UserValueError
 from zoo.jobs import distributed_plan as distribute
+from zoo.jobs.job_args import (
+    add_backend_arg,
+    add_model_arg,
+    dataset_model_kwargs,
+    parse_model_args,
+)
 from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
 from zoo.training.guard import NonFiniteError
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, one_line, report
@@ -42,17 +48,11 @@ def build_parser():
         "--momentum", type=float, default=None, help="SGD momentum (default 0.9) or Adam beta_1"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument(
         "--run-dir", default=None, help="where to write the run (default runs/MODEL-DATASET-TIME)"
     )
-    p.add_argument(
-        "--model-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="constructor argument, Python literal value (repeatable), e.g. hidden_units=(512,256)",
-    )
+    add_model_arg(p)
     p.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"], default=None)
     p.add_argument("--verbose", type=int, default=1, help="keras fit verbosity (1: progress bar)")
     p.add_argument(
@@ -168,34 +168,6 @@ def build_parser():
 SCHEDULES = ["none", "onecycle", "cosine", "step", "multistep"]
 
 
-def parse_model_args(items):
-    import ast
-
-    kwargs = {}
-    for item in items:
-        if "=" not in item:
-            raise UserValueError(f"`--model-arg` must be KEY=VALUE. Received: {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            kwargs[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            kwargs[key] = value
-    return kwargs
-
-
-def dataset_model_kwargs(model_name, dataset_info, given):
-    """`input_shape`/`num_classes` from the dataset, where the family takes them."""
-    from zoo import registry
-
-    params = inspect.signature(registry.get(model_name).cls.__init__).parameters
-    kwargs = {}
-    if "input_shape" in params and "input_shape" not in given and dataset_info["kind"] == "image":
-        kwargs["input_shape"] = tuple(dataset_info["input_shape"])
-    if "num_classes" in params and "num_classes" not in given:
-        kwargs["num_classes"] = dataset_info["num_classes"]
-    return kwargs
-
-
 def default_run_dir(model, dataset):
     return Path("runs") / f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -300,8 +272,21 @@ def _check_job_args(args):
             raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
 
 
-def _setup(args, argv, plan=None):
-    """Model, data and run directory shared by training and `--find-lr`."""
+@dataclasses.dataclass
+class RunSetup:
+    """What `setup` prepares for training and for `--find-lr`."""
+
+    model: object  # the compiled ZooModel
+    train: object  # the training data (a tf.data.Dataset), this process's share
+    val: object  # the validation split of the training data, or None
+    test: object  # the test split: read once, for the report
+    schedule: object  # the learning-rate schedule of --schedule, or None
+    epoch: object  # the variable the data pipeline reads its epoch from
+    run_dir: RunDirectory  # opened: locked, config.json written
+
+
+def setup(args, argv, plan=None):
+    """The model, data and run directory shared by training and `--find-lr`."""
     import keras
 
     import callbacks
@@ -358,7 +343,8 @@ def _setup(args, argv, plan=None):
         "distribute": plan.describe(),
     }
     open_run_dir(run_dir, config, plan)
-    return model, train, val, test, schedule, epoch, run_dir
+    return RunSetup(model=model, train=train, val=val, test=test, schedule=schedule,
+                    epoch=epoch, run_dir=run_dir)
 
 
 def open_run_dir(run_dir, config, plan):
@@ -407,24 +393,25 @@ def _hparams(args):
 
 def run(args, argv, extra_callbacks=(), plan=None):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
-    model, train, val, test, schedule, epoch, run_dir = _setup(args, argv, plan)
+    run = setup(args, argv, plan)
     try:
-        return _train(args, model, train, val, test, schedule, epoch, run_dir.path,
-                      extra_callbacks)
+        return _train(args, run, extra_callbacks)
     finally:
-        run_dir.close()
+        run.run_dir.close()
 
 
-def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callbacks):
+def _train(args, run, extra_callbacks):
     import callbacks
     from zoo.training.distribution import is_chief, local_only
+
+    model, val, run_dir = run.model, run.val, run.run_dir.path
 
     monitor = args.monitor or model.default_monitor()
     if val is None and monitor and monitor.startswith("val_"):
         monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
     standard = callbacks.standard_callbacks(
         run_dir,
-        schedule=schedule,
+        schedule=run.schedule,
         monitor=monitor or "val_loss",
         save_best=monitor is not None,
         keep=args.keep_checkpoints,
@@ -433,7 +420,7 @@ def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callba
         update_freq=args.tb_update_freq,
         hparams=_hparams(args),
         trial_id=run_dir.name,
-        data_epoch=epoch,
+        data_epoch=run.epoch,
     )
     checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
     callbacks_ = standard + list(extra_callbacks) + family_callbacks(model, run_dir)
@@ -443,7 +430,7 @@ def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callba
     start = time.time()
     # shuffle=False: the dataset shuffles itself (keras would only warn that it ignores it)
     model.fit(
-        train,
+        run.train,
         validation_data=val,
         epochs=args.epochs,
         callbacks=callbacks_,
@@ -456,7 +443,7 @@ def _train(args, model, train, val, test, schedule, epoch, run_dir, extra_callba
     for logs in checkpoint.history:
         for k, v in logs.items():
             history.setdefault(k, []).append(float(v))
-    results = model.evaluate(test, return_dict=True, verbose=0)  # every process takes part
+    results = model.evaluate(run.test, return_dict=True, verbose=0)  # every process takes part
     results = {k: float(v) for k, v in results.items()}
     metrics = {"test": results, "train_seconds": wall, "epochs": args.epochs}
     if checkpoint.restored_epoch is not None:
@@ -480,9 +467,9 @@ def family_callbacks(model, run_dir):
 
 def find_lr(args, argv, plan=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
-    model, train, _, _, _, _, run = _setup(args, argv, plan)
-    with run:
-        return _find_lr(args, model, train, run.path)
+    run = setup(args, argv, plan)
+    with run.run_dir:
+        return _find_lr(args, run.model, run.train, run.run_dir.path)
 
 
 def _find_lr(args, model, train, run_dir):

@@ -24,8 +24,8 @@ from pathlib import Path
 from zoo import compat
 from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
+from zoo.jobs.job_args import add_backend_arg, dataset_model_kwargs, parse_model_args
 from zoo.jobs.run_dir import DirectoryLock, remove_temporaries
-from zoo.jobs.train import dataset_model_kwargs, parse_model_args
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
 
@@ -69,7 +69,7 @@ def build_parser():
                    help="search on this many training examples (seeded subset; quick checks)")
     p.add_argument("--seed", type=int, default=1,
                    help="oracle and weight seed (keras-tuner treats 0 as unseeded)")
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
     p.add_argument("--baseline", action="store_true",
                    help="also train the default configuration as long and print both test scores")
