@@ -26,7 +26,7 @@ from zoo.errors import UserValueError
 
 MODES = ("none", "mirrored", "data_parallel")
 #: arguments that may differ between the processes of one run
-PER_PROCESS = ("process_id", "verbose", "init_timeout", "heartbeat_timeout")
+PER_PROCESS = ("process_id", "verbose", "init_timeout", "heartbeat_timeout", "traceback")
 
 
 def add_arguments(parser):
