@@ -24,12 +24,14 @@ import subprocess
 import sys
 import time
 
+from zoo.utils.command_line import ArgumentParser
+
 # "none": no distribution; "D": D devices in one process; "PxD": P processes of D devices
 ROWS = ("none", "1", "2", "4", "2x1")
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog="bench.py distribute", description=__doc__.split("\n")[0])
+def build_parser():
+    p = ArgumentParser(prog="bench.py distribute", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="mlp", help="registered name (default mlp)")
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256, help="global batch")
@@ -47,7 +49,7 @@ def _parser():
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.worker:
         return _worker(args)
     if args.epochs < 2:

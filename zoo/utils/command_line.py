@@ -46,9 +46,12 @@ class _Traceback(argparse.Action):
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, whose errors are one line: `error: message (see PROG --help)`;
-    it accepts `--traceback` (print the traceback of every error)."""
+    it accepts `--traceback` (print the traceback of every error) and no abbreviated
+    options."""
 
     def __init__(self, *args, **kwargs):
+        # no prefixes of long options: a renamed flag fails instead of matching another
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         self.add_argument("--traceback", action=_Traceback,
                           help=f"print the traceback of every error (as {DEBUG_VARIABLE}=1)")
