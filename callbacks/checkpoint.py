@@ -15,6 +15,7 @@ from zoo import compat
 from zoo.errors import UserValueError
 from zoo.training import distribution
 from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file, write_json_atomic
+from zoo.utils.ownership import is_temporary, plain_name
 
 _STATE = re.compile(r"^state-(\d+)\.json$")
 
@@ -118,7 +119,8 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
         try:
             with open(json_path) as f:
                 meta = json.load(f)
-            weights = os.path.join(self.directory, meta["weights"])
+            # a record names a file of this folder, nothing else
+            weights = os.path.join(self.directory, plain_name(meta["weights"], "weights"))
             if os.path.getsize(weights) != meta["size"] or sha256_file(weights) != meta["sha256"]:
                 raise ValueError("weights file does not match its recorded size and SHA-256")
             return meta
@@ -297,6 +299,8 @@ def _finite_or_str(value):
 def _remove_temporaries(directory):
     """Deletes files left by a writer that was killed before its rename."""
     for path in glob.glob(os.path.join(directory, TEMPORARY_PREFIX + "*")):
+        if not is_temporary(os.path.basename(path)):
+            continue
         try:
             os.remove(path)
         except OSError:

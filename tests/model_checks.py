@@ -10,6 +10,25 @@ import warnings
 import numpy as np
 
 import keras
+from zoo import registry as _registry
+
+
+def tiny_model(name, **kwargs):
+    """`name` at its family's tiny configuration, built through its named entry point."""
+    declared = _registry.family(name).declaration("variants")
+    return _registry.get(name).builder(**{**declared.tiny_arguments(name), **kwargs})
+
+
+def tiny_batch(model, n=8):
+    """(x, y) for `model`: the family's `tiny_batch`, else inputs in [0, 1) of the model's
+    input shape and labels cycling over its classes (None for a model without labels)."""
+    declared = _registry.family_of(model).declaration("variants")
+    if hasattr(declared, "tiny_batch"):
+        return declared.tiny_batch(model, n)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(n, *model.expected_input_shape())).astype("float32")
+    classes = model.num_output_classes()
+    return x, (np.arange(n) % classes if classes else None)
 
 
 def check_config_round_trip(model):
@@ -70,6 +89,7 @@ def transfer_features(backbone, inputs):
 
 
 _RELOAD_IN_NEW_PROCESS = """
+import json
 import sys
 from pathlib import Path
 import numpy as np
@@ -79,7 +99,41 @@ for path in sorted(Path(sys.argv[1]).glob("*.keras")):
     model = keras.saving.load_model(str(path))
     x = np.load(path.with_suffix(".x.npy"))
     np.save(path.with_suffix(".reloaded.npy"), model.predict(x, verbose=0))
+    print(json.dumps({"label": path.stem, "config": model.get_config(), "dtypes": sorted(
+        {keras.backend.standardize_dtype(v.dtype) for v in model.weights})}, default=str))
 """
+
+
+def predict_in_new_process(cases, folder):
+    """Saves each model to `.keras`, reloads them all in one fresh Python process (`import
+    zoo`, then `keras.saving.load_model`) and predicts there.
+
+    `cases`: {label: (model, x)}. Returns {label: (outputs before saving, outputs of the
+    reloaded model, what the new process saw: its config and weight dtypes)}.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    expected = {}
+    for label, (model, x) in cases.items():
+        model.save(str(folder / f"{label}.keras"))
+        np.save(folder / f"{label}.x.npy", x)
+        expected[label] = model.predict(x, verbose=0)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", _RELOAD_IN_NEW_PROCESS, str(folder)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            seen[record["label"]] = record
+    return {label: (expected[label], np.load(folder / f"{label}.reloaded.npy"), seen[label])
+            for label in cases}
 
 
 def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5, num_classes=3):
@@ -92,14 +146,9 @@ def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5, num_class
     predicts, and the predictions must not change. Frozen backbones keep the
     traced step small (no backward pass through them), as in keras.io's guide.
     """
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     folder = tmp_path / "functional-reload"
     folder.mkdir()
-    expected = {}
+    models = {}
     for label, (backbone, x, y) in cases.items():
         backbone.trainable = False
         inputs = keras.Input(x.shape[1:], dtype=str(x.dtype))
@@ -114,14 +163,6 @@ def check_functional_reload_in_new_process(cases, tmp_path, atol=1e-5, num_class
         model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
         assert any(not np.array_equal(a, keras.ops.convert_to_numpy(b))
                    for a, b in zip(head, model.layers[-1].weights)), f"{label}: no training"
-        model.save(str(folder / f"{label}.keras"))
-        np.save(folder / f"{label}.x.npy", x)
-        expected[label] = model.predict(x, verbose=0)
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    run = subprocess.run([sys.executable, "-c", _RELOAD_IN_NEW_PROCESS, str(folder)], env=env,
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    for label in cases:
-        np.testing.assert_allclose(np.load(folder / f"{label}.reloaded.npy"), expected[label],
-                                   atol=atol, err_msg=label)
+        models[label] = (model, x)
+    for label, (before, after, _) in predict_in_new_process(models, folder).items():
+        np.testing.assert_allclose(after, before, atol=atol, err_msg=label)

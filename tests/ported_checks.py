@@ -82,7 +82,7 @@ def assert_close(got, want, what):
 
 
 def check_port(name, zoo_args, build_reference, source, folder, zoo_inputs=None, seed=0,
-               **create_kwargs):
+               size=SIZE, **create_kwargs):
     """Ports a random `build_reference(torchvision or timm)` into zoo model `name`; asserts
     equal logits and stages.
 
@@ -94,6 +94,7 @@ def check_port(name, zoo_args, build_reference, source, folder, zoo_inputs=None,
         folder: a temporary folder (`tmp_path`): the cache (ZOO_HOME) and the file.
         zoo_inputs: "pixels" when the zoo model takes raw pixels (its entry carries the
             preprocessing), else None (ImageNet-normalized images, as the reference).
+        size: the images' side (the model's smallest input may be larger than 64).
         **create_kwargs: more `zoo.create` arguments (e.g. `preprocessing`).
     """
     import os
@@ -103,8 +104,8 @@ def check_port(name, zoo_args, build_reference, source, folder, zoo_inputs=None,
     data, suffix = serialize(reference.state_dict(), source)
     path = folder / f"{name}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
     path.write_bytes(data)
-    spec = make_spec(name, zoo_args, path.as_uri(), data, source)
-    pixels, images = imagenet_images()
+    spec = make_spec(name, zoo_args, path.as_uri(), data, source, size=size)
+    pixels, images = imagenet_images(size=size)
     logits, stages = references.logits_and_stages(reference, name, images)
     x = pixels if zoo_inputs == "pixels" else images
     home = os.environ.get("ZOO_HOME")

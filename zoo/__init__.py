@@ -28,9 +28,9 @@ _EXPORTS = {
     "Player": "zoo.training", "PlayerOptimizers": "zoo.training", "ZooModel": "zoo.training",
     "create": "zoo.api", "model_info": "zoo.api", "list_models": "zoo.registry",
     "register": "zoo.registry", "list_weights": "zoo.weights",
-    "decode_predictions": "zoo.weights.classes",
+    "decode_predictions": "zoo.weights.classes", "quantize": "zoo.training.quantization",
 }
-_SUBMODULES = ("datasets", "models", "registry", "weights", "compat", "api", "catalogue")
+_SUBMODULES = ("datasets", "models", "registry", "weights", "compat", "api", "catalogue", "lora")
 
 
 def _catalogue_command():
@@ -71,10 +71,11 @@ def __getattr__(name):
 
 if not _catalogue_command():
     _load()
-    from zoo import datasets, models  # noqa: E402,F401
+    from zoo import datasets, lora, models  # noqa: E402,F401
     from zoo.api import create, model_info  # noqa: E402
     from zoo.registry import list_models, register  # noqa: E402
     from zoo.training import Player, PlayerOptimizers, ZooModel  # noqa: E402
+    from zoo.training.quantization import quantize  # noqa: E402,F401
     from zoo.weights import list_weights  # noqa: E402
     from zoo.weights.classes import decode_predictions  # noqa: E402
 
@@ -89,6 +90,7 @@ __all__ = [
     "hypermodel",
     "list_models",
     "list_weights",
+    "lora",
     "model_info",
     "register",
     "tuner",

@@ -71,7 +71,7 @@ def _run_script(command, argv):
     from zoo.utils.tensorflow_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # every job reads data through tf.data, on any backend
-    return importlib.import_module(COMMANDS[command]).main(argv)
+    return interruptible(importlib.import_module(COMMANDS[command]).main, argv)
 
 
 def _guarded(function, *args):
@@ -89,6 +89,20 @@ def _guarded(function, *args):
                 isinstance(err, ImportError) and command_line.is_missing_package(err)):
             return command_line.report(err)  # e.g. --backend torch without torch installed
         return command_line.report_bug(err)
+
+
+def interruptible(main, argv):
+    """`main(argv)`, with Ctrl-C as one line and status 130 instead of a traceback.
+
+    train.py and tune.py catch it themselves, to say how to resume; the other jobs write
+    each output to a temporary path and rename it, so an interruption leaves the old file.
+    """
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C); an output being written is not replaced: "
+              "run the command again.", file=sys.stderr)
+        return 130
 
 
 def main(argv=None):
@@ -124,24 +138,28 @@ def _main(argv):
     from zoo.utils.tensorflow_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    return importlib.import_module(COMMANDS[command]).main(rest)
+    return interruptible(importlib.import_module(COMMANDS[command]).main, rest)
 
 
 def _list_or_info(command, rest, backend=None):
-    """`zoo list [PATTERN]`, `zoo info NAME`: from the index, without keras."""
+    """`zoo list [PATTERN ...]`, `zoo info NAME`: from the index, without keras."""
     from zoo import catalogue
     from zoo.errors import UserValueError
 
     index = catalogue.read()
-    if len(rest) > 1 or any(a.startswith("-") for a in rest):
-        what = "pattern" if command == "list" else "name"
-        raise UserValueError(f"`zoo {command}` takes one {what} (and --backend). "
-                             f"Received: {' '.join(rest)}")
+    if any(a.startswith("-") for a in rest) or (command == "info" and len(rest) > 1):
+        raise UserValueError(
+            f"`zoo {command}` takes {'patterns' if command == 'list' else 'one name'}"
+            f" (and --backend). Received: {' '.join(rest)}")
     if command == "list":
-        names = catalogue.list_models(rest[0] if rest else "*", index)
+        patterns = rest or ["*"]
+        found = {p: catalogue.list_models(p, index) for p in patterns}
+        names = sorted({n for matched in found.values() for n in matched})
         if not names:
-            raise UserValueError(f"No model name matches {rest[0]!r}; `zoo list` shows them all. "
-                                 f"Received: pattern={rest[0]!r}")
+            raise UserValueError(f"No model name matches {' '.join(patterns)}; `zoo list` shows "
+                                 f"them all. Received: pattern={' '.join(patterns)!r}")
+        for pattern in (p for p, matched in found.items() if not matched):
+            print(f"(no model name matches {pattern!r})", file=sys.stderr)
         print("\n".join(names))
         return 0
     if not rest:

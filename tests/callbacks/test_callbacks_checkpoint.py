@@ -91,7 +91,7 @@ def test_states_are_atomic_validated_and_pruned(tmp_path, monkeypatch):
     with open(os.path.join(ck, "state-00004.weights.h5"), "r+b") as f:
         f.truncate(1000)
     # leftovers of killed writers: a temporary file, weights whose JSON never came
-    open(os.path.join(ck, ".tmp-999-state-00005.weights.h5"), "wb").write(b"partial")
+    open(os.path.join(ck, ".tmp-999-abcd1234-state-00005.weights.h5"), "wb").write(b"partial")
     open(os.path.join(ck, "state-00006.weights.h5"), "wb").write(b"no json")
     with pytest.warns(UserWarning, match="state-00004.json"):
         assert [e for e, _ in checker.valid_states()] == [3]

@@ -246,6 +246,7 @@ def test_a_refusal_by_process_0_stops_every_process(tmp_path, monkeypatch):
 
     held = tmp_path / "run"
     (held / "checkpoints").mkdir(parents=True)
+    RunDirectory(held).owned.record()  # a run the zoo wrote: its manifest lists its files
     (held / "model.keras").write_bytes(b"a finished run")
     before = sorted(p.name for p in held.rglob("*"))
     plan = _two_processes(monkeypatch, me=0, refused_by_0=True)

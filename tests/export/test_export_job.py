@@ -83,19 +83,28 @@ def test_the_other_generative_parts_export_to_onnx(tmp_path):
 
 
 def test_overwrite_replaces_and_a_failed_check_writes_nothing(tmp_path, monkeypatch):
+    """--overwrite replaces an artifact the zoo wrote, never a file it did not write."""
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
     model = zoo.create("mlp", hidden_units=(8,))
     out = tmp_path / "m.onnx"
-    out.write_bytes(b"old")
+    job.export(model, out, "onnx", check=False)
+    old = out.read_bytes()
     with pytest.raises(job.ExportError, match="--overwrite"):
         job.export(model, out, "onnx")
-    assert out.read_bytes() == b"old"
-    report = job.export(model, out, "onnx", overwrite=True)
-    assert out.read_bytes() != b"old" and report["max_abs_diff"] <= job.ATOL
+    assert out.read_bytes() == old
+    report = job.export(zoo.create("mlp", hidden_units=(4,)), out, "onnx", overwrite=True)
+    assert out.read_bytes() != old and report["max_abs_diff"] <= job.ATOL
+    theirs = tmp_path / "theirs.onnx"
+    theirs.write_bytes(b"not the zoo's")
+    with pytest.raises(ValueError, match="is not a file the zoo wrote"):
+        job.export(model, theirs, "onnx", overwrite=True)
+    assert theirs.read_bytes() == b"not the zoo's"
+    theirs.unlink()
 
     monkeypatch.setattr(job, "parity", lambda runner, inference: 0.5)
     with pytest.raises(job.ExportError, match="differs from keras by 0.5"):
         job.export(model, tmp_path / "bad.onnx", "onnx")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "m.onnx"]
 
 
 # ---------------------------------------------------------------------- bad input

@@ -57,6 +57,36 @@ def _googlenet():
     return dict(model=model, raw_scale=RAW, x=x, reference=model.predict(x / 255.0, verbose=0))
 
 
+def _swin():
+    # window attention (shifted: the rolled map and its mask; padded windows), patch merging,
+    # exact GELU: every Swin layer kind, V2's cosine attention and position-bias MLP
+    model = zoo.create("swin_v2_t", input_shape=(16, 16, 3), num_classes=4, patch_size=2,
+                       window_size=3, filters=(8, 16), num_heads=(2, 2), depths=(2, 1))
+    x = images((16, 16, 3)).astype("float32") / 255.0
+    return dict(model=model, raw_scale=None, x=x, reference=model.predict(x, verbose=0))
+
+
+def _vit():
+    # a reduced DeiT with its distillation token and two heads: attention
+    # (keras.ops.dot_product_attention), token and position embeddings, token pooling
+    model = zoo.create("deit_tiny_distilled_patch16_224", input_shape=(16, 16, 3),
+                       num_classes=4, patch_size=8, hidden_dim=16, num_heads=2, depth=1)
+    x = images((16, 16, 3)).astype("float32") / 255.0
+    return dict(model=model, raw_scale=None, x=x, reference=model.predict(x, verbose=0))
+
+
+def _mobile(name, **kwargs):
+    """A small MobileNetV3 (hard-swish, hard-sigmoid squeeze-excitation, depthwise) or
+    EfficientNetV2 (fused and plain MBConv, SiLU, stochastic depth off in inference)."""
+    def build():
+        model = randomize_batch_norm(zoo.create(
+            name, width_multiplier=0.25, input_shape=(32, 32, 3), num_classes=5, **kwargs))
+        x = images((32, 32, 3))
+        return dict(model=model, raw_scale=RAW, x=x,
+                    reference=model.predict(x / 255.0, verbose=0))
+    return build
+
+
 def _lstm():
     model = zoo.create("lstm", vocabulary_size=40, sequence_length=8, embedding_dim=8, units=8)
     model.adapt(TEXTS)
@@ -82,6 +112,11 @@ CASES = {
     "resnet20": _resnet20,
     "densenet_bc_100": _densenet,
     "googlenet": _googlenet,
+    "swin_v2_t": _swin,
+    "vit": _vit,
+    "mobilenet_v3_small": _mobile("mobilenet_v3_small"),
+    "efficientnet_v2_s": _mobile("efficientnet_v2_s", depths=(2, 2, 1, 2, 1, 1),
+                                 last_filters=256),
     "lstm": _lstm,
     "vae_decoder": _vae_decoder,
     "dcgan_generator": _dcgan_generator,

@@ -5,6 +5,7 @@ import pytest
 
 import zoo
 from model_checks import check_functional_reload_in_new_process
+from zoo import registry
 from zoo.registry import get
 
 pytestmark = pytest.mark.jax
@@ -26,12 +27,30 @@ CASES = {
     "googlenet": ("googlenet", VISION, IMAGE, "float32"),
     "resnet": ("resnet50", dict(VISION, depths=(1, 1, 1, 1)), IMAGE, "float32"),
     "densenet": ("densenet121", dict(VISION, depths=(1, 1, 1, 1)), IMAGE, "float32"),
+    "speednet": ("speednet", VISION, IMAGE, "float32"),
+    "swin": ("swin_v2_t", dict(input_shape=IMAGE, num_classes=3, filters=(2, 4), num_heads=(1, 2),
+                               depths=(2, 1), window_size=4), IMAGE, "float32"),
     "rnn": ("lstm", dict(text_input=False, vocabulary_size=20, sequence_length=6,
                          embedding_dim=4, units=4), (6,), "int32"),
     "autoencoder": ("autoencoder", GENERATIVE, (8, 8, 1), "float32"),
     "vae": ("vae", GENERATIVE, (8, 8, 1), "float32"),
     "gan": ("dcgan", GENERATIVE, (8, 8, 1), "float32"),
 }
+
+
+def _declared_case(family):
+    """A family without a hand-written case: its shortest name at its tiny configuration
+    (`tiny_arguments` in its `<family>_variants.py`)."""
+    name = min(registry.families()[family].names(), key=lambda n: (len(n), n))
+    kwargs = dict(registry.family(name).declaration("variants").tiny_arguments(name))
+    kwargs["num_classes"] = 3
+    shape = kwargs.get("input_shape") or registry.defaults(name)["input_shape"]
+    return name, kwargs, tuple(shape), "float32"
+
+
+for _family in registry.families():
+    if _family not in CASES:
+        CASES[_family] = _declared_case(_family)
 
 
 def test_cases_cover_every_registered_family():

@@ -11,7 +11,7 @@ The layers, bottom to top (a module imports only from its own layer or below):
     model parts                 the modules directly in zoo/models: the bases and layers
                                 families share (VisionClassifier, BatchNormalization, ...)
     engines                     callbacks, zoo.weights (store, convert), zoo.evaluation,
-                                zoo.tuning: they ask a family's declarations through
+                                zoo.tuning, zoo.lora: they ask a family's declarations through
                                 zoo.registry, and never import one
     families                    zoo/models/<family>/: one package each
     zoo.models, zoo.api         the index of the families; zoo.create(name, weights=...)
@@ -43,7 +43,7 @@ LAYERS = [
     ("zoo.registry", "zoo.datasets"),
     ("zoo.training",),
     MODEL_PARTS,
-    ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning"),
+    ("callbacks", "zoo.weights", "zoo.evaluation", "zoo.tuning", "zoo.lora"),
     FAMILY_PACKAGES,
     ("zoo.models", "zoo.api"),
     ("zoo.jobs", "zoo.catalogue"),
@@ -405,12 +405,15 @@ def _family_words():
     import zoo  # noqa: F401  (registers the families)
     from zoo import registry
 
-    words = set(registry.families()) | set(registry.list_models())
-    words |= {registry.get(n).cls.__name__.lower() for n in registry.list_models()}
-    return words
+    names = set(registry.families()) | set(registry.list_models())
+    names |= {registry.get(n).cls.__name__ for n in registry.list_models()}
+    return names
 
 
-FAMILY_WORDS = _family_words()
+#: strings an engine may not hold, as written: "lstm" names a model, while "LSTM" is
+#: also an ONNX operator's name
+FAMILY_STRINGS = _family_words()
+FAMILY_WORDS = {name.lower() for name in FAMILY_STRINGS}
 
 
 def _tokens(identifier):
@@ -450,7 +453,7 @@ def family_named(tree):
         elif isinstance(node, ast.alias):
             names.append(node.asname or node.name.split(".")[-1])
         elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-              and id(node) not in docstrings and node.value.lower() in FAMILY_WORDS):
+              and id(node) not in docstrings and node.value in FAMILY_STRINGS):
             found.append((node.lineno, repr(node.value)))
         for name in names:
             if any(token in FAMILY_WORDS for token in _tokens(name)):

@@ -38,9 +38,14 @@ def _assert_outputs(name, got):
         np.testing.assert_allclose(got[key], value, atol=1e-5, err_msg=f"{name} {key}")
 
 
+#: families added after 630d7c7: no file of the earlier layout exists
+ADDED_SINCE = {"vit", "swin", "convnext", "regnet", "inception", "mobilenet", "efficientnet",
+               "speednet"}
+
+
 def test_the_fixtures_cover_every_family_that_saves_weights():
     families = {zoo.registry.get(n).family for n in CASES if n in zoo.list_models()}
-    assert families == set(zoo.registry.families())
+    assert families == set(zoo.registry.families()) - ADDED_SINCE
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -35,6 +35,10 @@ def test_zoo_list_and_info_answer_from_the_index_without_keras():
     run, imported = _cli("list", "resnet*")
     assert run.returncode == 0 and run.stdout.split() == catalogue.list_models("resnet*")
     assert "zoo" in imported and not imported & {"keras", "tensorflow", "jax", "torch"}
+    run, _ = _cli("list", "vgg1*", "nothing*", "resnet1??")  # several: the union, sorted
+    assert run.returncode == 0 and run.stdout.split() == sorted(
+        catalogue.list_models("vgg1*") + catalogue.list_models("resnet1??"))
+    assert "'nothing*'" in run.stderr
     run, imported = _cli("info", "vgg19")
     assert run.returncode == 0, run.stderr
     info = json.loads(run.stdout)

@@ -14,29 +14,11 @@ import numpy as np
 import pytest
 
 import zoo
-from model_checks import check_config_round_trip, check_saving_round_trip
+from model_checks import check_config_round_trip, check_saving_round_trip, tiny_batch, tiny_model
 from zoo import registry
 from zoo.models.zoo_classifier import ZooClassifier
 
 NAMES = zoo.list_models()
-
-
-def tiny_model(name, **kwargs):
-    """`name` at its family's tiny configuration, built through its named entry point."""
-    declared = registry.family(name).declaration("variants")
-    return registry.get(name).builder(**{**declared.tiny_arguments(name), **kwargs})
-
-
-def tiny_batch(model, n=8):
-    """(x, y) for `model`: the family's `tiny_batch`, else inputs in [0, 1) of the model's
-    input shape and labels cycling over its classes (None for a model without labels)."""
-    declared = registry.family_of(model).declaration("variants")
-    if hasattr(declared, "tiny_batch"):
-        return declared.tiny_batch(model, n)
-    rng = np.random.default_rng(0)
-    x = rng.uniform(size=(n, *model.expected_input_shape())).astype("float32")
-    classes = model.num_output_classes()
-    return x, (np.arange(n) % classes if classes else None)
 
 
 def test_every_family_declares_a_tiny_configuration():
@@ -73,9 +55,14 @@ def test_the_vision_names():
         "alexnet", "googlenet",
         *(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")), "vgg13_cifar",
         *(f"resnet{d}" for d in (18, 34, 50, 101, 152, 20, 32, 44, 56, 110)),
-        "densenet121", "densenet169", "densenet201", "densenet_bc_100",
+        "densenet121", "densenet161", "densenet169", "densenet201", "densenet_bc_100",
+        "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2",
+        "wide_resnet101_2",
+        "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
+        *(f"efficientnet_b{i}" for i in range(8)),
+        *(f"efficientnet_v2_{s}" for s in "sml"),
     }
-    families = ("alexnet", "vgg", "googlenet", "resnet", "densenet")
+    families = ("alexnet", "vgg", "googlenet", "resnet", "densenet", "mobilenet", "efficientnet")
     assert {n for n in NAMES if registry.get(n).family in families} == expected
 
 

@@ -127,3 +127,18 @@ def test_a_mistaken_command_is_one_error_line_and_status_2(entry, argv, message,
     assert code == 2, (code, err)
     assert message in line, line
     assert snapshot(places) == before and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export", "publish-weights", "port-weights",
+                                     "bench"])
+def test_ctrl_c_in_any_job_is_one_line_and_status_130(command, monkeypatch, capsys):
+    import importlib
+
+    def interrupted(argv):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(cli.COMMANDS[command]), "main", interrupted)
+    # the `zoo` command, then scripts/<command>.py
+    for entry in (cli.main, lambda argv: cli.run_script(command, argv[1:])):
+        code, _, err = call(entry, [command], capsys)
+        assert code == 130 and "interrupted (Ctrl-C)" in one_error_line(err), err

@@ -32,18 +32,16 @@ def _values(layers):
     return [np.array(keras.ops.convert_to_numpy(v)) for layer in layers for v in layer.weights]
 
 
-@pytest.mark.parametrize("cell,bidirectional", [
-    ("lstm", False),
-    pytest.param("gru", True, marks=[pytest.mark.jax, pytest.mark.torch]),
-])
-def test_language_model_loss_falls_on_a_small_corpus(cell, bidirectional):
-    lm = _language_model(cell, bidirectional=bidirectional, embedding_dropout=0.1,
+# TensorFlow only (forward and backward language model in one): the multi-backend check is
+# the fine-tuning test below, within the JAX and torch passes' time budget
+def test_language_model_loss_falls_on_a_small_corpus():
+    lm = _language_model("lstm", bidirectional=True, embedding_dropout=0.1,
                          output_dropout=0.1, dropout=0.1)
     ids = lm.token_stream(TEXTS)
     assert ids.min() > 0 and len(ids) == sum(len(t.split()) for t in TEXTS)
     data = lm.windows(ids, batch_size=8, seed=0)
-    before = lm.evaluation_metrics(lm.windows(ids, 8, shuffle=False))
     lm.compile(optimizer=keras.optimizers.Adam(0.02))
+    before = lm.evaluation_metrics(lm.windows(ids, 8, shuffle=False))
     history = lm.fit(data, epochs=6, verbose=0, shuffle=False).history
     after = lm.evaluation_metrics(lm.windows(ids, 8, shuffle=False))
     assert history["loss"][-1] < history["loss"][0] - 0.5
@@ -61,13 +59,12 @@ def test_language_model_refuses_what_it_cannot_be():
         lm.windows(np.arange(1, 5), batch_size=2)
 
 
-def _published(tmp_path, model_name="gru"):
-    """A tiny pretrained encoder published the way scripts/pretrain_text.py does it."""
+def _published(tmp_path, model_name="gru", num_layers=2):
+    """A tiny encoder published the way scripts/pretrain_text.py does it (not trained: its
+    random weights are as distinct as trained ones, and the tests compare values)."""
     from zoo.jobs import pretrain_text
 
-    lm = _language_model(model_name, num_layers=2)
-    lm.compile(optimizer=keras.optimizers.Adam(0.02))
-    lm.fit(lm.windows(lm.token_stream(TEXTS), 8), epochs=1, verbose=0, shuffle=False)
+    lm = _language_model(model_name, num_layers=num_layers)
     encoder = pretrain_text.encoder_model(model_name, lm)
     path = tmp_path / "encoder.weights.h5"
     encoder.save_weights(path)
@@ -85,7 +82,7 @@ def _published(tmp_path, model_name="gru"):
 @pytest.mark.torch
 def test_fine_tuned_classifier_starts_from_the_pretrained_encoder(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo-home"))
-    lm, encoder, spec = _published(tmp_path)
+    lm, encoder, spec = _published(tmp_path, num_layers=1)
     assert encoder.logits is None and encoder.count_params() == lm.count_params()
     model = zoo.create("gru", weights=spec, num_classes=2, pooling="concat", dropout=0.1)
     assert model.vectorizer.get_vocabulary() == lm.encoder.vectorizer.get_vocabulary()
@@ -95,14 +92,14 @@ def test_fine_tuned_classifier_starts_from_the_pretrained_encoder(tmp_path, monk
         np.testing.assert_array_equal(mine, theirs)
     assert model.logits is not None and model.count_params() == encoder.count_params() + (
         3 * 8 + 1) * 2  # concat pooling: last, max and mean of 8 units -> 2 logits
-    model.compile(optimizer=keras.optimizers.Adam(0.01))
-    history = model.fit(np.array(TEXTS), LABELS, epochs=3, batch_size=12, verbose=0).history
+    model.compile(optimizer=keras.optimizers.Adam(0.05))
+    history = model.fit(np.array(TEXTS), LABELS, epochs=3, batch_size=24, verbose=0).history
     assert history["loss"][-1] < history["loss"][0]
-    # the language model the encoder defines is the one that was trained
+    # the language model the encoder defines is the one that was published
     again = RNNLanguageModel.from_encoder(encoder)
-    ids = lm.windows(lm.token_stream(TEXTS), 8, shuffle=False)
-    assert again.evaluation_metrics(ids)["loss"] == pytest.approx(
-        lm.evaluation_metrics(ids)["loss"], rel=1e-5)
+    windows = np.array([lm.token_stream(TEXTS)[:8]])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(again(windows)),
+                               keras.ops.convert_to_numpy(lm(windows)), rtol=1e-5, atol=1e-6)
 
 
 def test_gradual_unfreezing_trains_one_more_group_each_epoch():

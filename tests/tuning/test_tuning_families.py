@@ -18,6 +18,13 @@ TINY = {
     "mlp": dict(input_shape=(8,), num_classes=3),
     "perceptron": dict(input_shape=(2,)),
     "alexnet": IMAGE, "vgg": IMAGE, "googlenet": IMAGE, "resnet": IMAGE, "densenet": IMAGE,
+    "speednet": IMAGE,
+    "swin": IMAGE,
+    "mobilenet": IMAGE, "efficientnet": IMAGE,
+    "convnext": IMAGE, "regnet": IMAGE,
+    "inception": dict(IMAGE, input_shape=(75, 75, 3)),
+    "vit": dict(input_shape=(16, 16, 3), num_classes=3, hidden_dim=16, num_heads=2, depth=1,
+                patch_size=8),
     "rnn": dict(vocabulary_size=50, sequence_length=8),
     "autoencoder": GENERATIVE, "vae": GENERATIVE, "gan": GENERATIVE,
 }
@@ -25,10 +32,17 @@ TINY = {
 WIDTH = {
     "mlp": "units", "perceptron": None,
     "alexnet": "width_multiplier", "vgg": "width_multiplier", "googlenet": "width_multiplier",
-    "resnet": "width_multiplier", "densenet": "width_multiplier",
+    "resnet": "width_multiplier", "densenet": "width_multiplier", "speednet": "width_multiplier",
+    "swin": "width_multiplier",
+    "mobilenet": "width_multiplier", "efficientnet": "width_multiplier",
+    "convnext": "width_multiplier", "regnet": "width_multiplier", "inception": "width_multiplier",
+    "vit": "hidden_dim",
     "rnn": "units", "autoencoder": "base_filters", "vae": "base_filters",
     "gan": "base_filters",
 }
+
+# Depth and regularisation axes a family's space searches beyond the width (issue 22).
+DEPTH = {"efficientnet": ("depth_multiplier", "stochastic_depth_rate")}
 
 
 def _input_size(name):
@@ -82,6 +96,7 @@ def test_every_family_builds_its_space_and_logs_its_objective(family):
     searched = zoo.hypermodel(name).space.names
     assert WIDTH[family] is None or WIDTH[family] in searched, searched
     assert {"learning_rate", "d_learning_rate"} & set(searched), searched
+    assert set(DEPTH.get(family, ())) <= set(searched), searched
     hm = zoo.hypermodel(name, **TINY[family], evaluation={"dataset": "fashion_mnist"})
     entry = registry_entry(name)
     family_defaults = {**constructor_arguments(entry.cls), **entry.defaults, **TINY[family]}

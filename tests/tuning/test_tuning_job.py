@@ -69,7 +69,9 @@ def test_a_killed_search_resumes_without_rerunning_finished_trials(tmp_path):
                              text=True, cwd=ROOT, env=_env())
     deadline = time.time() + 240
     while time.time() < deadline and first.poll() is None:
-        if any(t["status"] == "COMPLETED" for t in _trials(project).values()):
+        # keras-tuner records the finished trial, then its own state (tuner0.json)
+        if (any(t["status"] == "COMPLETED" for t in _trials(project).values())
+                and (project / "tuner0.json").is_file()):
             break
         time.sleep(0.1)
     first.send_signal(signal.SIGKILL)

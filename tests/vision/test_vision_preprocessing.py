@@ -82,17 +82,25 @@ def entry(tmp_path, monkeypatch):
 
 
 @pytest.mark.jax
+@pytest.mark.torch
 def test_a_model_created_with_weights_carries_their_preprocessing(entry, tmp_path):
+    """Raw images of any size, one predict after another (TensorFlow traces each size)."""
     spec, source = entry
     model = zoo.create("resnet18", weights=spec)
     assert model.get_config()["preprocessing"] == preprocessing_arguments(TRANSFORM)
-    images = smooth_images(3, 50, 41)  # uint8, any size
-    want = source.predict(ImagePreprocessing(**preprocessing_arguments(TRANSFORM))(images),
-                          verbose=0)
-    np.testing.assert_allclose(model.predict(images, verbose=0), want, rtol=1e-5, atol=1e-5)
+    prep = ImagePreprocessing(**preprocessing_arguments(TRANSFORM))
+    images, other = smooth_images(3, 50, 41), smooth_images(2, 37, 60)  # uint8, any size
+    want = source.predict(prep(images), verbose=0)
+    want_other = source.predict(prep(other), verbose=0)
+    for _ in range(2):  # each size again after the other
+        np.testing.assert_allclose(model.predict(images, verbose=0), want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(model.predict(other, verbose=0), want_other, rtol=1e-5,
+                                   atol=1e-5)
     model.save(str(tmp_path / "carried.keras"))
     reloaded = keras.saving.load_model(str(tmp_path / "carried.keras"))
     np.testing.assert_allclose(reloaded.predict(images, verbose=0), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(reloaded.predict(other, verbose=0), want_other, rtol=1e-5,
+                               atol=1e-5)
     assert reloaded.expected_input_shape() == (None, None, 3)
     # opting out, and another input size (the resize scales with the crop)
     bare = zoo.create("resnet18", weights=spec, preprocessing=None)

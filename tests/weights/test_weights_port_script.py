@@ -60,3 +60,60 @@ def test_cli_entry(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["port-weights", "--help"])
     assert info.value.code == 0 and "--output" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", ["int8", "nan"])
+def test_a_quantized_or_non_finite_checkpoint_is_refused_before_writing(
+        checkpoint, tmp_path, capsys, damage):
+    """The issue's cases: int8 tensors without scales, a NaN bias: both were written."""
+    state = torch.load(checkpoint, weights_only=True)
+    if damage == "int8":
+        state["layer1.0.conv1.weight"] = state["layer1.0.conv1.weight"].to(torch.int8)
+        named = "'layer1.0.conv1.weight' (layer 'stage1_block0_conv1') as int8"
+    else:
+        state["fc.bias"][3] = float("nan")
+        named = "NaN or inf in 'fc.bias' (layer 'logits': 1 of 1000 values)"
+    path = tmp_path / "damaged.pth"
+    torch.save(state, path)
+    out = tmp_path / "out.weights.h5"
+    assert port_weights.main(["torchvision", "resnet18", str(path), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.fixture(scope="module")
+def legacy_densenet(tmp_path_factory):
+    """A random densenet121 saved as torchvision's published 2017 files are: key names
+    `denselayer1.norm.1.weight` (which its own loader renames), no BatchNorm counters."""
+    import re
+
+    reference = references.randomize(references.torchvision_model("densenet121"), seed=5)
+    legacy = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))"
+                        r"((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+    state = {}
+    for key, value in reference.state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            continue
+        match = legacy.match(key)
+        state[f"{match.group(1)}.{match.group(2)}" if match else key] = value
+    assert any(".norm.1." in key for key in state)
+    path = tmp_path_factory.mktemp("legacy") / "densenet121-legacy.pth"
+    torch.save(state, path)
+    return path
+
+
+def test_the_reference_check_loads_published_densenet_names_as_torchvision_does(
+        legacy_densenet, capsys):
+    """It read them with strict=False and no rename: "relative difference 3.3"."""
+    assert port_weights.main(["torchvision", "densenet121", str(legacy_densenet),
+                              "--model-arg", "input_shape=[32,32,3]"]) == 0
+    printed = capsys.readouterr().out
+    assert float(printed.rsplit(":", 1)[1].strip(" )\n")) <= 1e-4, printed
+
+
+def test_the_reference_loads_strictly(checkpoint):
+    state = torch.load(checkpoint, weights_only=True)
+    del state["layer2.0.bn1.running_var"]
+    with pytest.raises(ValueError, match="layer2.0.bn1.running_var"):
+        references.torchvision_reference("resnet18", state)

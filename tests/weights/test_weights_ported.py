@@ -22,7 +22,8 @@ from loopback import LoopbackServer
 from ported_checks import assert_close, imagenet_images, make_spec, serialize
 from zoo import compat
 from zoo import weights as zw
-from zoo.jobs import references
+from zoo import registry
+from zoo.jobs import imagenet_entries, references
 from zoo.weights import classes, convert, ported
 
 import torch  # noqa: E402  (installed by `make install`; a skip would hide the check)
@@ -142,37 +143,43 @@ def test_transfer_arguments_keep_every_backbone_weight_without_warnings(served):
 
 
 def test_every_imagenet_entry_converts_its_full_key_set():
-    """All 18 names (and the timm entries): no missing, no unused tensor; shapes only."""
+    """Every `.imagenet` entry (one per name a family lists in its TORCHVISION_WEIGHTS) and
+    every timm entry: no missing, no unused tensor; shapes only (torch's meta device)."""
     entries = zoo.list_weights("*.imagenet")
-    assert sorted(w.model for w in zoo.list_weights("*.imagenet")) == sorted(
-        ["alexnet", "googlenet"] + [f"vgg{d}{b}" for d in (11, 13, 16, 19) for b in ("", "_bn")]
-        + [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
-        + [f"densenet{d}" for d in (121, 169, 201)])
-    for spec in entries:
-        kwargs = {"aux_logits": True} if spec.model == "googlenet" else {}
-        ref = references.torchvision_model(spec.model, device="meta", **kwargs)
+    assert sorted(w.model for w in entries) == sorted(imagenet_entries.torchvision_names())
+    assert {"alexnet", "googlenet", "vgg16_bn", "resnet50", "densenet121"} <= {
+        w.model for w in entries}
+    for spec in [*entries, *[w for w in zoo.list_weights("*") if w.source_format == "timm"]]:
+        source = spec.source_format
+        declared = registry.family(spec.model).declaration("convert")
+        if source == "timm":
+            ref = references.timm_model(spec.source.split()[2], device="meta")
+        else:  # the published files hold the auxiliary heads the zoo builds only when asked
+            aux = {"aux_logits": True} if "aux_logits" in getattr(
+                declared, "TORCHVISION_ARGUMENTS", {}) else {}
+            ref = references.torchvision_model(spec.model, device="meta", **aux)
         shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
         config = {k: v for k, v in spec.model_config.items() if k != "name"}
         model = compat.build_shapes_only(lambda: zoo.create(spec.model, **config))
-        convert.check(convert.plan(model), shapes, model, spec.name)
-        # every tensor but the counters has its variable (GoogLeNet: but the auxiliary heads)
-        used = {a.key for a in convert.plan(model)}
-        left = {k for k in shapes if k not in used and not k.endswith("num_batches_tracked")}
-        assert all(k.startswith(("aux1.", "aux2.")) for k in left), (spec.name, sorted(left)[:5])
+        assignments = convert.plan(model, source)
+        convert.check(assignments, shapes, model, spec.name, source)
+        # every tensor but the counters has its variable, but the heads the model leaves out
+        used = {a.key for a in assignments}
+        left = {k for k in shapes if convert.normalize_key(k, model) not in used
+                and not k.endswith("num_batches_tracked")}
+        heads = declared.RULES[source]
+        assert all(heads.is_head(k) for k in left), (spec.name, sorted(left)[:5])
         keras.backend.clear_session(free_memory=False)  # the next model reuses the layer names
-    # timm's files name every tensor as torchvision's, so the same plans take them
-    for spec in [w for w in zoo.list_weights("*") if w.source_format == "timm"]:
-        timm_keys = references.timm_model(spec.source.split()[2], device="meta").state_dict()
-        tv_keys = references.torchvision_model(spec.model, device="meta").state_dict()
-        assert {k: tuple(v.shape) for k, v in timm_keys.items()} == {
-            k: tuple(v.shape) for k, v in tv_keys.items()}, spec.name
 
 
 def test_every_imagenet_entry_is_complete():
     for spec in [w for w in zoo.list_weights("*") if w.source_format != "keras"]:
         assert spec.url.startswith("https://") and spec.sha256 and spec.license
-        assert spec.hash_kind == ("sha256-prefix" if spec.source_format == "torchvision"
-                                  else "sha256")
+        # torch.hub files state their sha256 prefix in their names (torchvision's, the
+        # authors' files timm's configs name, DeiT's, and timm's GitHub releases); a Hugging
+        # Face file is pinned by its full sha256
+        assert spec.hash_kind == ("sha256" if "huggingface.co" in spec.url
+                                  else "sha256-prefix"), spec.name
         if spec.hash_kind == "sha256-prefix":
             assert f"-{spec.sha256}." in spec.url  # the prefix torch.hub checks
         assert set(spec.published_metrics) == {"top1", "top5"}

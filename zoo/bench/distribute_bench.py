@@ -25,6 +25,7 @@ import sys
 import time
 
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
 # "none": no distribution; "D": D devices in one process; "PxD": P processes of D devices
 ROWS = ("none", "1", "2", "4", "2x1")
@@ -68,8 +69,7 @@ def main(argv=None):
         ratio = f"{rate / base:>13.3f}" if base else f"{'-':>13}"
         print(f"{_label(row):<40}{rate:>12.0f}{ratio}")
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump({"args": vars(args), "results": results}, f, indent=2)
+        write_output_json(args.json_out, {"args": vars(args), "results": results})
     return 0
 
 

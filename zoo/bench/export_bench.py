@@ -20,7 +20,6 @@ ONNX Runtime and LiteRT get `--threads` intra-op threads (default: all cores);
 TensorFlow uses its own pool (all cores).
 """
 
-import json
 import os
 import platform
 import statistics
@@ -30,6 +29,7 @@ import time
 from pathlib import Path
 
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
 MODELS = ("resnet20", "mlp")
 SUFFIX = {"tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
@@ -168,7 +168,7 @@ def main(argv=None):
         worst = max(data["max_abs_diff"].values())
         print(f"{name}: export {exports}; max |artifact - keras| {worst:.2g}")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(report, indent=2, default=str) + "\n")
+        write_output_json(args.json_out, report)
     return 0
 
 

@@ -17,15 +17,15 @@ an epoch's end, and writes `model.keras` and `train.json` to `--run-dir`.
         --max-seconds 150 --run-dir runs/gpu-wgan_gp
 """
 
-import json
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import write_output_json
+from zoo.errors import UserValueError
 
 
 def build_parser():
@@ -99,7 +99,7 @@ def fid_table(args):
                            feature_model=features if generative else None, seed=args.seed)
         add(run, {k: float(v) for k, v in figures.items()}, time.time() - start)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        write_output_json(args.json, rows, "--json")
     return 0
 
 
@@ -126,14 +126,36 @@ def train(args, argv):
 
     import zoo
     from zoo.jobs.job_args import parse_model_args
+    from zoo.utils.ownership import OwnedDirectory
 
-    run_dir = Path(args.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    # the run directory goes through the zoo's guard: a folder holding anything a run
+    # does not write is refused, and every check comes before the first write
+    run = OwnedDirectory(args.run_dir, ("model.keras", "train.json"), what="benchmark run",
+                         flag="--run-dir")
+    run.check()
+    for flag in ("epochs", "batch_size"):
+        if getattr(args, flag) <= 0:
+            raise UserValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
+                                 f"Received: {getattr(args, flag)}")
+    zoo.registry.get(args.model)
     keras.utils.set_random_seed(args.seed)
     (x_train, _), _ = zoo.datasets.load_arrays("fashion_mnist")
     x_train = x_train.astype("float32") / 255.0
     model = zoo.create(args.model, **parse_model_args(args.model_arg))
     model.compile()  # the family's own optimizer settings
+    run.open()
+    try:
+        _train(args, argv, model, x_train, run.path)
+    finally:
+        run.lock.release()
+    return 0
+
+
+def _train(args, argv, model, x_train, run_dir):
+    import keras
+
+    from zoo.utils.files import atomic_path, write_json_atomic
+
     start = time.time()
 
     class WallBudget(keras.callbacks.Callback):
@@ -144,7 +166,8 @@ def train(args, argv):
     history = model.fit(x_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
                         callbacks=[WallBudget()], verbose=2)
     seconds = time.time() - start
-    model.save(run_dir / "model.keras")
+    with atomic_path(run_dir / "model.keras") as tmp:
+        model.save(tmp)
     record = {
         "command": "python scripts/bench.py generative " + shlex.join(argv),
         "model": args.model,
@@ -155,7 +178,6 @@ def train(args, argv):
         "optimizer": keras.optimizers.serialize(model.optimizer),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
     }
-    (run_dir / "train.json").write_text(json.dumps(record, indent=2, default=str))
+    write_json_atomic(run_dir / "train.json", record)
     print(f"{args.model}: {record['epochs_run']} epochs in {seconds:.0f} s on "
           f"{record['backend']} / {record['device']}; written to {run_dir}")
-    return 0

@@ -14,7 +14,6 @@ numpy training array. `hash` times sha256 of a
 (`load_weights`), the choice behind hashing weights on every load.
 """
 
-import json
 import os
 import statistics
 import tempfile
@@ -22,6 +21,7 @@ import time
 
 from zoo.errors import UserValueError
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
 VARIANTS = {
     "no checks": dict(check_finite_weights=False, data_checks="first_batch"),
@@ -171,6 +171,5 @@ def main(argv=None):
     out["load_average_after"] = os.getloadavg()
     print(f"load average after: {out['load_average_after'][0]:.2f}")
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(out, f, indent=2)
+        write_output_json(args.json_out, out)
     return 0

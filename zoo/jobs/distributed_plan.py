@@ -24,6 +24,7 @@ import re
 
 from zoo.errors import UserValueError
 
+
 MODES = ("none", "mirrored", "data_parallel")
 #: arguments that may differ between the processes of one run
 PER_PROCESS = ("process_id", "verbose", "init_timeout", "heartbeat_timeout", "traceback")

@@ -59,6 +59,9 @@ def load_model(spec, weights=None):
         if not zipfile.is_zipfile(path):  # keras would say "File not found"
             raise UserValueError(f"{path} is not a readable .keras model (not a zip archive). "
                                  f"Received: model={spec!r}")
+        from zoo.weights.loading import check_finite_weights
+
+        check_finite_weights(path)
         try:
             return keras.saving.load_model(path)
         except (zipfile.BadZipFile, KeyError, OSError) as err:

@@ -33,9 +33,11 @@ import tempfile
 from pathlib import Path
 
 from zoo.errors import UserValueError
+from zoo.jobs import quantize as quantize_job
 from zoo.jobs.job_args import add_backend_arg, add_model_arg
-from zoo.utils import command_line
+from zoo.utils import command_line, ownership
 from zoo.utils.command_line import ArgumentParser
+from zoo.utils.ownership import OwnedDirectory
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
 FORMATS = ("tf_saved_model", "onnx", "litert")
@@ -94,21 +96,41 @@ def installed(module):
 
 
 def check_output(output, format, overwrite=False):
-    """The output path as a Path; raises if it exists (without `overwrite`) or is misnamed."""
+    """The output path as a Path; raises (writing nothing) unless the zoo may write there.
+
+    A file artifact (onnx, litert) never replaces a directory, and replaces a file only
+    with `overwrite` and when the zoo wrote that file (`zoo.utils.ownership`); a
+    SavedModel folder replaces only a folder whose manifest lists everything in it.
+    """
     path = Path(output)
     if format == "litert" and path.suffix != ".tflite":
         raise ExportError(
             f"A LiteRT artifact is a `.tflite` file (keras requires the suffix). "
             f"Received: --output {output}"
         )
-    for existing in (path, sidecar_path(path)):
-        if (existing.exists() or existing.is_symlink()) and not overwrite:
-            raise ExportError(
-                f"{existing} exists: pass --overwrite to replace it. Received: --output {output}"
-            )
-    if not path.parent.is_dir():
-        raise ExportError(f"The folder of --output does not exist. Received: --output {output}")
+    try:
+        _check_owned_output(path, format, overwrite, output)
+    except ownership.OwnershipError as err:
+        raise ExportError(str(err)) from None
     return path
+
+
+def _check_owned_output(path, format, overwrite, output):
+    if format == "tf_saved_model":
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise ExportError(f"A SavedModel is a folder, and {path} is a file or a link: "
+                              f"it is not replaced. Received: --output {output}")
+        if path.exists():
+            if not overwrite:
+                raise ExportError(f"{path} exists: pass --overwrite to replace it. "
+                                  f"Received: --output {output}")
+            OwnedDirectory(path, (), what="SavedModel", flag="--output").check()
+        ownership.check_writable_folder(path.parent, "--output", output)
+    else:
+        ownership.check_output_file(path, "--output", replace=overwrite)
+    side = sidecar_path(path)
+    if side.exists() or side.is_symlink():  # a token-id artifact's vocabulary goes with it
+        ownership.check_output_file(side, "--output", replace=overwrite)
 
 
 def sidecar_path(output):
@@ -397,7 +419,7 @@ def parity(runner, inference, n=4, seed=0):
 
 # ---------------------------------------------------------------------- export
 def export(model, output, format, part=None, raw_scale=None, overwrite=False, check=True,
-           text=None):
+           text=None, quantize=None):
     """Writes the inference artifact of `model` (or its `part`) to `output`.
 
     The artifact goes to a temporary path beside `output`, is checked against
@@ -414,6 +436,9 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
         check: load the artifact with its runtime and compare with keras.
         text: text classifiers: None picks strings for a TensorFlow SavedModel
             and token ids otherwise.
+        quantize: None, or a `zoo.jobs.quantize.Int8Request`: the artifact
+            written is then the int8 one, checked on the validation split
+            (its report under "int8").
 
     Returns:
         A dict: output, format, backend, input (name, shape, dtype), and
@@ -428,6 +453,11 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
     if text is None:
         text = "strings" if (format, backend) == ("tf_saved_model", "tensorflow") else "ids"
     inference = inference_model(model, part, raw_scale, text)
+    if quantize is not None:
+        if not check:
+            raise ExportError("An int8 artifact is always checked against the float one: "
+                              "drop --no-check. Received: --no-check --quantize")
+        quantize.check(model, inference, part)
     report = {"output": str(path), "format": format, "backend": backend,
               "input": {"name": inference.input_name,
                         "shape": [None] + list(inference.input_shape),
@@ -437,10 +467,7 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
     folder = tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         tmp = Path(folder) / path.name
-        unroll = unrolled_recurrence(model) if format == "litert" else contextlib.nullcontext()
-        with unroll, _quiet_exporters():
-            inference.model.export(str(tmp), format=format, verbose=False,
-                                   input_signature=inference.input_signature())
+        write_artifact(model, inference, tmp, format)
         if check:
             diff = parity(load_artifact(tmp, format), inference)
             if not diff <= ATOL:
@@ -449,15 +476,30 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
                     f"sample inputs; nothing written. Received: backend={backend!r}"
                 )
             report["max_abs_diff"] = diff
+        if quantize is not None:  # the float artifact, checked, is quantized in its place
+            int8 = Path(folder) / f"int8.{path.name}"
+            report["int8"] = quantize.apply(
+                tmp, int8, write=lambda p, **options: write_artifact(
+                    model, inference, p, format, **options),
+                load=lambda p: load_artifact(p, format))
+            tmp = int8
         side = sidecar_path(path)
-        if inference.vocabulary is not None:
-            tmp_side = sidecar_path(tmp)
-            tmp_side.write_text(json.dumps(inference.vocabulary, indent=1) + "\n")
-            _replace(tmp_side, side)
-            report["vocabulary"] = str(side)
-        elif side.exists():  # replacing a token-id artifact: its vocabulary goes too
-            side.unlink()
-        _replace(tmp, path)
+        if format == "tf_saved_model":  # what the folder holds is the zoo's own
+            OwnedDirectory(tmp, [p.name + ("/" if p.is_dir() else "") for p in tmp.iterdir()],
+                           what="SavedModel").record()
+        with ownership.replacing_outputs():  # one writer from this check to the record
+            check_output(path, format, overwrite)  # again: the disk may have changed
+            if inference.vocabulary is not None:
+                tmp_side = sidecar_path(tmp)
+                tmp_side.write_text(json.dumps(inference.vocabulary, indent=1) + "\n")
+                _replace(tmp_side, side)
+                ownership.record_output_file(side)
+                report["vocabulary"] = str(side)
+            elif side.exists():  # replacing a token-id artifact: its vocabulary (the zoo's)
+                side.unlink()
+            _replace(tmp, path)
+            if format != "tf_saved_model":
+                ownership.record_output_file(path)
     except Exception as err:
         if format == "onnx" and backend == "jax" and "pooling size" in str(err):
             raise ExportError(
@@ -471,8 +513,18 @@ def export(model, output, format, part=None, raw_scale=None, overwrite=False, ch
     return report
 
 
+def write_artifact(model, inference, path, format, **options):
+    """keras's `export` of `inference` (from `inference_model(model, ...)`) to `path`;
+    `options` go to the exporter (LiteRT: the TFLite converter's settings)."""
+    unroll = unrolled_recurrence(model) if format == "litert" else contextlib.nullcontext()
+    with unroll, _quiet_exporters():
+        inference.model.export(str(path), format=format, verbose=False,
+                               input_signature=inference.input_signature(), **options)
+
+
 def _replace(tmp, path):
-    """Moves `tmp` to `path`, replacing what is there (a file or a SavedModel folder)."""
+    """Moves `tmp` to `path`, replacing what is there: a file or a SavedModel folder that
+    `check_output` found to be the zoo's."""
     if path.is_dir() and not path.is_symlink():
         old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
         os.replace(path, old / path.name)
@@ -528,6 +580,9 @@ def resolve_source(source, weights=None, model_args=None):
                 raise ExportError(f"The run directory has no model.keras. Received: {source}")
         elif not path.is_file():
             raise ExportError(f"No run directory or .keras file there. Received: {source}")
+        from zoo.weights.loading import check_finite_weights
+
+        check_finite_weights(path)
         model = keras.saving.load_model(path, compile=False)
         return model, _dataset_scale(config.get("dataset")), f"{path}"
     model = zoo.create(source, weights=weights, **(model_args or {}))
@@ -572,6 +627,16 @@ def build_parser():
     add_model_arg(p, help="constructor argument for a registered name (repeatable)")
     add_backend_arg(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--quantize", default=None, metavar="MODE",
+                   help="int8: an int8 artifact (onnx, litert; docs/quantization.md)")
+    p.add_argument("--calibration", default=None, metavar="DATASET[:N]",
+                   help="--quantize: N training examples for the activation ranges (default "
+                   f"{quantize_job.DEFAULT_EXAMPLES}); the validation split checks the artifact")
+    p.add_argument("--min-agreement", type=float, default=quantize_job.MIN_AGREEMENT,
+                   help="--quantize: refuse an int8 artifact whose top-1 agreement with the "
+                   "float model on the validation split is below this")
+    p.add_argument("--validation-examples", type=int, default=None, metavar="N",
+                   help="--quantize: check on the first N validation examples (default: all)")
     return p
 
 
@@ -581,6 +646,8 @@ def main(argv=None):
     try:
         # what needs no keras first: a bad request fails at once and writes nothing
         check_format(args.format)
+        int8 = quantize_job.request(args.quantize, args.format, args.calibration,
+                                    args.min_agreement, args.validation_examples)
         check_output(args.output, args.format, args.overwrite)
         from zoo.jobs.job_args import parse_model_args
 
@@ -592,8 +659,8 @@ def main(argv=None):
         model, scale, described = resolve_source(args.model, args.weights, model_args)
         check_part(model, args.part)
         report = export(model, args.output, args.format, part=args.part, raw_scale=scale,
-                        overwrite=args.overwrite, check=not args.no_check)
-    except command_line.USER_ERRORS as err:
+                        overwrite=args.overwrite, check=not args.no_check, quantize=int8)
+    except command_line.USER_ERRORS as err:  # a read-only or full folder included: one line
         return command_line.report(err)
     if args.json:
         print(json.dumps(report, indent=2))
@@ -609,4 +676,6 @@ def main(argv=None):
     if report["max_abs_diff"] is not None:
         print(f"checked in its runtime against keras: max |diff| {report['max_abs_diff']:.3g} "
               f"(<= {ATOL})")
+    if report.get("int8"):
+        print(quantize_job.summary(report["int8"]))
     return 0

@@ -8,12 +8,22 @@ accuracy, the recipe, the evaluation transform and the class names. timm entries
 (a family's `TIMM_WEIGHTS`) take url, transform and licence from timm's
 installed pretrained configs; their full sha256 and accuracy are not in the
 package: the family copies them from the public pages it cites beside each one.
-The declarations are in each family's `zoo/models/<family>/<family>_convert.py`.
+A family's `TIMM_ORIGINAL_WEIGHTS` are timm configs whose file is the authors'
+original torch.hub checkpoint (timm's `url`, e.g. DeiT's), which states its sha256
+prefix in its name as torchvision's files do: checked the same way.
+The declarations are in each family's `zoo/models/<family>/<family>_convert.py`;
+`entry_arguments(name)` there gives the zoo arguments of the model a published file
+fits (another size than the variant's, e.g. ViT-H/14's 518x518 weights).
+A row without a revision and sha256 takes the GitHub release file timm's config
+names (`url`), whose name states its sha256 prefix as torchvision's do. A timm
+architecture the zoo names otherwise, or builds with other arguments, is declared
+in the family's `TIMM_MODELS` (the entry is then `<zoo name>.<timm tag>`).
 
 Writes `zoo/models/<family>/weights/<model>.<tag>.json` and
 `zoo/weights/classes/imagenet1k.json`.
 """
 
+import fnmatch
 import json
 import re
 import sys
@@ -47,6 +57,30 @@ def timm_weights():
     """{timm name: (revision, sha256, top1, top5, recipe note)} over the families."""
     return {name: (*row, getattr(d, "TIMM_RECIPE", "")) for _, d in _declarations()
             for name, row in getattr(d, "TIMM_WEIGHTS", {}).items()}
+
+
+def timm_original_weights():
+    """{timm name: (top1, top5, who published them)} of the timm configs whose file is the
+    authors' torch.hub checkpoint, over the families."""
+    return {name: row for _, d in _declarations()
+            for name, row in getattr(d, "TIMM_ORIGINAL_WEIGHTS", {}).items()}
+
+
+def _entry_arguments(name):
+    """The zoo arguments of the model `name`'s published file fits (the family's
+    `entry_arguments(name)`, else none)."""
+    from zoo import registry
+
+    declared = registry.family(name).declaration("convert")
+    return dict(getattr(declared, "entry_arguments", lambda n: {})(name))
+
+
+def timm_models():
+    """{timm architecture: (zoo name, zoo arguments)} where a family declares them
+    (`TIMM_MODELS`: timm's `mobilenetv3_large_100` is the zoo's `mobilenet_v3_large` with
+    torch's default BatchNorm); any other timm architecture is the zoo name it spells."""
+    return {arch: row for _, d in _declarations()
+            for arch, row in getattr(d, "TIMM_MODELS", {}).items()}
 
 
 TORCHVISION_LICENSE = (
@@ -88,7 +122,7 @@ def torchvision_entry(name, tv):
     declared = registry.family(name).declaration("convert")
     transform.update(getattr(declared, "IMAGENET_TRANSFORM", {}))
     extra = getattr(declared, "IMAGENET_TRANSFORM_NOTE", "")
-    model = _zoo_model(name)
+    model = _zoo_model(name, **_entry_arguments(name))
     config = model.get_config()
     url = weights.url
     prefix = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1)
@@ -114,21 +148,40 @@ def torchvision_entry(name, tv):
     return entry
 
 
+def _timm_model(full_name, timm, test_size):
+    """(arch, tag, timm's pretrained cfg, image size, transform, the zoo model) of a timm
+    config; `test_size`: at timm's test input size and crop where it has them."""
+    arch, tag = full_name.split(".", 1)
+    cfg = timm.models.get_pretrained_cfg(full_name).to_dict()
+    test = test_size and cfg.get("test_input_size")
+    size = int((test or cfg["input_size"])[-1])
+    crop_pct = (test_size and cfg.get("test_crop_pct")) or cfg["crop_pct"]
+    transform = {"resize": int(size / crop_pct), "crop": size,
+                 "interpolation": cfg["interpolation"], "mean": list(cfg["mean"]),
+                 "std": list(cfg["std"])}
+    name, arguments = timm_models().get(arch, (arch, {}))
+    model = _zoo_model(name, **{"input_shape": (size, size, 3), **_entry_arguments(name),
+                                **arguments})
+    return arch, tag, cfg, size, transform, model
+
+
 def timm_entry(full_name, timm):
     import keras
 
     revision, sha256, top1, top5, recipe = timm_weights()[full_name]
-    arch, tag = full_name.split(".", 1)
-    cfg = timm.models.get_pretrained_cfg(full_name).to_dict()
-    size = int((cfg.get("test_input_size") or cfg["input_size"])[-1])
-    crop_pct = cfg.get("test_crop_pct") or cfg["crop_pct"]
-    transform = {"resize": int(size / crop_pct), "crop": size,
-                 "interpolation": cfg["interpolation"], "mean": list(cfg["mean"]),
-                 "std": list(cfg["std"])}
-    model = _zoo_model(arch, input_shape=(size, size, 3))
+    arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=True)
+    name = timm_models().get(arch, (arch, {}))[0]
+    if revision is None:  # the GitHub release file timm's config names: its name states the
+        # sha256 prefix (torch.hub's rule), its Hugging Face copy has the same tensors
+        url, where = cfg["url"], "GitHub release"
+        sha256, hash_kind = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1), \
+            "sha256-prefix"
+    else:
+        url = f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/model.safetensors"
+        where, hash_kind = f"Hugging Face {cfg['hf_hub_id']} at {revision}", "sha256"
     entry = {
-        "name": full_name, "model": arch, "model_config": model.get_config(),
-        "url": f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/model.safetensors",
+        "name": f"{name}.{tag}", "model": name, "model_config": model.get_config(),
+        "url": url,
         "sha256": sha256, "size": None, "dataset": "imagenet-1k", "metrics": {},
         "evaluation_command": "", "params": int(model.count_params()),
         "input_shape": [size, size, 3], "preprocessing": _transform_text(transform),
@@ -136,12 +189,40 @@ def timm_entry(full_name, timm):
                             f"see https://huggingface.co/{cfg['hf_hub_id']}",
         "license": f"{cfg['license']} (timm's model card)", "dataset_license": IMAGENET_LICENSE,
         "trained_with": {"train_input_size": list(cfg["input_size"][1:])},
-        "source_format": "timm", "hash_kind": "sha256",
-        "source": f"timm {timm.__version__} {full_name} (Hugging Face {cfg['hf_hub_id']} "
-                  f"at {revision})",
+        "source_format": "timm", "hash_kind": hash_kind,
+        "source": f"timm {timm.__version__} {full_name} ({where})",
         "published_metrics": {"top1": top1, "top5": top5},
         "published_by": f"timm (ImageNet-1k validation set at {size}x{size}, {_TIMM_RESULTS}); "
                         "published by timm, not re-measured here",
+        "transform": transform, "class_names": "imagenet1k",
+    }
+    keras.backend.clear_session()
+    return entry
+
+
+def timm_original_entry(full_name, timm):
+    """An entry for a timm config whose file is the authors' torch.hub checkpoint (timm's
+    `url`, its sha256 prefix in its name), in timm's tensor names."""
+    import keras
+
+    top1, top5, published_by = timm_original_weights()[full_name]
+    arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=False)
+    url = cfg["url"]
+    prefix = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1)
+    entry = {
+        "name": full_name, "model": arch, "model_config": model.get_config(), "url": url,
+        "sha256": prefix, "size": None, "dataset": "imagenet-1k", "metrics": {},
+        "evaluation_command": "", "params": int(model.count_params()),
+        "input_shape": [size, size, 3], "preprocessing": _transform_text(transform),
+        "training_command": f"the authors' recipe ({tag}), see https://huggingface.co/"
+                            f"{cfg['hf_hub_id']} and the paper",
+        "license": f"{cfg['license']} (timm's model card)", "dataset_license": IMAGENET_LICENSE,
+        "trained_with": {"train_input_size": list(cfg["input_size"][1:])},
+        "source_format": "timm", "hash_kind": "sha256-prefix",
+        "source": f"timm {timm.__version__} {full_name} (its url: the authors' torch.hub file)",
+        "published_metrics": {"top1": top1, "top5": top5},
+        "published_by": f"{published_by} (ImageNet-1k validation set at {size}x{size}); "
+                        "published by the authors, not re-measured here",
         "transform": transform, "class_names": "imagenet1k",
     }
     keras.backend.clear_session()
@@ -152,6 +233,9 @@ def build_parser():
     p = ArgumentParser(prog="make_imagenet_entries.py", description=__doc__.split("\n")[0])
     p.add_argument("--output", default=None,
                    help="folder for the entries (default: each family's weights/ folder)")
+    p.add_argument("--models", default="*",
+                   help="only the entries of the models matching this fnmatch pattern "
+                        "(comma-separated patterns; default: every model)")
     return p
 
 
@@ -164,9 +248,18 @@ def main(argv=None):
     tv, timm = import_torchvision(), import_timm()
     classes_out = (Path(args.output) if args.output
                    else Path(__file__).resolve().parents[1] / "weights")
+    patterns = [p.strip() for p in args.models.split(",") if p.strip()]
+
+    def wanted(model):
+        return any(fnmatch.fnmatchcase(model, p) for p in patterns)
+
     names = torchvision_names()
-    entries = [torchvision_entry(n, tv) for n in names]
-    entries += [timm_entry(n, timm) for n in timm_weights()]
+    entries = [torchvision_entry(n, tv) for n in names if wanted(n)]
+    models = timm_models()
+    entries += [timm_entry(n, timm) for n in timm_weights()
+                if wanted(models.get(n.split(".", 1)[0], (n.split(".", 1)[0],))[0])]
+    entries += [timm_original_entry(n, timm) for n in timm_original_weights()
+                if wanted(n.split(".", 1)[0])]
     for entry in entries:
         WeightsSpec.from_json(entry)  # a complete, valid entry, or an error here
         out = (Path(args.output) if args.output

@@ -14,6 +14,7 @@ import inspect
 
 from zoo.errors import UserValueError
 
+
 BACKENDS = ("tensorflow", "jax", "torch")
 
 

@@ -22,6 +22,7 @@ from zoo.errors import UserValueError
 from zoo.jobs.job_args import add_backend_arg, add_model_arg, parse_model_args
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
+from zoo.utils.ownership import check_output_file, record_output_file, replacing_outputs
 
 
 def build_parser():
@@ -53,12 +54,10 @@ def port(source, name, file, output=None, model_args=None):
     from zoo.weights import convert
 
     if source not in convert.SOURCES:
-        raise UserValueError(
-            f"`source` must be one of {convert.SOURCES}. "
-            f"Received: source={source!r}"
-        )
-    if output is not None and not str(output).endswith(".weights.h5"):
-        raise UserValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
+        raise UserValueError(f"`source` must be one of {convert.SOURCES}. "
+                             f"Received: source={source!r}")
+    if output is not None:
+        check_output(output)
     registry.list_models()  # registers the families
     path = Path(file)
     if not path.is_file():
@@ -66,20 +65,43 @@ def port(source, name, file, output=None, model_args=None):
     if source == "torchvision":
         convert.check_hash_in_name(path)
     tensors = convert.read_checkpoint(path, source)
-    model = compat.build_shapes_only(lambda: registry.create(name, **(model_args or {})))
+    declared = registry.family(name).declaration("convert")
+    # the configuration the published file fits (ViT-H/14's 518x518), unless told otherwise
+    model_args = {**getattr(declared, "entry_arguments", lambda n: {})(name), **(model_args or {})}
+    model = compat.build_shapes_only(lambda: registry.create(name, **model_args))
     compat.initialize_deferred(model, convert.convert(model, tensors, f"{source} file {path}",
                                                       checkpoint_format=source))
     if output is not None:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        save_weights(model, output)
+    return model
+
+
+def check_output(output):
+    """Refuses an `--output` the zoo may not write (before any work)."""
+    if not str(output).endswith(".weights.h5"):
+        raise UserValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
+    check_output_file(output, "--output")
+
+
+def save_weights(model, output):
+    """Saves `model`'s weights to `output` (a file the zoo may write: see
+    `zoo.utils.ownership.check_output_file`) atomically, and records it as the zoo's."""
+    with replacing_outputs():  # one writer from this check to the record
+        check_output_file(output, "--output")
         with atomic_path(output) as tmp:
             model.save_weights(tmp)
-    return model
+        record_output_file(output)
 
 
 def reference_difference(source, name, file, model, images=2, seed=0, timm_name=None):
     """(largest |logit difference|, largest |reference logit|) on random images, or None.
 
+    The reference loads the file as its own library loads published weights (its key
+    renames, strictly: `references.torchvision_reference`, `references.timm_reference`).
     None when the reference library is not installed.
+
+    Raises:
+        ValueError: the file does not load strictly into the reference.
     """
     import keras
 
@@ -87,17 +109,17 @@ def reference_difference(source, name, file, model, images=2, seed=0, timm_name=
     from zoo.weights import convert
 
     try:
+        import torch
+
         if source == "torchvision":
-            kwargs = {"num_classes": model.get_config()["num_classes"]}
-            reference = references.torchvision_model(name, **kwargs)
+            state = {k: torch.from_numpy(v)
+                     for k, v in convert.read_checkpoint(file, source).items()}
+            reference = references.torchvision_reference(
+                name, state, num_classes=model.get_config()["num_classes"])
         else:
-            reference = references.timm_model(timm_name or name)
+            reference = references.timm_reference(timm_name or name, file)
     except ImportError:
         return None
-    import torch
-
-    state = {k: torch.from_numpy(v) for k, v in convert.read_checkpoint(file, source).items()}
-    reference.load_state_dict(state, strict=False)
     shape = model.get_config()["input_shape"]
     x = np.random.default_rng(seed).normal(size=(images, *shape)).astype("float32")
     want = references.logits(reference, x)
@@ -109,13 +131,19 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         model_args = parse_model_args(args.model_arg)
-        model = port(args.source, args.name, args.file, args.output, model_args)
+        if args.output is not None:  # where it writes, checked before any work
+            check_output(args.output)
+        model = port(args.source, args.name, args.file, None, model_args)
+        # the reference check runs before the output is written: a file its own library
+        # cannot load is refused with nothing written
+        result = reference_difference(args.source, args.name, args.file, model, args.images,
+                                      args.seed, args.timm_name)
+        if args.output:
+            save_weights(model, args.output)
     except USER_ERRORS as err:
         return report(err)
     if args.output:
         print(f"wrote {args.output}")
-    result = reference_difference(args.source, args.name, args.file, model, args.images,
-                                  args.seed, args.timm_name)
     if result is None:
         print(f"{args.source} is not installed: no reference comparison")
         return 0

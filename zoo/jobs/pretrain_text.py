@@ -23,7 +23,6 @@ entry `MODEL.TAG`, which `zoo.create(MODEL, weights=TAG, num_classes=2)`
 fine-tunes (`scripts/train.py --weights TAG`).
 """
 
-import dataclasses
 import json
 import shlex
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 
 from zoo.errors import UserValueError
 from zoo.jobs.job_args import add_backend_arg
+from zoo.jobs.publish_weights import check_owned_entry, commit_measured
 from zoo.jobs.run_dir import RunDirectory
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
@@ -222,6 +222,7 @@ def publish(args):
     import keras
 
     from zoo import weights as zw
+    from zoo.weights import loading
 
     run_path = Path(args.run_dir or "")
     for name in ("config.json", "metrics.json", "model.keras"):
@@ -238,41 +239,45 @@ def publish(args):
 
     package_dir = Path(args.package_dir or registry.family(args.model).weights_folder)
     entry_path = package_dir / f"{name}.json"
-    if entry_path.exists() and not args.force:
-        raise UserValueError(f"{entry_path} exists; pass --force to replace it. "
-                             f"Received: --publish {args.publish!r}")
+    weights_file = package_dir / "files" / f"{name}.weights.h5"
+    # an entry without --force, or a file no entry records, is refused before anything loads
+    check_owned_entry(entry_path, weights_file, name, args.force)
+    loading.check_finite_weights(run_path / "model.keras")
     model = encoder_model(args.model, keras.saving.load_model(run_path / "model.keras"))
     model_config = {**model.get_config(), "name": args.model}
-    weights_file = package_dir / "files" / f"{name}.weights.h5"
-    weights_file.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(weights_file) as tmp:
-        model.save_weights(tmp)
-    spec = zw.WeightsSpec(
-        name=name, model=args.model, model_config=model_config,
-        url=f"package://files/{weights_file.name}", sha256=zw.sha256_of(weights_file),
-        size=weights_file.stat().st_size, dataset="review_corpus", metrics={},
-        evaluation_command=f"python scripts/pretrain_text.py {args.model} --weights "
-                           f"{args.publish} --evaluate",
-        params=int(model.count_params()), input_shape=(), preprocessing=PREPROCESSING,
-        training_command=config["command"], license="Apache-2.0",
-        dataset_license="; ".join(f"{k}: {v}" for k, v in config["corpus"]["licenses"].items()),
-        trained_with={
-            "backend": config.get("backend"), "keras_version": config.get("keras_version"),
-            "epochs": metrics.get("epochs"), "train_seconds": metrics.get("train_seconds"),
-            "corpus_tokens": config["corpus"]["train_tokens"],
-            "heldout_tokens": config["corpus"]["heldout_tokens"],
-            "language_model": {k: config["model_config"][k] for k in
-                               ("embedding_dropout", "output_dropout", "gradient_clip_norm")},
-            "selection": {"weights": "the run's final epoch (model.keras)",
-                          "metrics": "held-out review texts (scripts/train.py's validation "
-                                     "split of the Pang & Lee training data), never trained on"},
-        },
-        root=str(package_dir),
-    )
-    rebuilt = zw.create_with_weights(args.model, spec)
-    spec = dataclasses.replace(spec, metrics=heldout_perplexity(rebuilt, args.model))
-    spec.write(entry_path)
-    return spec
+
+    def entry(staged):
+        return zw.WeightsSpec(
+            name=name, model=args.model, model_config=model_config,
+            url=f"package://files/{weights_file.name}", sha256=zw.sha256_of(staged),
+            size=staged.stat().st_size, dataset="review_corpus", metrics={},
+            evaluation_command=f"python scripts/pretrain_text.py {args.model} --weights "
+                               f"{args.publish} --evaluate",
+            params=int(model.count_params()), input_shape=(), preprocessing=PREPROCESSING,
+            training_command=config["command"], license="Apache-2.0",
+            dataset_license="; ".join(f"{k}: {v}"
+                                      for k, v in config["corpus"]["licenses"].items()),
+            trained_with={
+                "backend": config.get("backend"), "keras_version": config.get("keras_version"),
+                "epochs": metrics.get("epochs"), "train_seconds": metrics.get("train_seconds"),
+                "corpus_tokens": config["corpus"]["train_tokens"],
+                "heldout_tokens": config["corpus"]["heldout_tokens"],
+                "language_model": {k: config["model_config"][k] for k in
+                                   ("embedding_dropout", "output_dropout",
+                                    "gradient_clip_norm")},
+                "selection": {"weights": "the run's final epoch (model.keras)",
+                              "metrics": "held-out review texts (scripts/train.py's "
+                                         "validation split of the Pang & Lee training data), "
+                                         "never trained on"},
+            },
+            root=str(package_dir),
+        )
+
+    # measured from a staged file, then the weights file and its entry commit together
+    return commit_measured(model, entry_path, weights_file, entry,
+                           lambda rebuilt: heldout_perplexity(rebuilt, args.model),
+                           recheck=lambda: check_owned_entry(entry_path, weights_file, name,
+                                                             args.force))
 
 
 def evaluate(args):

@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 
 def import_torchvision():
     """`torchvision`, importable even where its C extension is not.
@@ -58,14 +60,78 @@ def torchvision_model(name, device=None, **kwargs):
     """torchvision's `name` with random weights (no download); `device="meta"`: shapes only.
 
     The zoo family's `TORCHVISION_ARGUMENTS` (in its `<family>_convert.py`) are the builder's
-    defaults, e.g. GoogLeNet's without auxiliary heads.
+    defaults, e.g. GoogLeNet's without auxiliary heads; its `torchvision_arguments(name)`
+    those of one name (ViT-H/14's published weights are laid out for 518x518 images). A
+    family whose builder does not run on the meta device as it is declares
+    `torchvision_reference(models, name, device, **kwargs)` (RegNet's).
     """
     import torch
 
     models = import_torchvision().models
-    kwargs = {**getattr(_declaration(name), "TORCHVISION_ARGUMENTS", {}), **kwargs}
+    declared = _declaration(name)
+    per_name = getattr(declared, "torchvision_arguments", lambda n: {})(name)
+    kwargs = {**getattr(declared, "TORCHVISION_ARGUMENTS", {}), **per_name, **kwargs}
+    if hasattr(declared, "torchvision_reference"):
+        return declared.torchvision_reference(models, name, device, **kwargs).eval()
     with torch.device(device or "cpu"):
         return getattr(models, name)(weights=None, **kwargs).eval()
+
+
+class _GivenWeights:
+    """Stands in for a torchvision `WeightsEnum` member whose state dict is already read,
+    so that torchvision's own loader (its key renames, its strict load) loads a local file."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def get_state_dict(self, *args, **kwargs):
+        return dict(self.state)
+
+
+def torchvision_reference(name, state, **kwargs):
+    """torchvision's `name` holding `state` ({key: torch tensor}), loaded as torchvision
+    loads its published weights: through the builder module's own loader where it has one
+    (DenseNet's renames the 2017 files' `norm.1`/`conv.1` keys), else `load_state_dict`,
+    strictly (a missing or unexpected key is an error, not a random weight). A state with
+    auxiliary heads loads into the model built with them (`aux_logits=True`, as the
+    builders do for published weights), which then leaves them out, as they do.
+
+    Raises:
+        ValueError: the state does not fit the model (the missing and unexpected keys).
+    """
+    import importlib
+    import inspect
+
+    builder = import_torchvision().models.get_model_builder(name)
+    reference = torchvision_model(name, **kwargs)
+    extra = set(state) - set(reference.state_dict())
+    aux = bool(extra) and "aux_logits" in inspect.signature(builder).parameters
+    if aux:
+        reference = torchvision_model(name, **{**kwargs, "aux_logits": True})
+    loader = getattr(importlib.import_module(builder.__module__), "_load_state_dict", None)
+    try:
+        if loader is not None:  # torchvision's loader with its key renames
+            loader(reference, _GivenWeights(state), progress=False)
+        else:
+            reference.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise UserValueError(f"The checkpoint does not load strictly into torchvision's {name}: "
+                             f"{' '.join(str(err).split())[:600]}") from None
+    if aux:
+        reference.aux_logits = False  # in inference the heads were never used
+    return reference.eval()
+
+
+def timm_reference(name, file):
+    """timm's `name` holding the weights in `file`, loaded by timm's own pretrained loader
+    (the model's checkpoint filter, a strict load)."""
+    timm = import_timm()
+    try:
+        return timm.create_model(name, pretrained=True,
+                                 pretrained_cfg_overlay={"file": str(file)}).eval()
+    except RuntimeError as err:
+        raise UserValueError(f"The checkpoint does not load strictly into timm's {name}: "
+                             f"{' '.join(str(err).split())[:600]}") from None
 
 
 def timm_model(name, device=None, **kwargs):

@@ -12,9 +12,11 @@ finally:
     run.close()
 ```
 
+- The directory's manifest (`zoo.utils.ownership`) lists what the zoo writes there;
+  a directory holding anything else is refused, `--overwrite` included, naming it.
 - A directory that holds a run (checkpoint states, `model.keras`, `best.keras`)
   refuses a fresh start unless `--resume` (continue it) or `--overwrite` (delete
-  the run's files first) is given.
+  what the manifest lists of the run first) is given.
 - A lock (`.zoo-run.lock`, `fcntl.flock`, holding the owner's pid) makes a second
   run in the same directory refuse while the first is alive; the kernel drops the
   lock of a process that dies, however it dies, so a stale lock file is simply
@@ -26,26 +28,29 @@ finally:
 - Nothing is written before every check has passed.
 """
 
-import fcntl
 import hashlib
 import json
-import os
-import shutil
-import socket
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from zoo.errors import UserValueError
-from zoo.utils.files import TEMPORARY_PREFIX, jsonable, write_json_atomic
+from zoo.utils.files import jsonable, write_json_atomic
+from zoo.utils.ownership import (  # noqa: F401  (LOCK_NAME, DirectoryLock: part of this API)
+    LOCK_NAME,
+    DirectoryLock,
+    OwnedDirectory,
+    OwnershipError,
+    remove_temporaries,
+)
 from zoo.utils.records import differences
 
-LOCK_NAME = ".zoo-run.lock"
-#: what a run writes, removed by --overwrite (folders: all of them)
-RUN_FILES = ("config.json", "history.json", "metrics.json", "model.keras", "lr_finder.json",
-             "lr_finder.png")
-RUN_FOLDERS = ("checkpoints", "tensorboard")
-RUN_PATTERNS = ("samples-epoch*.png", "reconstructions-epoch*.png", "denoising-epoch*.png")
+#: what the LR finder writes (all it may replace)
+FIND_LR_ENTRIES = ("lr_finder.json", "lr_finder.png")
+#: what a training run writes, recorded in the manifest first and removed by --overwrite
+RUN_ENTRIES = ("config.json", "history.json", "metrics.json", "model.keras", *FIND_LR_ENTRIES,
+               "checkpoints/", "tensorboard/", "samples-epoch*.png",
+               "reconstructions-epoch*.png", "denoising-epoch*.png")
 #: train.py arguments that, with the resolved model, optimizer, schedule and data,
 #: define a run's result
 RESULT_ARGS = ("batch_size", "seed", "epochs", "mixed_precision", "monitor")
@@ -60,11 +65,11 @@ _FLAGS = {"batch_size": "--batch-size", "seed": "--seed", "epochs": "--epochs",
           "mixed_precision": "--mixed-precision", "monitor": "--monitor", "dataset": "--dataset",
           "model": "MODEL", "backend": "--backend", "optimizer": "--optimizer/--lr/--momentum",
           "schedule": "--schedule and its options", "model_config": "--model-arg",
-          "data": "--limit/--validation-split/--validation-seed"}
+          "data": "--limit/--validation-split/--validation-seed",
+          "data.fingerprint": "the content of the training data"}
 
-
-class RunDirectoryError(UserValueError):
-    """The run directory cannot take this run (and nothing was changed)."""
+#: the run directory cannot take this run (and nothing was changed)
+RunDirectoryError = OwnershipError
 
 
 def definition(config):
@@ -101,7 +106,7 @@ def definition_sha256(config):
 
 def _label(key):
     top = key.split(".", 1)[0]
-    flag = _FLAGS.get(top)
+    flag = _FLAGS.get(key, _FLAGS.get(top))
     return f"{key} ({flag})" if flag and flag != key else key
 
 
@@ -112,8 +117,8 @@ class RunDirectory:
         path: the directory (created by `open`).
         resume: continue the run it holds (`--resume`).
         overwrite: delete the run it holds and start afresh (`--overwrite`).
-        keep_states: whether this job trains (False for `--find-lr`, which reads and
-            deletes nothing of a run and so may share its directory).
+        keep_states: whether this job trains (False for `--find-lr`, which writes and
+            deletes only its own `lr_finder.*` files and so may share a run's directory).
     """
 
     def __init__(self, path, resume=False, overwrite=False, keep_states=True):
@@ -127,7 +132,10 @@ class RunDirectory:
         self.overwrite = overwrite
         self.trains = keep_states
         self.changes = {}
-        self.lock = DirectoryLock(self.path, what="run")
+        self.resumed_from = None  # the epoch of the usable state a resume continues
+        self.owned = OwnedDirectory(self.path, RUN_ENTRIES if keep_states else FIND_LR_ENTRIES,
+                                    what="run", flag="--run-dir")
+        self.lock = self.owned.lock
 
     # ------------------------------------------------------------------ reading
     def states(self):
@@ -139,6 +147,19 @@ class RunDirectory:
             if digits.isdigit():
                 epochs.append(int(digits))
         return sorted(epochs)
+
+    def usable_state(self):
+        """The epoch of the newest checkpoint state that passes its checks, else None."""
+        import warnings
+
+        from callbacks.checkpoint import Checkpoint
+
+        if not self.states():
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the notice below says it in one line
+            valid = Checkpoint(self.path / "checkpoints").valid_states()
+        return valid[0][0] if valid else None
 
     def held_run(self):
         """What shows the directory holds a run (empty when it holds none)."""
@@ -167,11 +188,7 @@ class RunDirectory:
     # ------------------------------------------------------------------ checks
     def check(self):
         """The checks that need nothing built; raises RunDirectoryError, writes nothing."""
-        if self.path.exists() and not self.path.is_dir():
-            raise RunDirectoryError(
-                f"`--run-dir` must be a directory; {self.path} is a file. "
-                f"Received: --run-dir {self.path}"
-            )
+        self.owned.check()  # a file in the way, files the zoo did not write
         if not self.path.is_dir():
             return
         if not self.lock.held:
@@ -195,7 +212,11 @@ class RunDirectory:
     def check_drift(self, config):
         """Refuses a resume whose result-defining settings differ from the recorded ones;
         returns the safe changes it accepts ({key: [recorded, now]})."""
-        if not (self.trains and self.resume and self.states()):
+        self.resumed_from = None
+        if not (self.trains and self.resume):
+            return {}
+        done = self.usable_state()
+        if done is None:
             return {}
         recorded = self.recorded_config()
         if recorded is None:
@@ -204,7 +225,6 @@ class RunDirectory:
                 "trained with is unknown. Start afresh with --overwrite or another --run-dir. "
                 f"Received: --resume --run-dir {self.path}"
             )
-        done = self.states()[-1]
         refused, accepted = [], {}
         for key, old, new in differences(definition(recorded), definition(config)):
             if key == "epochs" and self._epochs_change_is_safe(config, old, new, done):
@@ -220,6 +240,7 @@ class RunDirectory:
                 f"{'; '.join(SAFE_CHANGES.values())}; --verbose, --tensorboard, "
                 "--tb-update-freq and --keep-checkpoints."
             )
+        self.resumed_from = done
         return accepted
 
     def _epochs_change_is_safe(self, config, old, new, done):
@@ -230,27 +251,29 @@ class RunDirectory:
     # ------------------------------------------------------------------ writing
     def open(self, config):
         """After every check: creates the directory, takes the lock, probes that the run
-        can write where it will, deletes the old run with --overwrite, writes
-        `config.json` (training jobs) and returns it, completed."""
+        can write where it will, deletes what the manifest lists of the old run with
+        --overwrite, records this job's files in the manifest, writes `config.json`
+        (training jobs) and returns it, completed. A refusal leaves the disk as it was."""
         self.check()
         self.changes = self.check_drift(config)
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise RunDirectoryError(
-                f"`--run-dir` {self.path} cannot be created ({err.strerror or err}). "
-                f"Received: --run-dir {self.path}"
-            ) from None
-        self.lock.acquire()
+        created = self.owned.acquire()
         try:
             self.check()  # again, now that no other run can start here
+            self._probe_writable()
+        except BaseException:
+            self.owned.give_up(created)
+            raise
+        try:
             # files a killed writer left before its rename: no one else writes here now
             remove_temporaries(self.path)
             remove_temporaries(self.path / "checkpoints")
             if self.overwrite:
-                self._delete_run()
-            self._probe_writable()
+                self.owned.remove_owned()
+            self.owned.record()
             if self.trains:
+                if self.resume and self.resumed_from is None:
+                    print(f"--resume: {self.path} holds no usable checkpoint state; the run "
+                          "starts afresh and is not recorded as a resume.", file=sys.stderr)
                 config = self._record(config)
                 write_json_atomic(self.path / "config.json", config)
         except BaseException:
@@ -262,13 +285,13 @@ class RunDirectory:
         config = dict(config)
         config["definition"] = definition(config)
         config["definition_sha256"] = definition_sha256(config)
-        recorded = self.recorded_config() if self.resume and self.states() else None
+        recorded = self.recorded_config() if self.resumed_from is not None else None
         if recorded is not None:
             config["created"] = recorded.get("created")
             config["resumed"] = list(recorded.get("resumed", [])) + [{
                 "time": time.strftime("%Y-%m-%d %H:%M:%S"),
                 "command": config.get("command"),
-                "after_epoch": self.states()[-1],
+                "after_epoch": self.resumed_from,
                 "changed": self.changes,
             }]
         else:
@@ -285,109 +308,17 @@ class RunDirectory:
     def __exit__(self, *exc):
         self.close()
 
-    def _delete_run(self):
-        for name in RUN_FILES:
-            (self.path / name).unlink(missing_ok=True)
-        for pattern in RUN_PATTERNS:
-            for path in self.path.glob(pattern):
-                path.unlink(missing_ok=True)
-        for name in RUN_FOLDERS:
-            if (self.path / name).is_dir():
-                shutil.rmtree(self.path / name)
-
     def _probe_writable(self):
-        """Writes and deletes a file where the run will write, so an unwritable place
-        fails now rather than after an epoch."""
+        """Creates and deletes a file where the run will write, so an unwritable place
+        fails now rather than after an epoch (and before anything is deleted)."""
         folders = [self.path] + ([self.path / "checkpoints"] if self.trains else [])
         for folder in folders:
+            target = folder if folder.is_dir() else folder.parent
             try:
-                folder.mkdir(exist_ok=True)
-                with tempfile.TemporaryFile(dir=folder, prefix=".zoo-probe-"):
+                with tempfile.TemporaryFile(dir=target, prefix=".zoo-probe-"):
                     pass
             except OSError as err:
                 raise RunDirectoryError(
-                    f"The run cannot write in {folder} ({err.strerror or err}). "
+                    f"The run cannot write in {target} ({err.strerror or err}). "
                     f"Received: --run-dir {self.path}"
                 ) from None
-
-
-def remove_temporaries(folder, recursive=False):
-    """Deletes the temporary files writers killed before their rename left in `folder`.
-    Only for the holder of the folder's lock: anyone else may be writing them."""
-    pattern = TEMPORARY_PREFIX + "*"
-    for leftover in Path(folder).rglob(pattern) if recursive else Path(folder).glob(pattern):
-        leftover.unlink(missing_ok=True)
-
-
-class DirectoryLock:
-    """One process at a time in a directory: `fcntl.flock` on `<path>/.zoo-run.lock`.
-
-    The file records the holder's pid for the refusal's message. The kernel
-    releases the lock of a process that ends, however it ends, so a lock file
-    left by a killed run is stale by construction and is simply taken over. The
-    file is never deleted (deleting it would let two processes lock two files).
-    """
-
-    def __init__(self, path, what="run"):
-        self.path = Path(path)
-        self.what = what
-        self._fd = None
-
-    @property
-    def held(self):
-        return self._fd is not None
-
-    def holder(self):
-        """The lock file's record when another process holds the lock, else None.
-        Creates nothing."""
-        try:
-            fd = os.open(self.path / LOCK_NAME, os.O_RDWR)
-        except FileNotFoundError:
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _read_holder(fd)
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return None
-        finally:
-            os.close(fd)
-
-    def check(self):
-        holder = self.holder()
-        if holder is not None:
-            raise RunDirectoryError(self._refusal(holder))
-
-    def acquire(self):
-        fd = os.open(self.path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise RunDirectoryError(self._refusal(holder)) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since "
-                     f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
-        self._fd = fd
-
-    def release(self):
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def _refusal(self, holder):
-        return (f"{self.path} is in use by another {self.what} ({holder}); two at once in "
-                "one directory would overwrite each other's files. Wait for it to end or "
-                f"choose another directory. Received: {self.path}")
-
-
-def _read_holder(fd):
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, 200).decode(errors="replace").strip()
-    except OSError:
-        text = ""
-    return text or "pid unknown"

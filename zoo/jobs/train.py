@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from zoo import compat
 from zoo.errors import UserValueError
 from zoo.jobs import distributed_plan as distribute
 from zoo.jobs.job_args import (
@@ -250,6 +251,9 @@ def load_data(args, epoch, shard=None):
 
 
 def _check_job_args(args):
+    """Every argument alone, before anything is read or written."""
+    from zoo.utils.checks import check_finite, check_fraction, check_non_negative, check_positive
+
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
         if value <= 0:
             raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
@@ -270,6 +274,43 @@ def _check_job_args(args):
     ):
         if value is not None and value <= 0:
             raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
+    # a rate of inf or nan would train to NaN weights after the run directory exists
+    for flag in ("lr", "max_lr", "div_factor", "final_div_factor", "find_lr_min",
+                 "find_lr_max"):
+        check_positive(f"--{flag.replace('_', '-')}", getattr(args, flag), allow_none=True)
+    check_positive("--gamma", args.gamma)
+    check_non_negative("--min-lr", args.min_lr)
+    check_fraction("--pct-start", args.pct_start)
+    check_fraction("--warmup-pct", args.warmup_pct, low_open=False)
+    check_finite("--momentum", args.momentum, allow_none=True)
+    if args.find_lr and not args.find_lr_min < args.find_lr_max:
+        raise UserValueError("`--find-lr-min` must be below `--find-lr-max`. Received: "
+                             f"--find-lr-min {args.find_lr_min} --find-lr-max {args.find_lr_max}")
+
+
+def logged_metric_names(model, data):
+    """The names `fit` logs for `model` (loss and metrics, with `val_` twins, and the
+    step's `lr`/`momentum`): evaluated on one batch of `data`, before any training."""
+    logs = model.evaluate(data.take(1), return_dict=True, verbose=0)
+    return sorted({*logs, *(f"val_{k}" for k in logs), "lr", "momentum"})
+
+
+def check_monitor(args, model, val, train):
+    """Refuses a `--monitor` that names no metric the run logs; returns the monitor used."""
+    monitor = args.monitor or model.default_monitor()
+    if val is None and monitor and monitor.startswith("val_"):
+        monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
+    if args.monitor is not None:
+        names = logged_metric_names(model, val if val is not None else train)
+        if val is None:
+            names = [n for n in names if not n.startswith("val_")]
+        if monitor not in names:
+            raise UserValueError(
+                f"`--monitor` must name a metric this run logs: {', '.join(names)}"
+                f"{' (no val_ metrics: --validation-split 0)' if val is None else ''}. "
+                f"Received: --monitor {args.monitor}"
+            )
+    return monitor
 
 
 @dataclasses.dataclass
@@ -282,11 +323,15 @@ class RunSetup:
     test: object  # the test split: read once, for the report
     schedule: object  # the learning-rate schedule of --schedule, or None
     epoch: object  # the variable the data pipeline reads its epoch from
-    run_dir: RunDirectory  # opened: locked, config.json written
+    run_dir: RunDirectory  # checked; opened (locked, config.json written) at the end of setup
+    config: dict  # what config.json records
+    callbacks: list = None  # training's callbacks (None for --find-lr)
+    finder: object = None  # --find-lr's LR finder (None for training)
 
 
-def setup(args, argv, plan=None):
-    """The model, data and run directory shared by training and `--find-lr`."""
+def setup(args, argv, plan=None, run_path=None):
+    """Model, data, callbacks and run directory shared by training and `--find-lr`. Every
+    check that can refuse the command runs before the run directory is opened."""
     import keras
 
     import callbacks
@@ -294,7 +339,7 @@ def setup(args, argv, plan=None):
     import zoo
 
     _check_job_args(args)
-    run_dir = RunDirectory(args.run_dir or default_run_dir(args.model, args.dataset),
+    run_dir = RunDirectory(run_path or args.run_dir or default_run_dir(args.model, args.dataset),
                            resume=args.resume, overwrite=args.overwrite,
                            keep_states=not args.find_lr)
     run_dir.check()  # a directory that refuses this run fails before anything loads
@@ -342,9 +387,15 @@ def setup(args, argv, plan=None):
         "params": model.count_params(),
         "distribute": plan.describe(),
     }
+    job = RunSetup(model=model, train=train, val=val, test=test, schedule=schedule,
+                   epoch=epoch, run_dir=run_dir, config=config)
+    # the callbacks' (or the LR finder's) own refusals too, before any write
+    if args.find_lr:
+        job.finder = _finder(args, run_dir.path)
+    else:
+        job.callbacks = _callbacks(args, job)
     open_run_dir(run_dir, config, plan)
-    return RunSetup(model=model, train=train, val=val, test=test, schedule=schedule,
-                    epoch=epoch, run_dir=run_dir)
+    return job
 
 
 def open_run_dir(run_dir, config, plan):
@@ -372,66 +423,99 @@ def open_run_dir(run_dir, config, plan):
         )
 
 
-def _hparams(args):
-    keys = [
-        "model",
-        "dataset",
-        "optimizer",
-        "lr",
-        "momentum",
-        "batch_size",
-        "epochs",
-        "schedule",
-        "max_lr",
-        "seed",
-        "weights",
-        "layer_lr_decay",
-        "gradual_unfreezing",
-    ]
-    return {k: ("default" if getattr(args, k) is None else getattr(args, k)) for k in keys}
+def _hparams(args, model, schedule):
+    """The run's HParams: the values it trains with, as `config.json` records them (the
+    optimizer's resolved rate and momentum, each player's for adversarial models, the
+    schedule's peak), not the flags as typed."""
+    hparams = {k: getattr(args, k) for k in
+               ("model", "dataset", "optimizer", "batch_size", "epochs", "schedule", "seed")}
+    players = getattr(model.optimizer, "by_player", None)
+    optimizers = ({f"{p}_": o for p, o in players.items()} if isinstance(players, dict)
+                  else {"": model.optimizer})
+    for prefix, optimizer in optimizers.items():
+        inner = inner_optimizer(optimizer)
+        hparams[prefix + "lr"] = _number(compat.learning_rate_object(inner))
+        attr = momentum_attribute(inner)
+        if attr is not None:
+            hparams[prefix + "momentum"] = float(getattr(inner, attr))
+    if schedule is not None:  # the rate the schedule starts at and its peak
+        peak = getattr(schedule, "max_lr", None) or schedule.lr
+        hparams["lr"] = _number(getattr(schedule, "initial_lr", peak))
+        hparams["max_lr"] = _number(peak)
+        momentum = getattr(schedule, "momentum", None)
+        if momentum is not None:  # onecycle's momentum range: its peak
+            hparams["momentum"] = float(momentum[1])
+    elif "lr" in hparams:
+        hparams["max_lr"] = hparams["lr"]
+    # what fine-tuning started from, and how (ULMFiT's options)
+    hparams["weights"] = args.weights or "none"
+    hparams["layer_lr_decay"] = float(args.layer_lr_decay)
+    hparams["gradual_unfreezing"] = bool(args.gradual_unfreezing)
+    return hparams
 
 
-def run(args, argv, extra_callbacks=(), plan=None):
+def _number(value):
+    import keras
+
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        value = value(0)
+    return float(f"{float(keras.ops.convert_to_numpy(value)):.7g}")  # float32's digits
+
+
+def run(args, argv, extra_callbacks=(), plan=None, run_path=None):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
-    run = setup(args, argv, plan)
+    job = setup(args, argv, plan, run_path)
     try:
-        return _train(args, run, extra_callbacks)
+        return _train(args, job, extra_callbacks)
     finally:
-        run.run_dir.close()
+        job.run_dir.close()
 
 
-def _train(args, run, extra_callbacks):
+def _callbacks(args, job):
+    """The run's callbacks, built (and so checked) before the run directory is opened."""
     import callbacks
-    from zoo.training.distribution import is_chief, local_only
 
-    model, val, run_dir = run.model, run.val, run.run_dir.path
-
-    monitor = args.monitor or model.default_monitor()
-    if val is None and monitor and monitor.startswith("val_"):
-        monitor = monitor[len("val_"):]  # --validation-split 0: nothing else to choose on
+    model, run_dir = job.model, job.run_dir.path
+    monitor = check_monitor(args, model, job.val, job.train)
     standard = callbacks.standard_callbacks(
         run_dir,
-        schedule=run.schedule,
+        schedule=job.schedule,
         monitor=monitor or "val_loss",
         save_best=monitor is not None,
         keep=args.keep_checkpoints,
         resume=args.resume,
         tensorboard=args.tensorboard,
         update_freq=args.tb_update_freq,
-        hparams=_hparams(args),
+        hparams=_hparams(args, model, job.schedule),
         trial_id=run_dir.name,
-        data_epoch=run.epoch,
+        data_epoch=job.epoch,
     )
-    checkpoint = next(c for c in standard if isinstance(c, callbacks.Checkpoint))
-    callbacks_ = standard + list(extra_callbacks) + family_callbacks(model, run_dir)
-    if args.gradual_unfreezing:
-        callbacks_.insert(0, callbacks.GradualUnfreezing(args.layer_lr_decay,
-                                                         verbose=int(args.verbose > 0)))
+    for callback in standard:  # a schedule too short for the data: refused now
+        if isinstance(callback, callbacks.Scheduler):
+            callback.resolved(args.epochs, _steps_per_epoch(job.train))
+    if args.gradual_unfreezing:  # first: it sets the trainable layers the epoch trains
+        standard.insert(0, callbacks.GradualUnfreezing(args.layer_lr_decay,
+                                                       verbose=int(args.verbose > 0)))
+    return standard + family_callbacks(model, run_dir)
+
+
+def _steps_per_epoch(dataset):
+    steps = int(dataset.cardinality())
+    return steps if steps > 0 else None
+
+
+def _train(args, job, extra_callbacks):
+    import callbacks
+    from zoo.training.distribution import is_chief, local_only
+
+    model, run_dir = job.model, job.run_dir.path
+    checkpoint = next(c for c in job.callbacks if isinstance(c, callbacks.Checkpoint))
+    callbacks_ = job.callbacks + list(extra_callbacks)
     start = time.time()
     # shuffle=False: the dataset shuffles itself (keras would only warn that it ignores it)
     model.fit(
-        run.train,
-        validation_data=val,
+        job.train,
+        validation_data=job.val,
         epochs=args.epochs,
         callbacks=callbacks_,
         verbose=args.verbose,
@@ -443,7 +527,7 @@ def _train(args, run, extra_callbacks):
     for logs in checkpoint.history:
         for k, v in logs.items():
             history.setdefault(k, []).append(float(v))
-    results = model.evaluate(run.test, return_dict=True, verbose=0)  # every process takes part
+    results = model.evaluate(job.test, return_dict=True, verbose=0)  # every process takes part
     results = {k: float(v) for k, v in results.items()}
     metrics = {"test": results, "train_seconds": wall, "epochs": args.epochs}
     if checkpoint.restored_epoch is not None:
@@ -465,24 +549,29 @@ def family_callbacks(model, run_dir):
     return []
 
 
-def find_lr(args, argv, plan=None):
+def find_lr(args, argv, plan=None, run_path=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
-    run = setup(args, argv, plan)
-    with run.run_dir:
-        return _find_lr(args, run.model, run.train, run.run_dir.path)
+    job = setup(args, argv, plan, run_path)
+    with job.run_dir:
+        return _find_lr(job.finder, job.model, job.train, job.run_dir.path)
 
 
-def _find_lr(args, model, train, run_dir):
+def _finder(args, run_dir):
     import callbacks
     from zoo.training.distribution import is_chief
 
-    plot = run_dir / "lr_finder.png"
-    finder = callbacks.LRFinder(
+    return callbacks.LRFinder(
         min_lr=args.find_lr_min,
         max_lr=args.find_lr_max,
         num_steps=args.find_lr_steps,
-        plot_path=plot if is_chief() else None,
+        plot_path=run_dir / "lr_finder.png" if is_chief() else None,
     )
+
+
+def _find_lr(finder, model, train, run_dir):
+    from zoo.training.distribution import is_chief
+
+    plot = run_dir / "lr_finder.png"
     suggestion = finder.find(model, train)
     if not is_chief():
         return suggestion, plot, run_dir
@@ -502,22 +591,41 @@ def _find_lr(args, model, train, run_dir):
 def main(argv=None, extra_callbacks=()):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    run_path = args.run_dir or default_run_dir(args.model, args.dataset)
     try:
         import keras
 
         plan = distribute.plan(args, keras.backend.backend())
         with distribute.guard(plan):
-            return _main(args, argv, plan, extra_callbacks)
+            return _main(args, argv, plan, extra_callbacks, run_path)
     except NonFiniteError as err:  # the data or the learning rate, not the command
         print(f"error: {one_line(err)}", file=sys.stderr)
         return 1
     except USER_ERRORS as err:
         return report(err)
+    except KeyboardInterrupt:
+        print(f"error: interrupted (Ctrl-C). {resume_hint(args, argv, run_path)}",
+              file=sys.stderr)
+        return 130
 
 
-def _main(args, argv, plan, extra_callbacks):
+def resume_hint(args, argv, run_path):
+    """What to run after an interruption: the same command with --resume, if a state exists."""
     if args.find_lr:
-        suggestion, plot, run_dir = find_lr(args, argv, plan)
+        return "The LR finder writes its result at its end: run the command again."
+    if not RunDirectory(run_path).states():
+        return ("No epoch had ended, so there is nothing to resume: run the command again "
+                f"(its run directory is {run_path}).")
+    again = [a for a in argv if a not in ("--overwrite", "--resume")]
+    if args.run_dir is None:  # the default directory, named for the resume
+        again += ["--run-dir", str(run_path)]
+    return ("The run keeps its last checkpoint; continue it with: python scripts/train.py "
+            f"{shlex.join(again + ['--resume'])}")
+
+
+def _main(args, argv, plan, extra_callbacks, run_path=None):
+    if args.find_lr:
+        suggestion, plot, run_dir = find_lr(args, argv, plan, run_path)
         print(
             f"suggested learning rate: {suggestion:.3g}"
             if suggestion is not None
@@ -525,7 +633,7 @@ def _main(args, argv, plan, extra_callbacks):
         )
         print(f"Plot written to {plot}")
         return 0
-    _, results, run_dir = run(args, argv, extra_callbacks, plan)
+    _, results, run_dir = run(args, argv, extra_callbacks, plan, run_path)
     for key, value in results.items():
         print(f"test {key}: {value:.4f}")
     print(f"Run written to {run_dir}")

@@ -25,9 +25,10 @@ from zoo import compat
 from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
 from zoo.jobs.job_args import add_backend_arg, dataset_model_kwargs, parse_model_args
-from zoo.jobs.run_dir import DirectoryLock, remove_temporaries
+from zoo.tuning.tuners import check_resume
 from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
+from zoo.utils.ownership import OwnedDirectory, remove_temporaries
 
 
 class NoTrialCompleted(RuntimeError):
@@ -120,14 +121,18 @@ def split_data(args, epoch=None):
         args.dataset, batch_size=args.batch_size, validation_split=args.validation_split,
         seed=args.seed, validation_seed=args.seed, train_examples=args.train_examples,
         epoch=epoch)
-    return train, val, test, (sizes["train"], sizes["validation"], sizes["test"])
+    return (train, val, test, (sizes["train"], sizes["validation"], sizes["test"]),
+            sizes["fingerprint"])
 
 
-def search_settings(args, backend):
+def search_settings(args, backend, fingerprint=None):
     """What defines the trials' results besides the space: recorded with the search."""
-    return {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
-            "validation_split": args.validation_split, "train_examples": args.train_examples,
-            "backend": backend}
+    settings = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
+                "validation_split": args.validation_split,
+                "train_examples": args.train_examples, "backend": backend}
+    if fingerprint is not None:  # the training data's content (a changed file is refused)
+        settings["data_fingerprint"] = fingerprint
+    return settings
 
 
 def _hp_values(trial):
@@ -186,35 +191,47 @@ def run(args, argv):
     extra = {"max_epochs": args.epochs} if args.algorithm == "hyperband" else {}
     role = compat.chief_role()
     is_worker = role == "worker"
-    # one search process per directory (workers of a distributed search share the chief's)
-    lock = DirectoryLock(Path(args.directory) / project, what="search")
-    if not is_worker:
-        lock.check()
-    tuner = zoo.tuner(hypermodel, args.algorithm, objective=parse_objective(args.objective),
-                      max_trials=args.max_trials, directory=args.directory,
-                      project_name=project, overwrite=args.overwrite, seed=args.seed,
-                      search_settings=search_settings(args, keras.backend.backend()), **extra)
-    project_dir = Path(tuner.project_dir)
-    if not is_worker:
-        lock.acquire()
+    # one search process per directory (workers of a distributed search share the chief's),
+    # holding the lock before anything there is deleted (--overwrite) and to the end
+    project_dir = Path(args.directory) / project
+    owned = OwnedDirectory(project_dir, (), what="search", flag="--directory")
+    if not is_worker:  # files of someone else's, another search: refused before any work
+        owned.check()
+        owned.lock.check()
+    objective = parse_objective(args.objective)
+    hypermodel.check_objective(hypermodel.space.objective if objective is None else objective)
+    if not args.overwrite:  # a changed rerun is refused before any data loads
+        check_resume(hypermodel, args.algorithm, objective, args.directory, project, args.seed,
+                     search_settings(args, keras.backend.backend()),
+                     ignore=("settings.data_fingerprint",), **extra)
+    epoch = zoo.datasets.epoch_variable()
+    data = split_data(args, epoch)
+    created = owned.acquire() if not is_worker else False
+    try:
+        tuner = zoo.tuner(hypermodel, args.algorithm, objective=objective,
+                          max_trials=args.max_trials, directory=args.directory,
+                          project_name=project, overwrite=args.overwrite, seed=args.seed,
+                          search_settings=search_settings(args, keras.backend.backend(),
+                                                          data[4]), **extra)
+    except BaseException:  # refused: the folder is left as it was found
+        if not is_worker:
+            owned.give_up(created)
+        raise
+    try:
         if role is None:  # alone in the directory: what a killed search left is stale
             remove_temporaries(project_dir, recursive=True)
-    try:
-        return _search(args, argv, hypermodel, tuner, project_dir, role)
+        return _search(args, argv, hypermodel, tuner, project_dir, role, epoch, data[:4])
     finally:
-        lock.release()
+        owned.lock.release()
 
 
-def _search(args, argv, hypermodel, tuner, project_dir, role):
+def _search(args, argv, hypermodel, tuner, project_dir, role, epoch, data):
     import keras
 
     import callbacks as zoo_callbacks
 
-    import zoo
-
     is_worker = role == "worker"
-    epoch = zoo.datasets.epoch_variable()
-    train, val, test, sizes = split_data(args, epoch)
+    train, val, test, sizes = data
     callbacks = [zoo_callbacks.DataEpoch(epoch)]
     if not args.no_tensorboard:
         # keras-tuner gives each trial its own log dir and adds its HParams
@@ -339,6 +356,11 @@ def main(argv=None):
     except NoTrialCompleted as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C). Finished trials are kept: run the same command "
+              "again to resume the search (an interrupted trial runs again, to the same score).",
+              file=sys.stderr)
+        return 130
     if summary is None:
         return 0
     print()

@@ -23,7 +23,9 @@ class ImagePreprocessing(layers.Layer):
     not bit-identical: torchvision resizes uint8 images to uint8.
 
     Height and width must be known when the layer runs (they are for every
-    array and tf.data batch of fixed-size images).
+    array and tf.data batch of fixed-size images); a zoo model traces its predict
+    function once per image size on TensorFlow, so images of any size work one
+    call after another on every backend.
 
     Args:
         resize: length of the shorter side after resizing (int), or None
@@ -41,6 +43,9 @@ class ImagePreprocessing(layers.Layer):
     x = prep(np.zeros((2, 480, 640, 3), "uint8"))   # (2, 224, 224, 3)
     ```
     """
+
+    #: the layer resizes by the input's height and width, which must be static
+    requires_known_image_size = True
 
     def __init__(self, resize=None, crop=224, interpolation="bilinear", mean=(0.0, 0.0, 0.0),
                  std=(1.0, 1.0, 1.0), antialias=True, **kwargs):

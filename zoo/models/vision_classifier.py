@@ -69,13 +69,15 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
     #: weights files written when the vision families were subclassed models (their layers
     #: nested in blocks) load by layer name (`zoo.compat.adopt_legacy_layout`)
     reads_legacy_layout = True
+    #: the `pooling` values the family's head takes with `include_top=False`
+    poolings = POOLINGS
 
     def __init__(self, *, input_shape, num_classes, include_top=True, pooling=None, filters,
                  width_multiplier=1.0, dropout=0.0, features_only=False, augment=None,
                  preprocessing=None, num_stages=None, **kwargs):
         input_shape = check_input_shape(input_shape, 3)
         self.include_top = check_bool("include_top", include_top)
-        self.pooling = check_choice("pooling", pooling, POOLINGS)
+        self.pooling = check_choice("pooling", pooling, self.poolings)
         self.features_only = check_bool("features_only", features_only)
         if include_top and pooling is not None and not features_only:
             raise UserValueError(
@@ -90,7 +92,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         self._zoo_input_shape = input_shape
         self._zoo_num_classes = num_classes
         if preprocessing is None:
-            inputs = keras.Input(input_shape, name="images")
+            inputs = keras.Input(self.input_layer_shape(input_shape), name="images")
             x = inputs
         else:
             prep = ImagePreprocessing(**dict(preprocessing), name="preprocessing")
@@ -111,6 +113,11 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
                          num_classes=num_classes, **kwargs)
 
     # ------------------------------------------------------------------ the family's part
+    def input_layer_shape(self, input_shape):
+        """The shape of the model's `keras.Input` (without preprocessing): `input_shape`, or
+        (None, None, channels) for a family that takes any image size."""
+        return input_shape
+
     def build_stages(self, x):  # pragma: no cover - abstract
         """The feature map at the end of each stage, shallow to deep (a list), from `x`;
         each one the output of `vision_layers.stage_output(x, i)`, the next stage's input."""
@@ -126,7 +133,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         return scale(w, self.width_multiplier)
 
     def classifier_head(self, x, hidden_units=(), flatten=False, dropout_first=False,
-                        pool_size=None):
+                        pool_size=None, hidden_activation="relu"):
         """The classifier (or feature pooling) after the last stage.
 
         flatten: Flatten the last map (AlexNet, VGG) instead of global average
@@ -138,6 +145,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         hidden_units: widths of hidden Dense+ReLU layers before the logits.
         dropout_first: Dropout before each hidden Dense (AlexNet) rather than
             after it (VGG); pooled heads put Dropout before the logits.
+        hidden_activation: the hidden Dense layers' activation (MobileNetV3: "hard_silu").
         """
         if not self.include_top:
             if self.pooling == "avg":
@@ -156,7 +164,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
             drop = layers.Dropout(rate, name=f"fc{i + 1}_dropout") if rate else None
             if drop is not None and dropout_first:
                 x = drop(x)
-            x = layers.Dense(units, activation="relu", name=f"fc{i + 1}")(x)
+            x = layers.Dense(units, activation=hidden_activation, name=f"fc{i + 1}")(x)
             if drop is not None and not dropout_first:
                 x = drop(x)
         if rate and not hidden_units:

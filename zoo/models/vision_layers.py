@@ -36,6 +36,14 @@ def check_depths(name, depths, length):
     return depths
 
 
+def check_strides(strides, length, name="strides"):
+    """Per-stage (or per-block) strides: `length` values (None: any number), each 1 or 2."""
+    values = check_depths(name, strides, length)
+    if any(s not in (1, 2) for s in values):
+        raise UserValueError(f"`{name}` must hold strides 1 or 2. Received: {name}={strides!r}")
+    return values
+
+
 def check_pool_size(name, value):
     """None, or (height, width) of positive ints."""
     if value is None:
@@ -106,8 +114,58 @@ def min_input_size(ops_list, limit=4096):
     raise ValueError(f"no input size up to {limit} fits")  # pragma: no cover
 
 
-def conv(filters, kernel_size, strides=1, name=None, use_bias=False):
-    """A Conv2D padded like torch's `padding=kernel_size // 2`.
+def make_divisible(value, divisor=8, min_value=None):
+    """`value` rounded to the nearest multiple of `divisor` (at least `min_value`, default
+    `divisor`), never more than 10% below `value`: TF-slim's and torchvision's
+    `_make_divisible`, which MobileNet and EfficientNet widths go through."""
+    min_value = divisor if min_value is None else min_value
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+#: activation names of the mobile families -> keras activations (torch's equivalents):
+#: "hard_sigmoid" is relu6(x + 3) / 6 (torch's `Hardsigmoid`), "hard_swish" x times it
+#: (torch's `Hardswish`, keras's `hard_silu`), "silu" torch's `SiLU` (swish)
+ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "hard_sigmoid": "hard_sigmoid",
+               "hard_swish": "hard_silu", "silu": "silu", "sigmoid": "sigmoid"}
+
+
+def activation_layer(kind, name):
+    """The keras layer of activation `kind` (a key of `ACTIVATIONS`), named `name`.
+
+    keras's own functions: `hard_silu` and `hard_sigmoid` equal torch's `Hardswish` and
+    `Hardsigmoid` (relu6(x + 3) / 6), on every backend."""
+    check_choice("activation", kind, tuple(ACTIVATIONS))
+    return layers.Activation(ACTIVATIONS[kind], name=name)
+
+
+def squeeze_excitation(x, squeeze_channels, *, activation="relu", gate="sigmoid", name):
+    """Squeeze-and-excitation (Hu et al. 2018, arXiv:1709.01507): `x` times a per-channel gate.
+
+    The gate: the mean over height and width (kept as a 1x1 map), a 1x1 convolution to
+    `squeeze_channels` with bias and `activation`, a 1x1 convolution back to the input's
+    channels with bias and `gate` ("sigmoid" in EfficientNet, "hard_sigmoid" in
+    MobileNetV3). torchvision's `SqueezeExcitation` (`fc1`, `fc2`) and timm's
+    `SqueezeExcite` (`conv_reduce`, `conv_expand`) are `f"{name}_reduce"` and
+    `f"{name}_expand"` here.
+
+    Example:
+
+    ```python
+    y = squeeze_excitation(x, 8, activation="silu", name="block2_0_se")
+    ```
+    """
+    channels = x.shape[-1]
+    s = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_pool")(x)
+    s = layers.Conv2D(squeeze_channels, 1, activation=ACTIVATIONS[activation],
+                      kernel_initializer=CONV_INIT, name=f"{name}_reduce")(s)
+    s = layers.Conv2D(channels, 1, activation=ACTIVATIONS[gate], kernel_initializer=CONV_INIT,
+                      name=f"{name}_expand")(s)
+    return layers.Multiply(name=f"{name}_scale")([x, s])
+
+
+def conv(filters, kernel_size, strides=1, name=None, use_bias=False, groups=1):
+    """A Conv2D padded like torch's `padding=kernel_size // 2` (`groups`: grouped convolution).
 
     Stride 1: "same" (symmetric for odd kernels). Stride > 1: explicit
     symmetric zero padding then "valid", so outputs and pixel alignment equal
@@ -117,17 +175,35 @@ def conv(filters, kernel_size, strides=1, name=None, use_bias=False):
     pad = kernel_size // 2
     if strides == 1:
         return [layers.Conv2D(filters, kernel_size, padding="same", use_bias=use_bias,
-                              kernel_initializer=CONV_INIT, name=name)]
+                              groups=groups, kernel_initializer=CONV_INIT, name=name)]
     return [
         layers.ZeroPadding2D(pad, name=f"{name}_pad"),
         layers.Conv2D(filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias,
-                      kernel_initializer=CONV_INIT, name=name),
+                      groups=groups, kernel_initializer=CONV_INIT, name=name),
     ]
 
 
-def batch_norm(name, epsilon=1e-5, zero_gamma=False, fast=False):
+def depthwise_conv(kernel_size, strides=1, name=None):
+    """A DepthwiseConv2D (no bias) padded like torch's `padding=kernel_size // 2`, as `conv`.
+
+    Initialised as torchvision initialises it (`kaiming_normal_(mode="fan_out")` counts
+    the channels times the window, which is keras's fan-in of a depthwise kernel).
+    Returns a list of layers to apply in order.
+    """
+    init = {**CONV_INIT, "config": {**CONV_INIT["config"], "mode": "fan_in"}}
+    if strides == 1:
+        return [layers.DepthwiseConv2D(kernel_size, padding="same", use_bias=False,
+                                       depthwise_initializer=init, name=name)]
+    return [
+        layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad"),
+        layers.DepthwiseConv2D(kernel_size, strides=strides, padding="valid", use_bias=False,
+                               depthwise_initializer=init, name=name),
+    ]
+
+
+def batch_norm(name, epsilon=1e-5, zero_gamma=False, fast=False, momentum=0.9):
     """BatchNormalization with torch's defaults (momentum 0.1 there is 0.9 here)."""
-    return BatchNormalization(momentum=0.9, epsilon=epsilon, name=name, fast_variance=fast,
+    return BatchNormalization(momentum=momentum, epsilon=epsilon, name=name, fast_variance=fast,
                               gamma_initializer="zeros" if zero_gamma else "ones")
 
 
@@ -159,3 +235,55 @@ def augmentation_layers(augment):
         out.append(layers.RandomTranslation(0.125, 0.125, fill_mode="constant",
                                             interpolation="nearest", name="augment_translate"))
     return out
+
+
+def inverted_residual(x, out_channels, *, expanded_channels, kernel_size=3, strides=1,
+                      activation="relu6", se_channels=None, se_activation="relu",
+                      se_gate="sigmoid", fused=False, drop_rate=0.0, bn_epsilon=1e-5,
+                      bn_momentum=0.9, name):
+    """The inverted residual block of MobileNetV2/V3 and EfficientNet (MBConv, fused MBConv).
+
+    MBConv: a 1x1 expansion to `expanded_channels` (left out when that is the input's
+    width) + BN + `activation`, a depthwise `kernel_size` convolution with `strides` + BN +
+    `activation`, squeeze-excitation (when `se_channels`), a linear 1x1 projection to
+    `out_channels` + BN. Fused MBConv (`fused=True`, EfficientNetV2): the expansion and
+    the depthwise convolution are one `kernel_size` convolution (with `strides`); without
+    expansion it projects to `out_channels` directly, with its activation. The input is
+    added back when the shapes agree (stride 1, same width), after stochastic depth at
+    `drop_rate` (training only: whole examples of the branch dropped, the kept ones
+    scaled by 1 / (1 - rate), as torchvision's `StochasticDepth(rate, "row")`).
+
+    Layers: `f"{name}_expand_conv"`/`_expand_bn`, `_dwconv`/`_dw_bn`, `_se_reduce`/
+    `_se_expand`, `_project_conv`/`_project_bn`; each family's conversion rules map them
+    to torchvision's and timm's module names.
+    """
+    in_channels = x.shape[-1]
+    expand = expanded_channels != in_channels
+
+    def conv_bn(y, filters, kernel, stride, part, act):
+        y = chain([*conv(filters, kernel, stride, name=f"{name}_{part}_conv"),
+                   batch_norm(f"{name}_{part}_bn", bn_epsilon, momentum=bn_momentum)], y)
+        return activation_layer(act, f"{name}_{part}_act")(y) if act else y
+
+    y = x
+    if fused:
+        if expand:
+            y = conv_bn(y, expanded_channels, kernel_size, strides, "expand", activation)
+            y = conv_bn(y, out_channels, 1, 1, "project", None)
+        else:
+            y = conv_bn(y, out_channels, kernel_size, strides, "project", activation)
+    else:
+        if expand:
+            y = conv_bn(y, expanded_channels, 1, 1, "expand", activation)
+        y = chain([*depthwise_conv(kernel_size, strides, name=f"{name}_dwconv"),
+                   batch_norm(f"{name}_dw_bn", bn_epsilon, momentum=bn_momentum),
+                   activation_layer(activation, f"{name}_dw_act")], y)
+        if se_channels:
+            y = squeeze_excitation(y, se_channels, activation=se_activation, gate=se_gate,
+                                   name=f"{name}_se")
+        y = conv_bn(y, out_channels, 1, 1, "project", None)
+    if strides != 1 or in_channels != out_channels:
+        return y
+    if drop_rate:
+        y = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=f"{name}_drop")(y)
+    return layers.Add(name=f"{name}_add")([y, x])

@@ -59,12 +59,18 @@ input_gradient.__doc__ = """Gradient of `sum(fn(x))` with respect to `x`, itself
 Use inside a loss (e.g. WGAN-GP's gradient penalty); works on every backend.
 """
 
+#: `fused_batch_norm(x, scale, offset, epsilon) -> (y, batch mean, batch variance)` in
+#: training where the backend has a faster fused kernel than keras's op-by-op batch
+#: normalization (TensorFlow), else None (XLA fuses JAX's itself)
+fused_batch_norm = getattr(_module, "fused_batch_norm", None)
+
 __all__ = [
     "InputRange",
     "NonFiniteError",
     "Player",
     "PlayerOptimizers",
     "ZooModel",
+    "fused_batch_norm",
     "input_gradient",
     "momentum_attribute",
 ]

@@ -18,7 +18,8 @@ from keras.optimizers.schedules import LearningRateSchedule
 from zoo import compat
 from zoo.errors import UserTypeError, UserValueError
 from zoo.training import input_checks as checks
-from zoo.training.guard import NONFINITE_KEY, NonFiniteGuard
+from zoo.training import quantization
+from zoo.training.guard import NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
 from zoo.training.schedules import MomentumSchedule, not_a_callback_message
 from zoo.utils.checks import check_positive
@@ -119,12 +120,15 @@ class BaseZooModel(keras.Model):
     #: the step reports non-finite weights after each update and `fit` stops there
     check_finite_weights = True
 
-    def __init__(self, *args, gradient_clip_norm=None, **kwargs):
+    def __init__(self, *args, gradient_clip_norm=None, input_range=None, **kwargs):
         super().__init__(*args, **kwargs)
         check_positive("gradient_clip_norm", gradient_clip_norm, allow_none=True)
         self.gradient_clip_norm = gradient_clip_norm
         self.momentum_schedule = None
         self.learning_rate_multipliers = None
+        if input_range is not None:  # from a saved config: the input check survives reloads
+            self.input_range = (input_range if isinstance(input_range, checks.InputRange)
+                                else checks.InputRange(**input_range))
 
     # ------------------------------------------------------------------ compile
     def default_loss(self):
@@ -306,14 +310,12 @@ class BaseZooModel(keras.Model):
         players = self.players()
         if players is None:
             return self._supervised_train_step(data)
-        logs, hyper, flags = {}, {}, []
+        logs, hyper = {}, {}
         for player in players:
             for _ in range(player.steps):
                 loss, aux, player_hyper = self._update(
                     player.loss, player.variables, player.optimizer, data
                 )
-                if NONFINITE_KEY in player_hyper:
-                    flags.append(player_hyper.pop(NONFINITE_KEY))
             logs[f"{player.name}_loss"] = loss
             if isinstance(aux, dict):
                 logs.update({k: v for k, v in aux.items() if not k.startswith("_")})
@@ -321,8 +323,6 @@ class BaseZooModel(keras.Model):
             hyper.update({prefix + k: v for k, v in player_hyper.items()})
         logs = self.compute_player_metrics(data, logs)
         logs.update(hyper)
-        if flags:
-            logs[NONFINITE_KEY] = ops.max(ops.stack(flags))
         return logs
 
     def compute_player_metrics(self, data, logs):
@@ -384,7 +384,9 @@ class BaseZooModel(keras.Model):
         """One optimizer update of `variables` on `loss_fn(data)`.
 
         Returns (loss, aux, hyper) where `hyper` holds the `lr` and `momentum`
-        the update used.
+        the update used. With `check_finite_weights`, the returned (logged) loss also
+        carries the check of the weights the update wrote: it is NaN when one of them is
+        not finite, and exactly the loss otherwise.
         """
         variables = list(variables)
 
@@ -399,12 +401,13 @@ class BaseZooModel(keras.Model):
         with self._scheduled_hyperparameters(optimizer) as hyper:
             self._apply_gradients_scaled(optimizer, grads, variables)
         hyper = dict(hyper)
-        if self.check_finite_weights:
-            # the weights after the update, not the gradients: a loss-scaling optimizer
-            # skips non-finite gradients on purpose, anything else writes them in
-            hyper[NONFINITE_KEY] = _nonfinite(variables)
         if not scaled_for_distribution:
             loss = self._unscale_for_distribution(loss)
+        if self.check_finite_weights:
+            # the weights after the update, not the gradients (a loss-scaling optimizer skips
+            # non-finite gradients on purpose), carried by the logged loss, a value the step
+            # reports anyway: no extra log entry, no extra host read (NonFiniteGuard)
+            loss = _carry_finiteness(loss, variables)
         return loss, aux, hyper
 
     @contextlib.contextmanager
@@ -480,6 +483,9 @@ class BaseZooModel(keras.Model):
             if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
                 raise UserTypeError(not_a_callback_message(callback))
         checks.check_loop_arguments(kwargs)
+        checks.check_data_ends(x, kwargs.get("steps_per_epoch"))
+        checks.check_data_ends(validation_data, kwargs.get("validation_steps"),
+                               "validation_data", "validation_steps")
         x = checks.prepare_data(self, x, y, argument="x")
         if validation_data is not None:
             validation_data = checks.prepare_validation_data(self, validation_data)
@@ -492,6 +498,7 @@ class BaseZooModel(keras.Model):
         kwargs.update(_positional("evaluate", args))
         if not compat.evaluating_for_fit(kwargs):  # fit checked its validation data
             checks.check_loop_arguments(kwargs)
+            checks.check_data_ends(x, kwargs.get("steps"), steps_name="steps")
             x = checks.prepare_data(self, x, y, argument="x")
         with _input_check_errors():
             return super().evaluate(x, y, **kwargs)
@@ -499,20 +506,51 @@ class BaseZooModel(keras.Model):
     def predict(self, x, *args, **kwargs):
         kwargs.update(_positional("predict", args))
         checks.check_loop_arguments(kwargs)
+        checks.check_data_ends(x, kwargs.get("steps"), steps_name="steps")
         x = checks.prepare_data(self, x, argument="x", labels=False)
         with _input_check_errors():
             return super().predict(x, **kwargs)
+
+    # ------------------------------------------------------------------ quantization
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """keras's `Model.quantize` on the quantizable layers, recorded in the config.
+
+        The zoo quantizes the Dense, EinsumDense and Embedding layers
+        (`zoo.quantize`) and records the mode, so a `.keras` file reloads as
+        the same quantized model (keras rebuilds a subclassed model from its
+        config; the int8 variables need int8 layers). The reload applies the
+        mode's default `config`; other `filters` than the zoo's are refused,
+        since they could not be rebuilt.
+        """
+        if filters not in (None, quantization.is_quantizable):
+            raise UserValueError(
+                "A zoo model quantizes all its Dense, EinsumDense and Embedding layers, so "
+                "its config can rebuild it: use zoo.quantize(model, mode). "
+                f"Received: filters={filters!r}"
+            )
+        with quantization.quiet():
+            super().quantize(mode, config=config, filters=quantization.is_quantizable, **kwargs)
+        self._zoo_quantization = mode if config is None else config.mode
 
     # ------------------------------------------------------------------ config
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         if self.gradient_clip_norm is not None:
             config["gradient_clip_norm"] = self.gradient_clip_norm
+        if getattr(self, "_zoo_quantization", None):
+            config["quantization"] = self._zoo_quantization
+        if self.input_range is not None:
+            config["input_range"] = dataclasses.asdict(self.input_range)
         return config
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        config = dict(config)
+        mode = config.pop("quantization", None)
+        model = cls(**config)
+        if mode:  # int8 layers first, so the saved int8 variables fit them
+            model.quantize(mode)
+        return model
 
 
 def _batch_size(x):
@@ -520,18 +558,15 @@ def _batch_size(x):
     return ops.shape(first)[0]
 
 
-def _nonfinite(variables):
-    """1.0 (float32) when any of `variables` holds NaN or inf, else 0.0; in the traced step.
-
-    One reduction per variable: NaN and inf carry through a sum (inf - inf is NaN),
-    so the total is finite exactly when every weight is (short of a sum beyond
-    float32's 3e38, a run already diverged).
-    """
-    sums = [ops.sum(ops.cast(v.value, "float32")) for v in variables]
-    if not sums:
-        return ops.zeros((), "float32")
-    total = ops.sum(ops.stack(sums))
-    return ops.cast(ops.logical_not(ops.isfinite(total)), "float32")
+def _carry_finiteness(loss, variables):
+    """`loss + 0 * sum(variables)`: exactly `loss` while every variable is finite, NaN as
+    soon as one is not (NaN and inf carry through a sum, and 0 * inf is NaN). One
+    reduction per variable and three ops, inside the traced step (short of a sum beyond
+    float32's 3e38, a run already diverged). Not differentiated: the update is done."""
+    if not variables:
+        return loss
+    total = ops.sum(ops.stack([ops.sum(ops.cast(v.value, "float32")) for v in variables]))
+    return loss + ops.cast(total * 0.0, ops.dtype(loss))
 
 
 # keras's positional order after (x, y): a caller may pass these without names

@@ -110,7 +110,9 @@ def initialize(coordinator, num_processes, process_id, init_timeout=300, heartbe
     import jax
 
     start = time.monotonic()
-    if process_id != 0:
+    if process_id == 0:
+        check_port_free(coordinator)  # else JAX fails with a gRPC log line and no cause
+    else:
         reach_coordinator(coordinator, init_timeout)
     left = max(1.0, init_timeout - (time.monotonic() - start))
     watchdog = threading.Timer(
@@ -161,6 +163,28 @@ def reach_coordinator(coordinator, timeout, interval=0.5):
         "is process 0 running there, and is the port open to this host? "
         f"Received: --coordinator={coordinator} ({last})"
     )
+
+
+def check_port_free(coordinator):
+    """Raises ValueError when process 0 cannot listen on the coordinator's port (another
+    program holds it): JAX would only log "Failed to add port" and end the run."""
+    host, port = split_address(coordinator)
+    for family, address in ((socket.AF_INET6, "::"), (socket.AF_INET, "")):
+        try:
+            probe = socket.socket(family, socket.SOCK_STREAM)
+        except OSError:  # no IPv6 on this host
+            continue
+        with probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC does
+            try:
+                probe.bind((address, port))
+            except OSError as err:
+                raise UserValueError(
+                    f"The coordinator port {port} is in use on this host by another program "
+                    f"({err.strerror or err}), so process 0 cannot listen there. Choose a free "
+                    f"port for every process's --coordinator. Received: --coordinator="
+                    f"{coordinator!r}") from None
+        return
 
 
 def split_address(address):

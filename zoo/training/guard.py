@@ -1,19 +1,19 @@
 """Stops training at the first step whose update left a weight NaN or inf.
 
-The zoo step reports, with its logs, whether the variables it just updated
-are all finite (`NONFINITE_KEY`). `NonFiniteGuard`, which `ZooModel.fit`
-puts first among the callbacks, takes that entry out of the logs (so no
-progress bar, history or checkpoint sees it) and raises `NonFiniteError` at
-the first bad step, naming it and the first variable hit. keras's
-`TerminateOnNaN` looks only at the logged loss, which can stay finite while
-a weight is NaN (a ReLU turns a NaN pre-activation into 0).
+The zoo step carries the check of the variables it just updated in the loss it
+logs (`loss + 0 * sum(weights)`: the loss itself while they are finite, NaN as
+soon as one is not), so the check adds no log entry and no host read of its own.
+`NonFiniteGuard`, which `ZooModel.fit` puts first among the callbacks, raises
+`NonFiniteError` at the first step whose logged loss is not finite, naming the
+step and the first variable hit. Without the carried sum, keras's
+`TerminateOnNaN` would see only the loss itself, which can stay finite while a
+weight is NaN (a ReLU turns a NaN pre-activation into 0).
 """
+
+import math
 
 import keras
 import numpy as np
-
-#: the step's log entry: 1.0 when an updated variable is no longer finite
-NONFINITE_KEY = "zoo_nonfinite_weights"
 
 
 class NonFiniteError(FloatingPointError):
@@ -35,33 +35,27 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if logs is None:
-            return
-        flag = logs.pop(NONFINITE_KEY, None)
-        if flag:
-            self.model.stop_training = True
-            raise NonFiniteError(self.describe(batch))
+        for key, value in (logs or {}).items():
+            if (key.endswith("loss") and isinstance(value, (int, float))
+                    and not math.isfinite(value)):
+                self.model.stop_training = True
+                raise NonFiniteError(self.describe(batch, key))
 
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs.pop(NONFINITE_KEY, None)
-
-    def on_train_end(self, logs=None):
-        if logs is not None:
-            logs.pop(NONFINITE_KEY, None)
-
-    def describe(self, batch):
+    def describe(self, batch, key="loss"):
         model = self.model
         steps = (self.params or {}).get("steps")
         where = f"epoch {self.epoch + 1}, batch {batch + 1}"
         if steps:
             where += f" (step {self.epoch * steps + batch + 1} of this fit)"
         hit = first_nonfinite_variable(model)
+        if hit is None:
+            return (f"Training stopped at {where}: the logged {key} is NaN or inf, although "
+                    "every weight is still finite. Check the inputs and labels for NaN/inf and "
+                    "lower the learning rate; weights saved before this step are kept.")
         return (
-            f"Training stopped at {where}: the update left "
-            f"{'variable ' + repr(hit) if hit else 'a weight'} NaN or inf, whatever the logged "
-            "loss shows. Check the inputs for NaN/inf and lower the learning rate; weights "
-            "saved before this step are kept, none after it."
+            f"Training stopped at {where}: the update left variable {hit!r} NaN or inf, "
+            "whatever the loss itself shows. Check the inputs for NaN/inf and lower the "
+            "learning rate; weights saved before this step are kept, none after it."
         )
 
 

@@ -68,6 +68,22 @@ def check_loop_arguments(kwargs):
             raise UserValueError(f"`epochs` must be an int > 0. Received: epochs={epochs!r}")
 
 
+def check_data_ends(x, steps, argument="x", steps_name="steps_per_epoch"):
+    """Refuses a `tf.data` dataset that never ends (`repeat()`) without `steps`: keras would
+    wait in its first epoch forever. A Python generator cannot tell whether it ends; keras
+    runs one to its end, so an endless one needs `steps` too (not checked)."""
+    if steps is not None or not is_dataset(x):
+        return
+    import tensorflow as tf
+
+    if int(x.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise UserValueError(
+            f"`{argument}` is a dataset that never ends (e.g. `.repeat()`), so an epoch would "
+            f"never end: pass `{steps_name}`, or repeat it a finite number of times. "
+            f"Received: {steps_name}=None"
+        )
+
+
 # ---------------------------------------------------------------------- entry points
 def prepare_data(model, x, y=None, argument="x", labels=True):
     """Checks `x`/`y` for `model`; returns `x`, wrapped where later batches are checked too.

@@ -12,7 +12,8 @@ from zoo.tuning.space import Choice, Derived, Float, Int, SearchSpace
 from zoo.tuning.tuners import ALGORITHMS, tuner
 
 
-def hypermodel(name, fixed=None, overrides=None, extend=None, evaluation=None, **kwargs):
+def hypermodel(name, fixed=None, overrides=None, extend=None, evaluation=None, weights=None,
+               **kwargs):
     """A `keras_tuner.HyperModel` building and compiling the zoo model `name`.
 
     Args:
@@ -27,6 +28,10 @@ def hypermodel(name, fixed=None, overrides=None, extend=None, evaluation=None, *
         evaluation: arguments of `model.evaluation_metrics` for objectives
             measured after `fit` (e.g. `{"dataset": "fashion_mnist"}` for a
             GAN's `fid_fmnist`).
+        weights: every trial's model starts from these weights (`zoo.create(name,
+            weights=...)`: an entry's tag or name, or a weights file). With the
+            `lora_rank` knob (fixed, or searched through `extend`), LoRA fine-tunes
+            them (`zoo.lora.enable` before compiling).
         **kwargs: more fixed values.
 
     Returns:
@@ -42,7 +47,7 @@ def hypermodel(name, fixed=None, overrides=None, extend=None, evaluation=None, *
     ```
     """
     return ZooHyperModel(name, fixed=fixed, overrides=overrides, extend=extend,
-                         evaluation=evaluation, **kwargs)
+                         evaluation=evaluation, weights=weights, **kwargs)
 
 
 __all__ = [

@@ -23,8 +23,9 @@ from typing import Callable, Optional
 
 from zoo.errors import UserTypeError, UserValueError
 
-#: hyperparameters that configure compile/fit rather than the constructor
-TRAINING_KNOBS = ("learning_rate", "optimizer", "schedule")
+#: hyperparameters that configure compile/fit rather than the constructor (`lora_rank`:
+#: LoRA on the model's attention projections, `zoo.lora.enable`, before compiling)
+TRAINING_KNOBS = ("learning_rate", "optimizer", "schedule", "lora_rank")
 SCHEDULES = ("constant", "cosine")
 SAMPLINGS = ("linear", "log", "reverse_log")
 
@@ -326,19 +327,50 @@ def hidden_units(units_range=(16, 1024), layers_range=(1, 4), searched_layers=Tr
     return hps, None
 
 
-def classifier_space(arguments):
+def scaled_depths(depths, multiplier):
+    """`depths` (blocks per stage) times `multiplier`, rounded, at least one block each."""
+    return tuple(max(1, int(round(d * multiplier))) for d in depths)
+
+
+def depth_multiplier(arguments, low=0.5, high=1.5):
+    """`depth_multiplier` over the model's `depths` (blocks per stage, scaled and rounded):
+    ([Float], the `Derived` argument `depths`), or ([], None) for a model without depths."""
+    if "depths" not in arguments:
+        return [], None
+    base = tuple(arguments["depths"])
+    return [Float("depth_multiplier", low, high, step=0.25, default=1.0)], Derived(
+        "depths", ("depth_multiplier",),
+        lambda v: scaled_depths(base, v["depth_multiplier"]),
+        lambda depths: {"depth_multiplier": 1.0})
+
+
+def stochastic_depth(arguments, high=0.5):
+    """`[Float("stochastic_depth_rate", ...)]` at the model's default, or `[]` without one."""
+    if "stochastic_depth_rate" not in arguments:
+        return []
+    return [Float("stochastic_depth_rate", 0.0, high, step=0.05,
+                  default=arguments["stochastic_depth_rate"])]
+
+
+def classifier_space(arguments, depths=False):
     """The vision classifiers' space: `width_multiplier`, `dropout` where the model has
-    them, the learning rate, the optimizer and the schedule."""
-    hps = []
+    them, `stochastic_depth_rate` where it has one, the learning rate, the optimizer and
+    the schedule; `depths=True` adds a `depth_multiplier` over the model's `depths`."""
+    hps, derived = [], []
     if "width_multiplier" in arguments:
         hps.append(Float("width_multiplier", 0.25, 1.5, step=0.25))
+    if depths:
+        depth_hps, depth_arg = depth_multiplier(arguments)
+        hps += depth_hps
+        derived += [depth_arg] if depth_arg is not None else []
     hps += dropout(arguments)
+    hps += stochastic_depth(arguments)
     hps += [
         learning_rate(1e-4, 1e-1),
         Choice("optimizer", ("adam", "sgd"), default="adam"),
         Choice("schedule", ("constant", "cosine"), default="constant"),
     ]
-    return SearchSpace(tuple(hps))
+    return SearchSpace(tuple(hps), derived=tuple(derived))
 
 
 def generative_widths(arguments, units_range, filters_range):

@@ -12,6 +12,7 @@ from zoo import compat
 from zoo.errors import UserTypeError, UserValueError
 from zoo.tuning.zoo_hypermodel import ZooHyperModel
 from zoo.utils.files import jsonable, write_json_atomic
+from zoo.utils.ownership import OwnedDirectory
 from zoo.utils.records import differences
 
 ALGORITHMS = {
@@ -20,6 +21,10 @@ ALGORITHMS = {
     "bayesian": keras_tuner.BayesianOptimization,
 }
 _FINGERPRINT = "zoo_search.json"
+#: what a search writes in its project folder (keras-tuner's records and trials, the zoo's
+#: records, `scripts/tune.py`'s best model and logs): recorded in the folder's manifest
+SEARCH_ENTRIES = ("oracle.json", "tuner*.json", "trial_*/", _FINGERPRINT,
+                  "best_hyperparameters.json", "best_model.keras", "logs/")
 #: tuner arguments that do not change any trial's result (max_trials may grow: more trials)
 _NOT_RESULTS = ("max_trials", "tuner_id", "logger", "overwrite", "max_retries_per_trial",
                 "max_consecutive_failed_trials", "distribution_strategy")
@@ -108,8 +113,11 @@ def tuner(
             unlimited Hyperband iterations (None: keras-tuner's
             `hyperband_iterations`); pass `max_epochs` for the longest trial.
         directory, project_name: where the search state lives
-            (default project: the model name).
-        overwrite: start afresh instead of resuming.
+            (default project: the model name). A project folder holding files
+            no zoo search wrote is refused (its manifest lists what a search writes).
+        overwrite: start afresh instead of resuming: deletes what the project's
+            manifest lists (keras-tuner's own `overwrite` would delete the whole
+            folder). `scripts/tune.py` holds the folder's lock while it does.
         seed: the oracle's random seed; each trial's weights and data order are
             seeded from it and the trial's id, so a trial run again after an
             interruption gives the same score.
@@ -157,9 +165,19 @@ def tuner(
                             f"Received: search_settings={search_settings!r}")
     fingerprint = _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs,
                                search_settings)
-    path = os.path.join(str(directory), project_name, _FINGERPRINT)
+    project = OwnedDirectory(os.path.join(str(directory), project_name), SEARCH_ENTRIES,
+                             what="search", flag="--directory/--project-name")
+    writes = compat.chief_role() != "worker"  # workers use their chief's folder, as it is
+    if writes:
+        project.check()  # files of someone else's there: refused, overwrite included
+    path = os.path.join(str(project.path), _FINGERPRINT)
     if not overwrite:
         _check_fingerprint(fingerprint, path, project_name)
+    if writes:
+        if overwrite:
+            project.remove_owned()
+        project.path.mkdir(parents=True, exist_ok=True)
+        project.record()
 
     compat.write_keras_tuner_state_atomically()  # a search killed mid-write stays reloadable
     cls = _tuner_class(algorithm)
@@ -167,19 +185,19 @@ def tuner(
         if max_trials is not None:
             tuner_kwargs.setdefault("hyperband_iterations", None)
         result = cls(hypermodel, objective=objective, seed=seed, directory=directory,
-                     project_name=project_name, overwrite=overwrite, **tuner_kwargs)
+                     project_name=project_name, overwrite=False, **tuner_kwargs)
         # The oracle stops creating trials at max_trials (keras-tuner's Oracle
         # check); workers hold a client whose real oracle is the chief's.
         compat.oracle_of(result.oracle).max_trials = max_trials
     else:
         result = cls(hypermodel, objective=objective, max_trials=max_trials, seed=seed,
-                     directory=directory, project_name=project_name, overwrite=overwrite,
+                     directory=directory, project_name=project_name, overwrite=False,
                      **tuner_kwargs)
     # a search killed between keras-tuner's trial and oracle records left a trial it would
     # never run
     compat.requeue_interrupted_trials(compat.oracle_of(result.oracle))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_json_atomic(path, fingerprint)  # after the tuner: overwrite=True empties the project
+    if writes:
+        write_json_atomic(path, fingerprint)
     result.zoo_seed = seed if seed is not None else getattr(result.oracle, "seed", 0)
     return result
 
@@ -195,7 +213,26 @@ def _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs, search_se
                      "settings": search_settings or {}})
 
 
-def _check_fingerprint(fingerprint, path, project_name):
+def check_resume(model, algorithm="random", objective=None, directory="runs/tune",
+                 project_name=None, seed=None, search_settings=None, ignore=(),
+                 **tuner_kwargs):
+    """What `tuner` refuses before it writes (files of someone else's in the project, a
+    recorded search with other settings), checked alone and changing nothing; `ignore`:
+    settings left out (e.g. `settings.data_fingerprint`, known only once data are read)."""
+    hypermodel = ZooHyperModel(model) if isinstance(model, str) else model
+    objective = hypermodel.space.objective if objective is None else objective
+    project_name = project_name or hypermodel.model_name
+    project = OwnedDirectory(os.path.join(str(directory), project_name), SEARCH_ENTRIES,
+                             what="search", flag="--directory/--project-name")
+    if compat.chief_role() != "worker":  # a worker uses its chief's folder, as it is
+        project.check()
+    fingerprint = _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs,
+                               search_settings)
+    _check_fingerprint(fingerprint, os.path.join(str(project.path), _FINGERPRINT),
+                       project_name, ignore)
+
+
+def _check_fingerprint(fingerprint, path, project_name, ignore=()):
     """Refuses to resume a directory that holds a different search."""
     if not os.path.exists(path):
         return
@@ -205,7 +242,7 @@ def _check_fingerprint(fingerprint, path, project_name):
     except (OSError, ValueError) as err:
         raise UserValueError(f"{path} cannot be read ({err}); pass overwrite=True or another "
                              f"project_name. Received: project_name={project_name!r}") from None
-    changed = differences(stored, fingerprint)
+    changed = [c for c in differences(stored, fingerprint) if c[0] not in ignore]
     if changed:
         listed = "; ".join(f"{key}: {old!r} recorded, {new!r} now" for key, old, new in changed)
         raise UserValueError(

@@ -6,7 +6,8 @@ import math
 import keras
 import keras_tuner
 
-from zoo import registry
+from zoo import lora, registry
+from zoo import weights as zoo_weights
 from zoo.errors import UserTypeError, UserValueError
 from zoo.training.base import BaseZooModel
 from zoo.training.players import PlayerOptimizers
@@ -91,6 +92,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
         evaluation: keyword arguments of `model.evaluation_metrics` for such
             objectives, e.g. `{"dataset": "fashion_mnist"}` (FID-FMNIST) or
             `{"feature_model": "runs/fid-mlp", "num_samples": 2000}`.
+        weights: each trial's model starts from these weights (`zoo.create(name,
+            weights=...)`); the `lora_rank` knob then fine-tunes them with LoRA.
         **kwargs: more fixed values.
 
     Example:
@@ -103,10 +106,12 @@ class ZooHyperModel(keras_tuner.HyperModel):
     ```
     """
 
-    def __init__(self, name, fixed=None, overrides=None, extend=None, evaluation=None, **kwargs):
+    def __init__(self, name, fixed=None, overrides=None, extend=None, evaluation=None,
+                 weights=None, **kwargs):
         super().__init__(name=f"zoo_{name}" if isinstance(name, str) else None, tunable=True)
         entry = registry.get(name)
         self.model_name = name
+        self.weights = weights
         self.family = entry.family
         fixed = self._merge_fixed(fixed, kwargs)
         overrides = _as_dict("overrides", overrides)
@@ -234,6 +239,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
             return float(value)
         if key == "optimizer":
             resolve_optimizer(value if isinstance(value, str) else _not_a_name("optimizer", value))
+        if key == "lora_rank" and (isinstance(value, bool) or not isinstance(value, int)
+                                   or value < 1):
+            raise UserValueError(f"`lora_rank` must be an int > 0. Received: lora_rank={value!r}")
         if key == "schedule" and value not in SCHEDULES:
             raise UserValueError(
                 f"`schedule` must be one of {SCHEDULES}. "
@@ -307,7 +315,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         values = self.declare_values(hp)
-        model = registry.create(self.model_name, **self.arguments(values))
+        if self.weights is None:
+            model = registry.create(self.model_name, **self.arguments(values))
+        else:
+            model = zoo_weights.create_with_weights(self.model_name, self.weights,
+                                                    **self.arguments(values))
+        if values.get("lora_rank"):
+            lora.enable(model, int(values["lora_rank"]))
         self.compile_model(model, values)
         if model.built:
             # slots exist before keras-tuner loads a checkpoint (Hyperband's next
@@ -385,13 +399,16 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
     def fingerprint(self):
         """What identifies this search (stored beside the tuner, checked on resume)."""
-        return {
+        found = {
             "model": self.model_name,
             "fixed": {k: _stable_repr(v) for k, v in sorted(self._fixed.items())},
             "space": [repr(s) for s in self.space.hyperparameters],
             "evaluation": {k: _stable_repr(v)
                            for k, v in sorted(self._evaluation_kwargs().items())},
         }
+        if self.weights is not None:  # searches without weights keep their fingerprint
+            found["weights"] = _stable_repr(self.weights)
+        return found
 
     # ------------------------------------------------------------------ objectives
     def logged_metrics(self, model=None):

@@ -5,6 +5,7 @@ units = check_positive_int("units", units)  # ValueError: ... Received: units=0
 ```
 """
 
+import math
 import numbers
 
 from zoo.errors import UserValueError
@@ -14,23 +15,36 @@ def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _is_finite(value):
+    return _is_number(value) and math.isfinite(value)
+
+
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def check_positive(name, value, allow_none=False):
-    """A number > 0 as a float (None passes when `allow_none`)."""
+    """A finite number > 0 as a float (None passes when `allow_none`)."""
     if value is None and allow_none:
         return None
-    if not _is_number(value) or not value > 0:
-        raise UserValueError(f"`{name}` must be a number > 0. Received: {name}={value!r}")
+    if not _is_finite(value) or not value > 0:
+        raise UserValueError(f"`{name}` must be a finite number > 0. Received: {name}={value!r}")
     return float(value)
 
 
 def check_non_negative(name, value):
-    """A number >= 0 as a float."""
-    if not _is_number(value) or not value >= 0:
-        raise UserValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
+    """A finite number >= 0 as a float."""
+    if not _is_finite(value) or not value >= 0:
+        raise UserValueError(f"`{name}` must be a finite number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
+def check_finite(name, value, allow_none=False):
+    """A finite number as a float (None passes when `allow_none`)."""
+    if value is None and allow_none:
+        return None
+    if not _is_finite(value):
+        raise UserValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
     return float(value)
 
 

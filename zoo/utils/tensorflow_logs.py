@@ -43,8 +43,10 @@ def wanted():
 
 # what TensorFlow's converters (SavedModel -> LiteRT, the grappler passes tf2onnx runs) and the
 # LiteRT interpreter log at INFO/WARNING from C++: absl lines ("I0000 ...", "W0000 ...") and
-# the XNNPACK notice; errors ("E...", "F...") still show
-CONVERTER_NOISE = re.compile(r"^[IW]\d{4} |^INFO: Created TensorFlow Lite XNNPACK delegate")
+# the XNNPACK notice, the quantizer's settings line (int8 export); errors ("E...", "F...")
+# still show
+CONVERTER_NOISE = re.compile(
+    r"^[IW]\d{4} |^INFO: Created TensorFlow Lite XNNPACK delegate|^fully_quantize: \d")
 
 
 @contextlib.contextmanager

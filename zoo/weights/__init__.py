@@ -25,7 +25,8 @@ from zoo import registry
 from zoo.errors import UserTypeError, UserValueError
 from zoo.training.input_checks import InputRange
 from zoo.utils.files import jsonable
-from zoo.weights import loading
+from zoo.weights import loading, store
+from zoo.weights.artifacts import ArtifactSpec, find_artifact
 from zoo.weights.ported import fetch_weights_file
 from zoo.weights.spec import WeightsSpec
 from zoo.weights.store import (
@@ -102,6 +103,22 @@ def get_weights(name):
             f"Published: {sorted(entries)}. Received: name={name!r}"
         )
     return entries[name]
+
+
+def fetch_artifact(name, format, quantization="int8"):
+    """A verified local path to an artifact of the entry `name` (e.g. its int8 ONNX file).
+
+    Fetched into the cache like a weights file (size and sha256 checked before
+    the rename, hashed again on every call); see `zoo.weights.artifacts`.
+
+    Example:
+
+    ```python
+    path = zoo.weights.fetch_artifact("resnet20.fashion_mnist", "onnx")
+    ```
+    """
+    spec = name if isinstance(name, WeightsSpec) else get_weights(name)
+    return store.fetch(find_artifact(spec, format, quantization))
 
 
 def _is_path(weights):
@@ -210,6 +227,10 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
         low, high = spec.input_range
         model.input_range = InputRange(low, high, f"the weights {spec.name!r} "
                                                   f"({spec.preprocessing})")
+    # what the model was created from: a LoRA file records it (zoo.lora) and is loaded
+    # only onto the same base
+    model.weights_source = ({"name": spec.name, "sha256": spec.sha256} if spec is not None
+                            else {"name": Path(path).name, "sha256": sha256_of(path)})
     return model
 
 
@@ -258,12 +279,14 @@ def load_weights(model, weights, skip_mismatch=False):
 
 
 __all__ = [
+    "ArtifactSpec",
     "WeightsIntegrityError",
     "WeightsNotFoundError",
     "WeightsSpec",
     "cache_dir",
     "create_with_weights",
     "fetch",
+    "fetch_artifact",
     "get_weights",
     "list_weights",
     "load_weights",

@@ -77,13 +77,7 @@ def read_variables(path):
 
     path = Path(path)
     try:
-        if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
-                with h5py.File(member, "r") as f:
-                    f.visititems(visit)
-        else:
-            with h5py.File(path, "r") as f:
-                f.visititems(visit)
+        _visit_weights_file(path, visit)
     except (OSError, KeyError, zipfile.BadZipFile) as err:
         raise UserValueError(
             f"Cannot read weights from {path}: not a keras weights file (.weights.h5 or "
@@ -91,6 +85,52 @@ def read_variables(path):
             f"Received: weights={str(path)!r}"
         ) from None
     return shapes, layers
+
+
+def _visit_weights_file(path, visit):
+    """`h5py`'s `visititems(visit)` over a `.weights.h5` file or the weights of a `.keras`."""
+    import h5py
+
+    if path.suffix == ".keras":
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as member:
+            with h5py.File(member, "r") as f:
+                f.visititems(visit)
+    else:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+
+
+def check_finite_weights(path):
+    """Raises ValueError, naming the file and the first variable, when a keras weights file
+    (`.weights.h5`, or the weights inside a `.keras` file) holds a NaN or an inf: such
+    weights would load without error and train or predict NaN later."""
+    import h5py
+
+    path = Path(path)
+    found = []
+
+    def visit(name, obj):
+        if found or not isinstance(obj, h5py.Dataset) or obj.dtype.kind not in "fc":
+            return
+        value = obj[()]
+        if not np.all(np.isfinite(value)):
+            layer = obj.parent.attrs.get("name") if name.rsplit("/", 1)[0].endswith("vars") \
+                else None
+            layer = layer.decode() if isinstance(layer, bytes) else layer
+            bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+            found.append(f"{'layer ' + repr(layer) + ' (' + name + ')' if layer else name}"
+                         f": {bad} of {np.size(value)} values NaN or inf")
+
+    try:
+        _visit_weights_file(path, visit)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        read_variables(path)  # raises the readable error this file deserves
+        raise
+    if found:
+        raise UserValueError(
+            f"The weights in {path} are not finite: first at {found[0]}. They are refused: "
+            "a model holding them predicts NaN or trains to NaN. Received: "
+            f"weights={str(path)!r}")
 
 
 def model_variables(model, uninitialized=False):
@@ -161,6 +201,7 @@ def build_with_weights(factory, path, skip_mismatch=False, skip_head=False, comp
         compare: compare the model with the file first (False: the model is
             known to be the one the file was saved from).
     """
+    check_finite_weights(path)
     model = compat.build_shapes_only(factory)
     with tempfile.TemporaryDirectory() as tmp:
         own = compat.in_own_layout(model, path, tmp, uninitialized=True)
@@ -189,6 +230,7 @@ def _fill(model, path, named, skip_mismatch, skip_head, compare):
 
 def load_into(model, path, skip_mismatch=False):
     """Loads `path` into the built, initialized `model` (see `zoo.weights.load_weights`)."""
+    check_finite_weights(path)
     with tempfile.TemporaryDirectory() as tmp:
         return _load_into(model, compat.in_own_layout(model, path, tmp), path, skip_mismatch)
 

@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from zoo.utils import files
+from zoo.utils.ownership import confined, plain_name
 from zoo.weights import store
 
 #: bump when a converter changes what it writes: cached conversions are then redone
@@ -54,7 +55,8 @@ def fetch_original(spec, progress=True):
         WeightsNotFoundError: not cached and the url cannot be read; the message
             names the url and the folder where a copy can be put.
     """
-    dest = originals_dir() / spec.source_filename
+    dest = confined(originals_dir() / plain_name(spec.source_filename, "the original's name"),
+                    originals_dir(), "the original checkpoint")
     if dest.is_file():
         return store.verify_cached(dest, spec.sha256, spec.size, hash_kind=spec.hash_kind)
     hub = torch_hub_dir() / spec.source_filename
@@ -100,11 +102,26 @@ def _read_record(spec):
     return record if fits else None
 
 
+def record_file(spec, record):
+    """The converted file a cache record names: one file name, inside the cache folder (a
+    record naming anything else is refused, and nothing it names is read or deleted)."""
+    folder = store.weights_cache_dir()
+    try:
+        return confined(folder / plain_name(record.get("file"), "file"), folder,
+                        "the converted file")
+    except ValueError as err:
+        raise store.WeightsIntegrityError(
+            f"The cache record {_record_path(spec)} names the file {record.get('file')!r}, "
+            f"not a file of the cache folder {folder}: the record is refused and nothing it "
+            "names is read or deleted. Delete the record; the next load converts the "
+            f"original again. ({err})") from None
+
+
 def fetch_converted(spec, progress=True):
     """The cached converted `.weights.h5` of `spec`; fetches and converts the original if needed."""
     record = _read_record(spec)
     if record is not None:
-        path = store.weights_cache_dir() / record["file"]
+        path = record_file(spec, record)
         if path.is_file():
             try:
                 return store.verify_cached(path, record["sha256"], record["size"])

@@ -10,6 +10,7 @@ from typing import Optional
 
 from zoo.errors import UserTypeError, UserValueError
 from zoo.utils.files import write_bytes_atomic
+from zoo.weights.artifacts import ArtifactSpec
 
 _SCHEMES = ("package://", "file://", "http://", "https://")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -69,6 +70,9 @@ class WeightsSpec:
             puts it into the model (`zoo.models.preprocessing`).
         class_names: name of the class list the logits follow (see
             `zoo.decode_predictions`), e.g. "imagenet1k".
+        artifacts: deployable files made from these weights (int8 ONNX or
+            LiteRT), each a `zoo.weights.artifacts.ArtifactSpec` (JSON: a dict),
+            hash-checked like the weights file: `zoo.weights.fetch_artifact`.
         root: folder that `package://` URLs are relative to (not serialized);
             None: the `zoo.weights` package folder.
 
@@ -104,6 +108,7 @@ class WeightsSpec:
     transform: dict = dataclasses.field(default_factory=dict)
     class_names: str = ""
     input_range: Optional[tuple] = None
+    artifacts: tuple = ()
     root: Optional[str] = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -157,6 +162,11 @@ class WeightsSpec:
                 f"model_config={type(self.model_config).__name__}, "
                 f"metrics={type(self.metrics).__name__}"
             )
+        artifacts = tuple(ArtifactSpec.from_json(a, entry=self.name, root=self.root)
+                          for a in self.artifacts)
+        for artifact in artifacts:
+            check_url(artifact.url)
+        object.__setattr__(self, "artifacts", artifacts)
         # stored as JSON holds them (tuples become lists), so equality survives a round trip
         object.__setattr__(self, "model_config", json.loads(json.dumps(self.model_config)))
         object.__setattr__(self, "input_shape", tuple(self.input_shape))
@@ -191,6 +201,10 @@ class WeightsSpec:
             data.pop("input_range")
         else:
             data["input_range"] = list(self.input_range)
+        if self.artifacts:
+            data["artifacts"] = [a.to_json() for a in self.artifacts]
+        else:
+            data.pop("artifacts")
         return data
 
     @classmethod

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from zoo.errors import UserFileNotFoundError, UserValueError
 from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file
+from zoo.utils.ownership import confined, is_temporary, zoo_home
 
 _CHUNK = 1 << 16
 _STALE_PART_SECONDS = 24 * 3600
@@ -49,11 +50,7 @@ class WeightsNotFoundError(UserFileNotFoundError):
 
 def cache_dir():
     """The zoo's cache folder: `$ZOO_HOME`, else `$KERAS_HOME/zoo`, else `~/.keras/zoo`."""
-    if os.environ.get("ZOO_HOME"):
-        return Path(os.environ["ZOO_HOME"]).expanduser()
-    if os.environ.get("KERAS_HOME"):
-        return Path(os.environ["KERAS_HOME"]).expanduser() / "zoo"
-    return Path("~/.keras/zoo").expanduser()
+    return zoo_home()
 
 
 def weights_cache_dir():
@@ -80,15 +77,6 @@ def hash_matches(actual, expected, hash_kind="sha256"):
     return actual.startswith(expected) if hash_kind == "sha256-prefix" else actual == expected
 
 
-def _inside(path, folder, what):
-    """`path` resolved, refused unless it lies inside `folder` (links followed)."""
-    resolved, base = Path(path).resolve(), Path(folder).resolve()
-    if resolved != base and base not in resolved.parents:
-        raise UserValueError(f"{what} {path} resolves to {resolved}, outside {base}. "
-                             f"Received: {what}={str(path)!r}")
-    return resolved
-
-
 def verify_cached(path, sha256, size=None, hash_kind="sha256"):
     """Hashes the cached file `path` and checks it against `sha256` (and `size`).
 
@@ -113,7 +101,7 @@ def verify_cached(path, sha256, size=None, hash_kind="sha256"):
 def _resolve_package_url(url, root=None):
     rel = url[len("package://"):]
     base = Path(root) if root is not None else package_root()
-    return _inside(base / rel, base, "package:// file")
+    return confined(base / rel, base, "package:// file")
 
 
 def _open(url, root=None, timeout=60):
@@ -130,7 +118,8 @@ def _clean_stale_parts(folder):
     # Temporary files left by a killed process are never read; drop old ones
     # (".*.part": the temporary names of earlier versions).
     now = time.time()
-    for part in [*folder.glob(TEMPORARY_PREFIX + "*"), *folder.glob(".*.part")]:
+    parts = [p for p in folder.glob(TEMPORARY_PREFIX + "*") if is_temporary(p.name)]
+    for part in [*parts, *folder.glob(".*.part")]:
         try:
             if now - part.stat().st_mtime > _STALE_PART_SECONDS:
                 part.unlink()

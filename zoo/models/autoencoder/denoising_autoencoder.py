@@ -107,7 +107,7 @@ class DenoisingAutoencoder(Autoencoder):
         config = dict(config)
         if "dropout" in config:  # saved by the former DropoutAutoencoder class
             config.update(noise="dropout", noise_rate=config.pop("dropout"))
-        return cls(**config)
+        return super().from_config(config)  # ZooModel's: re-applies a recorded quantization
 
 
 # .keras files saved before the two classes were one name the other class

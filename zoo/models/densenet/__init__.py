@@ -3,9 +3,11 @@
 from zoo.models.densenet.densenet import DenseNet
 from zoo.models.densenet.densenet_variants import (
     densenet121,
+    densenet161,
     densenet169,
     densenet201,
     densenet_bc_100,
 )
 
-__all__ = ["DenseNet", "densenet121", "densenet169", "densenet201", "densenet_bc_100"]
+__all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201",
+           "densenet_bc_100"]

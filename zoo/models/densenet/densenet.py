@@ -51,7 +51,8 @@ class DenseNet(VisionClassifier):
       7x7/2 conv with 64 filters + 3x3/2 max-pool, bottleneck 4x growth,
       compression 0.5). Trainable parameters at 224x224x3 / 1000 classes equal
       torchvision 0.29's: densenet121 7,978,856; densenet169 14,149,480;
-      densenet201 20,013,928.
+      densenet201 20,013,928; densenet161 (growth 48, 96-filter stem)
+      28,681,000.
     - `densenet_bc_100`: DenseNet-BC (L=100, k=12) of Huang et al. 2017 for
       32x32 images: 3x3 conv with 2k filters, three blocks of 16 bottleneck
       layers, compression 0.5. 769,162 trainable parameters at 32x32x3 / 10

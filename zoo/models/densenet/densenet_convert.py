@@ -33,7 +33,7 @@ STAGE_MODULES = ["features.denseblock1", "features.denseblock2", "features.dense
                  "features.norm5"]
 
 #: torchvision's ImageNet weights published as `<name>.imagenet` (their DEFAULT weights)
-TORCHVISION_WEIGHTS = ("densenet121", "densenet169", "densenet201")
+TORCHVISION_WEIGHTS = ("densenet121", "densenet161", "densenet169", "densenet201")
 
 # torchvision's DenseNet files of 2017 name `denselayer1.norm.1`; its loader renames them so
 _LEGACY_KEY = re.compile(

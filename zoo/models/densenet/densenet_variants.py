@@ -10,6 +10,8 @@ VARIANTS = {
     "densenet121": {"depths": (6, 12, 24, 16), **IMAGENET},
     "densenet169": {"depths": (6, 12, 32, 32), **IMAGENET},
     "densenet201": {"depths": (6, 12, 48, 32), **IMAGENET},
+    # growth 48, stem of 2 x 48 = 96 filters (torchvision's densenet161)
+    "densenet161": {"depths": (6, 12, 36, 24), **IMAGENET, "filters": (48, 48, 48, 48)},
     # Huang et al., sec. 3: depth 100 = 3 blocks x 16 bottleneck layers x 2 convs + 4
     "densenet_bc_100": {"depths": (16, 16, 16), "filters": (12, 12, 12), "stem": "small",
                         "input_shape": (32, 32, 3), "num_classes": 10},
@@ -39,6 +41,12 @@ def densenet169(**kwargs):
 def densenet201(**kwargs):
     """DenseNet-201, torchvision's layout: 20,013,928 trainable parameters at 224x224x3."""
     return create("densenet201", **kwargs)
+
+
+@register(DenseNet, VARIANTS, weights=("imagenet",))
+def densenet161(**kwargs):
+    """DenseNet-161 (growth 48), torchvision's layout: 28,681,000 trainable parameters."""
+    return create("densenet161", **kwargs)
 
 
 @register(DenseNet, VARIANTS)

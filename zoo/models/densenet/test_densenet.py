@@ -13,7 +13,7 @@ CHANNELS = [("densenet121", [256, 512, 1024, 1024]), ("densenet_bc_100", [216, 3
 BUILDS = ["densenet121", "densenet_bc_100"]
 # torchvision 0.29: sum(p.numel() for p in model.parameters()) at 224x224x3, 1000 classes
 TORCHVISION_PARAMS = {"densenet121": 7_978_856, "densenet169": 14_149_480,
-                      "densenet201": 20_013_928}
+                      "densenet201": 20_013_928, "densenet161": 28_681_000}
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))

@@ -1,7 +1,8 @@
 """`GoogLeNet` / Inception v1 (Szegedy et al. 2014), torchvision's layout."""
 
-from keras import layers, ops
+from keras import layers
 
+from zoo.models.auxiliary_heads import AuxiliaryHeads
 from zoo.models.pooling import AdaptiveAveragePooling2D, TorchMaxPooling2D
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import batch_norm, chain, check_stem, conv, scale, stage_output
@@ -50,7 +51,7 @@ def auxiliary_head(x, num_classes, *, width_multiplier=1.0, name):
                   layers.Dense(num_classes, dtype="float32", name=f"{name}_fc2")], x)
 
 
-class GoogLeNet(VisionClassifier):
+class GoogLeNet(AuxiliaryHeads, VisionClassifier):
     """GoogLeNet (Inception v1): a convolutional stem, nine inception modules, pooled logits.
 
     Layout as torchvision's `googlenet` (BN after every convolution, no
@@ -174,35 +175,6 @@ class GoogLeNet(VisionClassifier):
                               name=f"aux{i + 1}") for i, t in enumerate(self.aux_inputs)]
         del self.aux_inputs
         return [logits, *aux]
-
-    def call(self, inputs, training=False, mask=None):
-        outputs = super().call(inputs, training=training, mask=mask)
-        if not self.uses_aux:
-            return outputs
-        # the auxiliary heads count in training only
-        return tuple(outputs) if training else outputs[0]
-
-    def compute_output_spec(self, inputs, training=False, mask=None):
-        spec = super().compute_output_spec(inputs, training=training, mask=mask)
-        if not self.uses_aux:
-            return spec
-        return tuple(spec) if training else spec[0]
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if not isinstance(y_pred, (tuple, list)):
-            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        logits, *aux = y_pred
-        loss = super().compute_loss(x, y, logits, sample_weight, training=training)
-        aux_loss_fn = self.default_loss()  # the auxiliary heads' loss, as in the paper
-        for aux_logits in aux:
-            aux_loss = aux_loss_fn(y, aux_logits, sample_weight=sample_weight)
-            loss = loss + ops.cast(aux_loss, loss.dtype) * self.aux_weight
-        return loss
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        if isinstance(y_pred, (tuple, list)):
-            y_pred = y_pred[0]
-        return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def get_config(self):
         return {**super().get_config(), "stem": self.stem, "aux_logits": self.aux_logits,

@@ -18,7 +18,13 @@ from zoo.models.resnet.resnet_variants import (
     resnet101,
     resnet110,
     resnet152,
+    resnext50_32x4d,
+    resnext101_32x8d,
+    resnext101_64x4d,
+    wide_resnet50_2,
+    wide_resnet101_2,
 )
 
 __all__ = ["ResNet", "resnet18", "resnet20", "resnet32", "resnet34", "resnet44", "resnet50",
-           "resnet56", "resnet101", "resnet110", "resnet152"]
+           "resnet56", "resnet101", "resnet110", "resnet152", "resnext50_32x4d",
+           "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"]

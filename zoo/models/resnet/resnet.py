@@ -12,12 +12,23 @@ from zoo.models.vision_layers import (
     conv,
     stage_output,
 )
-from zoo.utils.checks import check_bool, check_choice, check_input_shape
+from zoo.utils.checks import (
+    check_bool,
+    check_choice,
+    check_input_shape,
+    check_positive_int,
+)
+from zoo.errors import UserValueError
 
 
 def residual_block(x, filters, *, strides=1, bottleneck=False, shortcut="projection",
-                   zero_init_residual=False, fast_batch_norm=False, name):
+                   zero_init_residual=False, fast_batch_norm=False, groups=1,
+                   width_per_group=64, name):
     """A basic (two 3x3) or bottleneck (1x1-3x3-1x1, stride on the 3x3) residual block.
+
+    A bottleneck's inner width is `int(filters * width_per_group / 64) * groups`
+    and its 3x3 convolution has `groups` groups, as torchvision's: ResNeXt
+    (`groups=32, width_per_group=4`) and Wide ResNet (`width_per_group=128`).
 
     The shortcut is the identity when shapes agree; otherwise a 1x1 convolution
     + BN ("projection", option B) or parameter-free subsampling with zero-padded
@@ -32,9 +43,10 @@ def residual_block(x, filters, *, strides=1, bottleneck=False, shortcut="project
 
     if bottleneck:
         out = 4 * filters
-        y = chain([*conv(filters, 1, name=f"{name}_conv1"), bn("bn1"),
+        inner = max(1, int(filters * (width_per_group / 64.0))) * groups
+        y = chain([*conv(inner, 1, name=f"{name}_conv1"), bn("bn1"),
                    layers.ReLU(name=f"{name}_relu1"),
-                   *conv(filters, 3, strides, name=f"{name}_conv2"), bn("bn2"),
+                   *conv(inner, 3, strides, name=f"{name}_conv2", groups=groups), bn("bn2"),
                    layers.ReLU(name=f"{name}_relu2"),
                    *conv(out, 1, name=f"{name}_conv3"), bn("bn3", zero_init_residual)], x)
     else:
@@ -68,9 +80,12 @@ class ResNet(VisionClassifier):
       before BN. Trainable parameters at 224x224x3 / 1000 classes equal
       torchvision 0.29's `sum(p.numel() for p in model.parameters())`:
       resnet18 11,689,512; resnet34 21,797,672; resnet50 25,557,032;
-      resnet101 44,549,160; resnet152 60,192,808. (`count_params()` adds
-      the BN moving mean/variance, torchvision's buffers: e.g. resnet50
-      25,610,152.)
+      resnet101 44,549,160; resnet152 60,192,808; with grouped 3x3
+      convolutions (ResNeXt, Xie et al. 2017) resnext50_32x4d 25,028,904;
+      resnext101_32x8d 88,791,336; resnext101_64x4d 83,455,272; with wider
+      bottlenecks (Wide ResNet, Zagoruyko & Komodakis 2016) wide_resnet50_2
+      68,883,240; wide_resnet101_2 126,886,696. (`count_params()` adds the BN
+      moving mean/variance, torchvision's buffers: e.g. resnet50 25,610,152.)
     - CIFAR (He et al. 2016, "Deep Residual Learning", sec. 4.2): 3x3 conv with
       16 filters, three stages of n basic blocks (16, 32, 64 filters), option-A
       shortcuts (identity; stride-2 subsampling with zero-padded channels, no
@@ -105,6 +120,11 @@ class ResNet(VisionClassifier):
             or "padding" (option A, parameter-free).
         zero_init_residual: start each block's last BN scale at 0 (Goyal et
             al. 2017), so every block begins as the identity.
+        groups: groups of each bottleneck's 3x3 convolution (ResNeXt's
+            cardinality; bottleneck blocks only).
+        width_per_group: each group's width at 64 filters: a bottleneck is
+            `int(filters * width_per_group / 64) * groups` wide (64: ResNet;
+            128: Wide ResNet-2; ResNeXt 32x4d: groups=32, width_per_group=4).
         fast_batch_norm: one-pass batch statistics in training (E[x^2] -
             E[x]^2, one read of the activations instead of two; see
             `zoo.models.batch_normalization.BatchNormalization`). A speed option for
@@ -138,9 +158,18 @@ class ResNet(VisionClassifier):
         shortcut="projection",
         zero_init_residual=False,
         fast_batch_norm=False,
+        groups=1,
+        width_per_group=64,
         **kwargs,
     ):
         self.block = check_choice("block", block, ("basic", "bottleneck"))
+        self.groups = check_positive_int("groups", groups)
+        self.width_per_group = check_positive_int("width_per_group", width_per_group)
+        if block == "basic" and (groups, width_per_group) != (1, 64):
+            raise UserValueError(
+                "Basic blocks have no grouped or widened 3x3 convolution (as torchvision's): "
+                "use block='bottleneck'. Received: "
+                f"groups={groups!r}, width_per_group={width_per_group!r} with block='basic'")
         self.depths = check_depths("depths", depths, None)
         self.shortcut = check_choice("shortcut", shortcut, ("projection", "padding"))
         self.zero_init_residual = check_bool("zero_init_residual", zero_init_residual)
@@ -172,6 +201,7 @@ class ResNet(VisionClassifier):
                                    shortcut=self.shortcut,
                                    zero_init_residual=self.zero_init_residual,
                                    fast_batch_norm=self.fast_batch_norm,
+                                   groups=self.groups, width_per_group=self.width_per_group,
                                    name=f"stage{s + 1}_block{b}")
             x = stage_output(x, s + 1)
             stages.append(x)
@@ -181,4 +211,5 @@ class ResNet(VisionClassifier):
         return {**super().get_config(), "block": self.block, "depths": self.depths,
                 "stem": self.stem, "shortcut": self.shortcut,
                 "zero_init_residual": self.zero_init_residual,
-                "fast_batch_norm": self.fast_batch_norm}
+                "fast_batch_norm": self.fast_batch_norm, "groups": self.groups,
+                "width_per_group": self.width_per_group}

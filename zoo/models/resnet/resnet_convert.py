@@ -25,7 +25,9 @@ RULES = {"torchvision": TORCHVISION, "timm": TORCHVISION}
 STAGE_MODULES = ["layer1", "layer2", "layer3", "layer4"]
 
 #: torchvision's ImageNet weights published as `<name>.imagenet` (their DEFAULT weights)
-TORCHVISION_WEIGHTS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+TORCHVISION_WEIGHTS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+                       "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+                       "wide_resnet50_2", "wide_resnet101_2")
 
 #: timm checkpoints better than torchvision's for the same architecture, whose full sha256 is
 #: public: {timm name: (Hugging Face revision, sha256 of model.safetensors, top1, top5)}.

@@ -15,6 +15,16 @@ VARIANTS = {
     "resnet50": {"block": "bottleneck", "depths": (3, 4, 6, 3), **IMAGENET},
     "resnet101": {"block": "bottleneck", "depths": (3, 4, 23, 3), **IMAGENET},
     "resnet152": {"block": "bottleneck", "depths": (3, 8, 36, 3), **IMAGENET},
+    "resnext50_32x4d": {"block": "bottleneck", "depths": (3, 4, 6, 3), "groups": 32,
+                        "width_per_group": 4, **IMAGENET},
+    "resnext101_32x8d": {"block": "bottleneck", "depths": (3, 4, 23, 3), "groups": 32,
+                         "width_per_group": 8, **IMAGENET},
+    "resnext101_64x4d": {"block": "bottleneck", "depths": (3, 4, 23, 3), "groups": 64,
+                         "width_per_group": 4, **IMAGENET},
+    "wide_resnet50_2": {"block": "bottleneck", "depths": (3, 4, 6, 3), "width_per_group": 128,
+                        **IMAGENET},
+    "wide_resnet101_2": {"block": "bottleneck", "depths": (3, 4, 23, 3), "width_per_group": 128,
+                         **IMAGENET},
     "resnet20": {"depths": (3, 3, 3), **CIFAR},
     "resnet32": {"depths": (5, 5, 5), **CIFAR},
     "resnet44": {"depths": (7, 7, 7), **CIFAR},
@@ -26,9 +36,14 @@ VARIANTS = {
 def tiny_arguments(name):
     """`name` reduced for the shared model tests: its own block type, stem, shortcuts and
     head, at a quarter of the width and at most two blocks per stage (the first block
-    of a stage changes the shape, the second keeps it: both shortcut kinds run)."""
-    return {"width_multiplier": 0.25,
+    of a stage changes the shape, the second keeps it: both shortcut kinds run). The
+    grouped and widened bottlenecks (ResNeXt, Wide ResNet) run on 32x32 images: a grouped
+    convolution on TensorFlow's CPU is compiled by XLA at each eager call."""
+    tiny = {"width_multiplier": 0.25,
             "depths": tuple(min(d, 2) for d in VARIANTS[name]["depths"])}
+    if "width_per_group" in VARIANTS[name]:
+        tiny["input_shape"] = (32, 32, 3)
+    return tiny
 
 
 @register(ResNet, VARIANTS, weights=("imagenet", "a1_in1k"))
@@ -59,6 +74,36 @@ def resnet101(**kwargs):
 def resnet152(**kwargs):
     """ResNet-152 (v1.5), torchvision's layout: 60,192,808 trainable parameters."""
     return create("resnet152", **kwargs)
+
+
+@register(ResNet, VARIANTS, weights=("imagenet",))
+def resnext50_32x4d(**kwargs):
+    """ResNeXt-50 32x4d, torchvision's layout: 25,028,904 trainable parameters at 224x224x3."""
+    return create("resnext50_32x4d", **kwargs)
+
+
+@register(ResNet, VARIANTS, weights=("imagenet",))
+def resnext101_32x8d(**kwargs):
+    """ResNeXt-101 32x8d, torchvision's layout: 88,791,336 trainable parameters."""
+    return create("resnext101_32x8d", **kwargs)
+
+
+@register(ResNet, VARIANTS, weights=("imagenet",))
+def resnext101_64x4d(**kwargs):
+    """ResNeXt-101 64x4d, torchvision's layout: 83,455,272 trainable parameters."""
+    return create("resnext101_64x4d", **kwargs)
+
+
+@register(ResNet, VARIANTS, weights=("imagenet",))
+def wide_resnet50_2(**kwargs):
+    """Wide ResNet-50-2, torchvision's layout: 68,883,240 trainable parameters at 224x224x3."""
+    return create("wide_resnet50_2", **kwargs)
+
+
+@register(ResNet, VARIANTS, weights=("imagenet",))
+def wide_resnet101_2(**kwargs):
+    """Wide ResNet-101-2, torchvision's layout: 126,886,696 trainable parameters."""
+    return create("wide_resnet101_2", **kwargs)
 
 
 @register(ResNet, VARIANTS, weights=("fashion_mnist",))

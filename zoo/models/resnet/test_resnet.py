@@ -17,7 +17,10 @@ from zoo import compat
 
 # torchvision 0.29: sum(p.numel() for p in model.parameters()) at 224x224x3, 1000 classes
 TORCHVISION_PARAMS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,
-                      "resnet101": 44_549_160, "resnet152": 60_192_808}
+                      "resnet101": 44_549_160, "resnet152": 60_192_808,
+                      "resnext50_32x4d": 25_028_904, "resnext101_32x8d": 88_791_336,
+                      "resnext101_64x4d": 83_455_272, "wide_resnet50_2": 68_883_240,
+                      "wide_resnet101_2": 126_886_696}
 # He et al. 2016 option-A CIFAR ResNets (Table 6: 0.27M, 0.46M, 0.66M, 0.85M, 1.7M),
 # at 32x32x3, 10 classes
 PAPER_PARAMS = {"resnet20": (269_722, 0.27e6), "resnet32": (464_154, 0.46e6),
@@ -62,6 +65,9 @@ def test_builds_on_standard_sizes(name, input_shape):
     ({"stem": "tiny"}, "stem='tiny'"),
     ({"shortcut": "C"}, "shortcut='C'"),
     ({"features_only": 1}, "features_only=1"),
+    ({"groups": 0, "block": "bottleneck"}, "groups=0"),
+    ({"width_per_group": 2.5, "block": "bottleneck"}, "width_per_group=2.5"),
+    ({"groups": 32}, "groups=32, width_per_group=64 with block='basic'"),
 ])
 def test_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -133,6 +139,28 @@ def test_ported_resnet18_equals_torchvision(tmp_path):
 def test_ported_bottleneck_resnet_equals_torchvision(tmp_path):
     check_port("resnet50", dict(depths=(1, 2, 1, 1)),
                lambda tv: tv.models.resnet.ResNet(tv.models.resnet.Bottleneck, [1, 2, 1, 1]),
+               "torchvision", tmp_path)
+
+
+def test_resnext_and_wide_bottlenecks():
+    """ResNeXt's grouped 3x3 convolution, Wide ResNet's doubled bottleneck (torchvision's
+    `int(planes * width_per_group / 64) * groups`)."""
+    kernels = {}
+    for name in ("resnext50_32x4d", "wide_resnet50_2", "resnet50"):
+        model = build_only(name)
+        kernels[name] = {w.path.split("/")[-2]: tuple(w.shape) for w in model.weights
+                         if w.path.endswith("kernel")}
+    assert kernels["resnext50_32x4d"]["stage1_block0_conv2"] == (3, 3, 4, 128)
+    assert kernels["resnext50_32x4d"]["stage4_block0_conv3"] == (1, 1, 1024, 2048)
+    assert kernels["wide_resnet50_2"]["stage1_block0_conv2"] == (3, 3, 128, 128)
+    assert kernels["resnet50"]["stage1_block0_conv2"] == (3, 3, 64, 64)
+
+
+@pytest.mark.jax
+def test_ported_resnext_equals_torchvision(tmp_path):
+    check_port("resnext50_32x4d", dict(depths=(1, 1, 1, 1)),
+               lambda tv: tv.models.resnet.ResNet(tv.models.resnet.Bottleneck, [1, 1, 1, 1],
+                                                  groups=32, width_per_group=4),
                "torchvision", tmp_path)
 
 

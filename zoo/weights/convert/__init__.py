@@ -23,7 +23,7 @@ import numpy as np
 
 from zoo import registry
 from zoo.errors import UserFileNotFoundError, UserImportError, UserValueError
-from zoo.weights.convert.rules import Rules
+from zoo.weights.convert.rules import Rules, Source
 
 SOURCES = ("torchvision", "timm")
 # torch.hub's rule: the file name "<name>-<sha256 prefix>.<ext>" states the hash prefix
@@ -38,9 +38,14 @@ class ConversionError(UserValueError):
 class Assignment:
     """One zoo variable <- one source tensor.
 
-    kind: "conv" (OIHW -> HWIO), "dense" (out x in -> in x out), "dense_nchw"
-    (a Dense after Flatten: torch flattens channels first, keras channels last;
-    `map_size` is the flattened map's (height, width)), or "copy".
+    kind: "conv" (OIHW -> HWIO), "depthwise" (a `DepthwiseConv2D`: torch's
+    (C x multiplier, 1, H, W) -> (H, W, C, multiplier)), "dense" (out x in -> in x out),
+    "dense_nchw" (a Dense after Flatten: torch flattens channels first, keras channels
+    last; `map_size` is the flattened map's (height, width)), or "copy" (the same
+    values; a vector a checkpoint stores with singleton axes, as torchvision's
+    ConvNeXt layer scale (C, 1, 1), is reshaped).
+    part: `(index, parts)`: the variable is that slice of the tensor along its first
+    axis (a fused query/key/value projection), or None.
     """
 
     variable: object
@@ -48,6 +53,7 @@ class Assignment:
     kind: str
     head: bool
     map_size: tuple = None
+    part: tuple = None
 
     @property
     def layer(self):
@@ -56,23 +62,47 @@ class Assignment:
     def source_shape(self):
         shape = tuple(self.variable.shape)
         if self.kind == "conv":
-            return (shape[3], shape[2], shape[0], shape[1])
-        if self.kind in ("dense", "dense_nchw"):
-            return (shape[1], shape[0])
+            shape = (shape[3], shape[2], shape[0], shape[1])
+        elif self.kind == "depthwise":
+            shape = (shape[2] * shape[3], 1, shape[0], shape[1])
+        elif self.kind in ("dense", "dense_nchw"):
+            shape = (shape[1], shape[0])
+        if self.part is not None:
+            shape = (shape[0] * self.part[1],) + shape[1:]
         return shape
 
     def to_keras(self, value):
-        value = np.asarray(value, dtype="float32")
+        value = np.asarray(value)
+        # an index buffer keeps its integers; everything else is float32
+        value = value.astype("int32" if "int" in str(self.variable.dtype) else "float32")
+        if self.part is not None:
+            index, parts = self.part
+            size = value.shape[0] // parts
+            value = value[index * size:(index + 1) * size]
         if self.kind == "conv":
             return value.transpose(2, 3, 1, 0)
+        if self.kind == "depthwise":
+            height, width, channels, multiplier = self.variable.shape
+            return value.reshape(channels, multiplier, height, width).transpose(2, 3, 0, 1)
         if self.kind == "dense":
-            return value.T
+            return value.reshape(value.shape[0], -1).T
         if self.kind == "dense_nchw":
             height, width = self.map_size
             out = value.shape[0]
             value = value.reshape(out, -1, height, width).transpose(2, 3, 1, 0)
             return value.reshape(-1, out)
-        return value
+        return value.reshape(self.variable.shape)
+
+    def fits(self, shape):
+        """Whether a source tensor of `shape` fills the variable."""
+        if self.kind == "dense" and len(shape) == 4 and tuple(shape[2:]) == (1, 1):
+            # a 1x1 convolution applied to pooled features is a Dense layer (timm's
+            # MobileNetV3 `conv_head`)
+            return tuple(shape[:2]) == self.source_shape()
+        if self.kind == "copy" and shape != self.source_shape():
+            # the same vector with singleton axes (C, 1, 1) fits a (C,) variable
+            return [d for d in shape if d != 1] == [d for d in self.source_shape() if d != 1]
+        return shape == self.source_shape()
 
 
 _BATCH_NORM = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean",
@@ -116,14 +146,29 @@ def _flatten_map_size(model):
     return tuple(model.get_layer("flatten").input.shape[1:3])
 
 
+def _is_depthwise(model, layer):
+    import keras
+
+    try:
+        return isinstance(model.get_layer(layer), keras.layers.DepthwiseConv2D)
+    except ValueError:  # a layer nested in another (not a zoo vision model's layout)
+        return False
+
+
 def plan(model, source="torchvision"):
     """[Assignment] for every weight of `model` (BatchNorm statistics included), in order."""
     rules = rules_for(model, source)
     assignments = []
     for variable in model.weights:
         layer, name = variable.path.split("/")[-2:]
+        key = rules.tensor(layer, name, model)
+        if key is not None:  # a module's own parameter, named whole by the rules
+            assignments.append(Assignment(variable, key, "copy", rules.is_head(key)))
+            continue
         module = rules.module(layer, model)
-        if module is None:
+        source = module if isinstance(module, Source) else Source(module)
+        module = source.module
+        if module is None and name not in source.names:
             raise ConversionError(
                 f"No source tensor is known for layer {layer!r} ({variable.path}) of "
                 f"{type(model).__name__} {model.name!r}."
@@ -132,14 +177,17 @@ def plan(model, source="torchvision"):
         if name == "kernel":
             suffix = "weight"
             kind = "conv" if len(variable.shape) == 4 else "dense"
+            if kind == "conv" and _is_depthwise(model, layer):
+                kind = "depthwise"
             if kind == "dense" and layer == rules.flatten_dense:
                 kind, map_size = "dense_nchw", _flatten_map_size(model)
         elif name in _BATCH_NORM:
             suffix = _BATCH_NORM[name]
         else:
             suffix = name  # bias
-        key = f"{module}.{suffix}"
-        assignments.append(Assignment(variable, key, kind, rules.is_head(key), map_size))
+        key = source.names.get(name) or f"{module}.{suffix}"
+        assignments.append(Assignment(variable, key, kind, rules.is_head(key), map_size,
+                                      source.part))
     return assignments
 
 
@@ -160,7 +208,7 @@ def check(assignments, shapes, model, source="checkpoint", checkpoint_format="to
                 f"({a.variable.path}, shape {a.source_shape()} in torch layout). Is it a "
                 f"checkpoint of another architecture than {type(model).__name__} {model.name!r}?"
             )
-        if shapes[a.key] != a.source_shape():
+        if not a.fits(shapes[a.key]):
             raise ConversionError(
                 f"The {source} does not fit {type(model).__name__} {model.name!r}: first "
                 f"mismatch at layer {a.layer!r}: tensor {a.key!r} has shape {shapes[a.key]}, "
@@ -187,13 +235,38 @@ def convert(model, tensors, source="checkpoint", checkpoint_format="torchvision"
     """[(variable, value in keras layout)] for every weight of `model` from `tensors`.
 
     `source` names the checkpoint in messages; `checkpoint_format` ("torchvision",
-    "timm") picks the family's rules.
+    "timm") picks the family's rules. Every tensor a weight takes is checked first, so a
+    bad checkpoint is refused before anything is written: its shape (`check`), its dtype
+    (floating point: an int8 tensor without its scales is a quantized checkpoint, not
+    weights) and its values (finite).
     """
     assignments = plan(model, checkpoint_format)
     tensors = {normalize_key(k, model): v for k, v in tensors.items()}
     check(assignments, {k: np.shape(v) for k, v in tensors.items()}, model, source,
           checkpoint_format)
+    check_values(assignments, tensors, source)
     return [(a.variable, a.to_keras(tensors[a.key])) for a in assignments]
+
+
+def check_values(assignments, tensors, source="checkpoint"):
+    """Raises ConversionError at the first tensor a weight takes that is not floating
+    point or holds a NaN or an inf, naming it and its layer."""
+    for a in assignments:
+        value = np.asarray(tensors[a.key])
+        if value.dtype.kind in "iu" and "int" in str(a.variable.dtype):
+            continue  # an index buffer (Swin's relative_position_index) into an int variable
+        if value.dtype.kind != "f":
+            raise ConversionError(
+                f"The {source} stores {a.key!r} (layer {a.layer!r}) as {value.dtype}, not "
+                "floating point: a quantized checkpoint (integer values without their "
+                "scales) is not weights the zoo can port. Use the float checkpoint."
+            )
+        if not np.all(np.isfinite(value)):
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            raise ConversionError(
+                f"The {source} holds NaN or inf in {a.key!r} (layer {a.layer!r}: {bad} of "
+                f"{value.size} values): it is refused and nothing is written."
+            )
 
 
 def assign(model, values):
@@ -227,9 +300,13 @@ def read_checkpoint(path, source):
         import torch
 
         state = torch.load(str(path), map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state and len(state) < 8:
-            state = state["state_dict"]
-        return {k: v.float().numpy() for k, v in state.items() if hasattr(v, "numpy")}
+        for wrapper in ("state_dict", "model"):  # training checkpoints (DeiT's: "model")
+            if isinstance(state, dict) and isinstance(state.get(wrapper), dict) \
+                    and len(state) < 8:
+                state = state[wrapper]
+        return {k: _numpy(torch, k, v) for k, v in state.items() if hasattr(v, "numpy")}
+    except ConversionError:
+        raise
     except ImportError as err:
         need = "safetensors" if source == "timm" else "torch"
         raise UserImportError(
@@ -240,6 +317,18 @@ def read_checkpoint(path, source):
             f"Cannot read {path} as a {source} checkpoint ({type(err).__name__}: {err}). "
             "The file is corrupt, truncated or of another format."
         ) from None
+
+
+def _numpy(torch, key, tensor):
+    """A torch tensor as numpy: floating point as float32, integers as they are (so the
+    conversion can refuse them), quantized tensors refused here."""
+    if tensor.is_quantized:
+        raise ConversionError(
+            f"The checkpoint stores {key!r} quantized ({tensor.dtype}): the zoo ports float "
+            "checkpoints. Use the float one.")
+    if tensor.is_floating_point():
+        return tensor.to(torch.float32).numpy()
+    return tensor.numpy()
 
 
 def check_hash_in_name(path):

@@ -1,0 +1,8 @@
+"""RegNet's search space: width and depth multipliers, dropout, learning rate, optimizer,
+schedule."""
+
+from zoo.tuning.space import classifier_space
+
+
+def search_space(arguments):
+    return classifier_space(arguments, depths=True)

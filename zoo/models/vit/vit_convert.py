@@ -1,0 +1,114 @@
+"""The vision transformers' conversion rules: zoo layer names -> torchvision / timm tensors.
+
+`block3_query` is the first third of torchvision's
+`encoder.layers.encoder_layer_3.self_attention.in_proj_weight` (torch fuses the
+query, key and value projections) and of timm's `blocks.3.attn.qkv.weight`; the
+class token, distillation token, register tokens and position embeddings of the
+zoo's `tokens` layer are torchvision's `class_token` / `encoder.pos_embedding` and
+timm's `cls_token` / `dist_token` / `reg_token` / `pos_embed`.
+"""
+
+from zoo.weights.convert.rules import Rules, Source
+
+_QKV = {"query": 0, "key": 1, "value": 2}
+
+
+def _torchvision_qkv(match, model):
+    module = f"encoder.layers.encoder_layer_{match.group(1)}.self_attention"
+    return Source(names={"kernel": f"{module}.in_proj_weight",
+                         "bias": f"{module}.in_proj_bias"}, part=(_QKV[match.group(2)], 3))
+
+
+def _timm_qkv(match, model):
+    return Source(f"blocks.{match.group(1)}.attn.qkv", part=(_QKV[match.group(2)], 3))
+
+
+def _timm_layer_scale(match, model):
+    return Source(names={"gamma": f"blocks.{match.group(1)}.ls{match.group(2)}.gamma"})
+
+
+_TV_BLOCK = r"encoder.layers.encoder_layer_\1"
+
+TORCHVISION = Rules(
+    [
+        (r"patch_embed", "conv_proj"),
+        (r"tokens", Source(names={"class_token": "class_token",
+                                  "position_embedding": "encoder.pos_embedding"})),
+        (r"block(\d+)_norm(\d)", _TV_BLOCK + r".ln_\2"),
+        (r"block(\d+)_(query|key|value)", _torchvision_qkv),
+        (r"block(\d+)_proj", _TV_BLOCK + ".self_attention.out_proj"),
+        (r"block(\d+)_fc1", _TV_BLOCK + ".mlp.0"),
+        (r"block(\d+)_fc2", _TV_BLOCK + ".mlp.3"),
+        (r"norm", "encoder.ln"),
+        (r"logits", "heads.head"),
+    ],
+    head=("heads.",),
+)
+
+TIMM = Rules(
+    [
+        (r"patch_embed", "patch_embed.proj"),
+        (r"tokens", Source(names={"class_token": "cls_token", "distillation_token": "dist_token",
+                                  "register_tokens": "reg_token",
+                                  "position_embedding": "pos_embed"})),
+        (r"block(\d+)_norm(\d)", r"blocks.\1.norm\2"),
+        (r"block(\d+)_(query|key|value)", _timm_qkv),
+        (r"block(\d+)_proj", r"blocks.\1.attn.proj"),
+        (r"block(\d+)_ls(\d)", _timm_layer_scale),
+        (r"block(\d+)_fc(\d)", r"blocks.\1.mlp.fc\2"),
+        (r"norm", "norm"),
+        (r"logits", "head"),
+        (r"logits_dist", "head_dist"),
+    ],
+    head=("head.", "head_dist."),
+)
+
+#: {source: rules}: the checkpoint formats this family's weights convert from
+RULES = {"torchvision": TORCHVISION, "timm": TIMM}
+
+
+def normalize_key(key):
+    """torchvision's published ViT files name the MLP's layers `linear_1`/`linear_2` (its
+    `MLPBlock` before version 2, which renames them on loading as this does)."""
+    return key.replace(".mlp.linear_1.", ".mlp.0.").replace(".mlp.linear_2.", ".mlp.3.")
+
+
+def stage_modules(reference):
+    """The reference's encoder blocks (the zoo's `stage1` ... `stageN`)."""
+    blocks = getattr(reference, "blocks", None)
+    if blocks is None:
+        return [f"encoder.layers.encoder_layer_{i}" for i in range(len(reference.encoder.layers))]
+    return [f"blocks.{i}" for i in range(len(blocks))]
+
+
+#: torchvision's ImageNet weights published as `<name>.imagenet` (their DEFAULT weights; for
+#: vit_h_14 the SWAG end-to-end fine-tuned ones, at 518x518)
+TORCHVISION_WEIGHTS = ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14")
+
+
+def torchvision_arguments(name):
+    """torchvision's builder arguments for the reference of `name`'s published weights:
+    vit_h_14's DEFAULT weights are laid out for 518x518 images."""
+    return {"image_size": 518} if name == "vit_h_14" else {}
+
+
+def entry_arguments(name):
+    """The zoo arguments of the model `name`'s published file fits: vit_h_14's DEFAULT
+    (SWAG, end-to-end fine-tuned) weights are laid out for 518x518 images."""
+    if name == "vit_h_14":
+        return {"input_shape": (518, 518, 3), "position_size": (518, 518)}
+    return {}
+
+
+_DEIT = "the DeiT authors, https://github.com/facebookresearch/deit (README, model zoo)"
+#: timm configs whose file is the DeiT authors' torch.hub checkpoint (timm's `url`, the sha256
+#: prefix in its name, a {"model": state dict} in timm's tensor names):
+#: {timm name: (top1, top5, who published them)}, the accuracies of the cited README
+TIMM_ORIGINAL_WEIGHTS = {
+    "deit_tiny_patch16_224.fb_in1k": (72.2, 91.1, _DEIT),
+    "deit_small_patch16_224.fb_in1k": (79.9, 95.0, _DEIT),
+    "deit_base_patch16_224.fb_in1k": (81.8, 95.6, _DEIT),
+    "deit_tiny_distilled_patch16_224.fb_in1k": (74.5, 91.9, _DEIT),
+    "deit_small_distilled_patch16_224.fb_in1k": (81.2, 95.4, _DEIT),
+    "deit_base_distilled_patch16_224.fb_in1k": (83.4, 96.5, _DEIT),
+}
