@@ -6,6 +6,9 @@ or keras-tuner release installed no longer behaves as the function assumes,
 so an upgrade breaks here, named, instead of somewhere deep in a training run.
 
 Tested with keras 3.15 and keras-tuner 1.4 (the range pinned in pyproject.toml).
+
+One concept in one file (over 500 lines): every contact with keras internals,
+kept together so that the house test can hold the rest of the zoo to the public API.
 """
 
 from zoo.errors import UserValueError

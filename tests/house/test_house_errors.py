@@ -95,7 +95,7 @@ def test_the_command_line_in_a_fresh_process():
                           env=env)
     assert quiet.returncode == loud.returncode == 2
     assert quiet.stderr.strip().splitlines() == [
-        "error: No model name matches 'zzz*'; `zoo list` shows them all. Received: pattern='zzz*'"]
+        "error: No model name matches zzz*; `zoo list` shows them all. Received: pattern='zzz*'"]
     assert "Traceback" in loud.stderr and loud.stderr.strip().splitlines()[-1].startswith("error:")
 
 

@@ -57,3 +57,16 @@ def test_every_benchmark_suite_is_named_suite_bench():
     stray = [p.name for p in bench.glob("*.py")
              if not p.name.startswith("_") and not p.stem.endswith("_bench")]
     assert not stray, f"zoo/bench modules must be SUITE_bench.py (scripts/bench.py SUITE): {stray}"
+
+
+def test_a_module_over_500_lines_says_which_one_concept_it_holds():
+    """A source file of `zoo/`, `callbacks/` or `scripts/` over 500 lines holds one concept and
+    says which in its docstring ("One concept in one file ..."); otherwise it is split."""
+    long = []
+    for path in [*_modules(), *sorted((ROOT / "scripts").glob("*.py"))]:
+        source = path.read_text()
+        if source.count("\n") > 500 and not path.name.startswith("test_"):
+            doc = ast.get_docstring(ast.parse(source)) or ""
+            if "One concept in one file" not in doc:
+                long.append(path.relative_to(ROOT).as_posix())
+    assert not long, f"over 500 lines without saying its one concept (split it): {long}"

@@ -25,6 +25,9 @@ python scripts/bench.py speedrun --holdout 5000 --epochs 8 --model-arg 'filters=
 python scripts/bench.py speedrun --backends tensorflow,jax,torch
 python scripts/bench.py speedrun --profile
 ```
+
+One concept in one file (over 500 lines): the speedrun benchmark, its
+recipes, its timing and its report.
 """
 
 import argparse

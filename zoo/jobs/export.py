@@ -20,6 +20,9 @@ beside it (`PATH.vocabulary.json`). Generative models export one part
 After export the artifact is loaded by its own runtime (`tf.saved_model.load`,
 ONNX Runtime, the LiteRT interpreter) and compared with keras on a few inputs;
 a difference above 1e-4 (float32) fails the export and nothing is written.
+
+One concept in one file (over 500 lines): the export job, from a run
+directory or name to a checked artifact.
 """
 
 import contextlib

@@ -23,6 +23,9 @@ class centroid of its codes) must reach `min_agreement`.
 `zoo/jobs/export.py` calls this module (`request(...)`, then
 `Int8Request.check` and `Int8Request.apply`) and passes it what it needs of
 the export: the function that writes an artifact and the one that loads it.
+
+One concept in one file (over 500 lines): an int8 export request, from its
+arguments through calibration to the checked artifact.
 """
 
 import collections

@@ -8,6 +8,9 @@ latest states; `--resume` continues from them) and `tensorboard/` (event files).
 `--find-lr` runs the learning-rate range test instead of training. The run
 directory's rules (no silent overwrite, one run at a time, no drift on resume)
 are in `zoo.jobs.run_dir`.
+
+One concept in one file (over 500 lines): the train job, from its arguments
+to the run directory.
 """
 
 import argparse

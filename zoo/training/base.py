@@ -5,6 +5,9 @@ only what differs between backends: how gradients are taken, how the stateless
 JAX step carries state, and how a traced scalar stands in for a float
 hyperparameter. Everything a family changes is expressed here, without backend
 code: `compute_loss`, `default_loss`/`default_metrics`, or `players()`.
+
+One concept in one file (over 500 lines): the backend-free training step
+and the `fit`/`evaluate`/`predict` checks around it.
 """
 
 import contextlib

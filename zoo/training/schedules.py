@@ -15,6 +15,8 @@ They live here, beside the step that evaluates them, so that `import zoo`
 registers them for `keras.saving.load_model` without importing the top-level
 `callbacks` package (a name many user projects have too); `callbacks.schedules`
 re-exports them.
+
+One concept in one file (over 500 lines): the schedules the step evaluates.
 """
 
 import math

@@ -1,4 +1,8 @@
-"""`ZooHyperModel`: a keras-tuner `HyperModel` over one registered zoo model."""
+"""`ZooHyperModel`: a keras-tuner `HyperModel` over one registered zoo model.
+
+One concept in one file (over 500 lines): the hypermodel, how a trial's
+hyperparameters become a model, its compile and its fit.
+"""
 
 import inspect
 import math
