@@ -101,8 +101,16 @@ def build(method, seed):
 def run(method, train, evaluation, recipe, batch_size, seed):
     import keras
 
-    model = build(method, seed)
-    model.compile(optimizer=keras.optimizers.Adam(recipe["lr"]),
+    return fit_and_score(build(method, seed), keras.optimizers.Adam(recipe["lr"]), method,
+                         train, evaluation, recipe, batch_size)
+
+
+def fit_and_score(model, optimizer, method, train, evaluation, recipe, batch_size):
+    """Compiles `model` with `optimizer`, fits it on `train` for the recipe's epochs and
+    scores it on `evaluation`: the row the report prints for `method`."""
+    import keras
+
+    model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     start = time.time()
