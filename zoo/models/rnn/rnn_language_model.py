@@ -62,7 +62,7 @@ class RNNLanguageModel(ZooModel):
     Example:
 
     ```python
-    lm = RNNLanguageModel("lstm", vocabulary_size=1000, embedding_dim=32, units=32)
+    lm = RNNLanguageModel(cell="lstm", vocabulary_size=1000, embedding_dim=32, units=32)
     lm.encoder.adapt(texts)                         # the vocabulary
     ids = lm.token_stream(texts)                    # all tokens, in order
     lm.compile(optimizer="adam")
@@ -73,6 +73,7 @@ class RNNLanguageModel(ZooModel):
 
     def __init__(
         self,
+        *,
         cell="lstm",
         vocabulary_size=20000,
         sequence_length=64,
