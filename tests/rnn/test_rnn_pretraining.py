@@ -23,7 +23,7 @@ TINY = dict(vocabulary_size=40, sequence_length=8, embedding_dim=8, units=8)
 
 
 def _language_model(cell="gru", **kwargs):
-    lm = RNNLanguageModel(cell, **{**TINY, **kwargs})
+    lm = RNNLanguageModel(cell=cell, **{**TINY, **kwargs})
     lm.encoder.adapt(TEXTS)
     return lm
 
@@ -51,9 +51,9 @@ def test_language_model_loss_falls_on_a_small_corpus():
 
 def test_language_model_refuses_what_it_cannot_be():
     with pytest.raises(ValueError, match="units=16, embedding_dim=8"):
-        RNNLanguageModel("lstm", **{**TINY, "units": 16})
+        RNNLanguageModel(cell="lstm", **{**TINY, "units": 16})
     with pytest.raises(ValueError, match="bidirectional=True, num_layers=2"):
-        RNNLanguageModel("lstm", **TINY, bidirectional=True, num_layers=2)
+        RNNLanguageModel(cell="lstm", **TINY, bidirectional=True, num_layers=2)
     lm = _language_model()
     with pytest.raises(ValueError, match="fewer than one window"):
         lm.windows(np.arange(1, 5), batch_size=2)

@@ -23,7 +23,7 @@ python scripts/bench.py ulmfit --split test --subset documents --sequence-length
 import json
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 SCRATCH = {"pooling": "mean", "dropout": 0.3}  # scripts/bench.py rnn's recipe
 SCRATCH_EPOCHS, SCRATCH_LR = 4, 1e-3
@@ -154,7 +154,7 @@ def scratch(name, args, train, scored, seed):
 def main(argv=None):
     import keras
 
-    from zoo.bench.rnn import bag_of_words
+    from zoo.bench.rnn_bench import bag_of_words
 
     args = build_parser().parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
