@@ -233,7 +233,12 @@ def main(argv=None):
 
     from zoo.bench.rnn import bag_of_words
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lm_epochs < 0:
+        parser.error(f"`--lm-epochs` must be >= 0. Received: {args.lm_epochs}")
+    if args.ensemble and "pretrained" not in args.rows.split(","):
+        parser.error(f"`--ensemble` averages the pretrained rows. Received: --rows {args.rows}")
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     rows = [r for r in args.rows.split(",") if r]
     names = [n for n in args.models.split(",") if n]
