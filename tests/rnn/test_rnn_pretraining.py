@@ -102,6 +102,32 @@ def test_fine_tuned_classifier_starts_from_the_pretrained_encoder(tmp_path, monk
                                keras.ops.convert_to_numpy(lm(windows)), rtol=1e-5, atol=1e-6)
 
 
+def test_ulmfit_bench_reinitialises_what_it_is_told_and_averages_probabilities(
+        tmp_path, monkeypatch):
+    """`bench.py ulmfit --init embedding|none` (how much each pretrained part is worth) and
+    `--ensemble` (the mean of the members' class probabilities)."""
+    from zoo.bench import ulmfit
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo-home"))
+    lm, _, spec = _published(tmp_path, num_layers=1)
+    kwargs = {"num_classes": 2, "pooling": "mean", "dropout": 0.1}
+
+    def random_parts(model):  # embedding, kernel, recurrent kernel (biases start at 0)
+        return [keras.ops.convert_to_numpy(w) for layer in [model.embedding, *model.recurrent]
+                for w in layer.weights if "bias" not in w.path]
+
+    pretrained = random_parts(lm.encoder)
+    for init, kept in (("embedding", 1), ("none", 0)):
+        model = zoo.create("gru", weights=spec, **kwargs)
+        ulmfit.reinitialise(model, "gru", kwargs, embedding=init == "none")
+        assert model.vectorizer.get_vocabulary() == lm.encoder.vectorizer.get_vocabulary()
+        same = [np.array_equal(a, b) for a, b in zip(random_parts(model), pretrained)]
+        assert same == [True] * kept + [False] * (3 - kept), init
+    rows = [{"probabilities": np.array([[0.9, 0.1], [0.4, 0.6]])},
+            {"probabilities": np.array([[0.2, 0.8], [0.3, 0.7]])}]
+    assert ulmfit.ensemble(rows, [0, 1]) == 1.0 and ulmfit.ensemble(rows[1:], [0, 1]) == 0.5
+
+
 def test_gradual_unfreezing_trains_one_more_group_each_epoch():
     model = zoo.create("lstm", **TINY, num_layers=2, pooling="mean")
     model.adapt(np.array(TEXTS))
