@@ -106,7 +106,7 @@ def test_ulmfit_bench_reinitialises_what_it_is_told_and_averages_probabilities(
         tmp_path, monkeypatch):
     """`bench.py ulmfit --init embedding|none` (how much each pretrained part is worth) and
     `--ensemble` (the mean of the members' class probabilities)."""
-    from zoo.bench import ulmfit
+    from zoo.bench import ulmfit_bench as ulmfit
 
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo-home"))
     lm, _, spec = _published(tmp_path, num_layers=1)
