@@ -6,7 +6,7 @@ import keras
 import pytest
 
 import zoo
-from zoo.bench import vision
+from zoo.bench import vision_bench as vision
 
 SIX = ("convnext_tiny", "efficientnet_b0", "efficientnet_v2_s", "mobilenet_v3_large",
        "regnet_y_800mf", "inception_v3")
