@@ -34,6 +34,17 @@ def test_builds_on_standard_sizes(name, input_shape):
     check_standard_size(name, input_shape)
 
 
+@pytest.mark.torch
+def test_aux_heads_build_and_run_on_every_backend():
+    # on torch the model once failed to build with its heads (`del` of a build-time
+    # attribute before torch's Module.__init__); the heads' inputs are not kept on the model
+    model = zoo.create("googlenet", input_shape=(28, 28, 1), num_classes=3,
+                       width_multiplier=0.0625, aux_logits=True)
+    assert "_aux_inputs" not in vars(model) and not hasattr(model, "aux_inputs")
+    outputs = model(np.zeros((2, 28, 28, 1), "float32"), training=True)
+    assert [tuple(o.shape) for o in outputs] == [(2, 3)] * 3
+
+
 def test_aux_heads_train_only():
     shape = (28, 28, 1)
     model = zoo.create("googlenet", input_shape=shape, num_classes=3, width_multiplier=0.125,

@@ -170,3 +170,12 @@ def test_ported_resnet50_equals_timm(tmp_path):
                lambda timm: timm.models.resnet.ResNet(block=timm.models.resnet.Bottleneck,
                                                       layers=[1, 1, 1, 1]),
                "timm", tmp_path)
+
+
+def test_ported_resnext_equals_timm(tmp_path):
+    """timm's ResNeXt (`resnext50_32x4d.a1h_in1k`'s names: torchvision's), reduced depth."""
+    check_port("resnext50_32x4d", dict(depths=(1, 1, 1, 1)),
+               lambda timm: timm.models.resnet.ResNet(block=timm.models.resnet.Bottleneck,
+                                                      layers=[1, 1, 1, 1], cardinality=32,
+                                                      base_width=4),
+               "timm", tmp_path)
