@@ -11,8 +11,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.jobs.job_args import add_backend_arg
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 
 
 def build_parser():
@@ -27,7 +29,7 @@ def build_parser():
     )
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument(
         "--feature-model",
@@ -48,27 +50,27 @@ def load_model(spec, weights=None):
         path = path / "model.keras"
     if path.suffix == ".keras":
         if not path.is_file():
-            raise ValueError(f"No model file at {path}. Received: model={spec!r}")
+            raise UserValueError(f"No model file at {path}. Received: model={spec!r}")
         if weights is not None:
-            raise ValueError(
+            raise UserValueError(
                 "`--weights` goes with a registered model name, not a saved model. "
                 f"Received: model={spec!r}, weights={weights!r}"
             )
         if not zipfile.is_zipfile(path):  # keras would say "File not found"
-            raise ValueError(f"{path} is not a readable .keras model (not a zip archive). "
-                             f"Received: model={spec!r}")
+            raise UserValueError(f"{path} is not a readable .keras model (not a zip archive). "
+                                 f"Received: model={spec!r}")
         from zoo.weights.loading import check_finite_weights
 
         check_finite_weights(path)
         try:
             return keras.saving.load_model(path)
         except (zipfile.BadZipFile, KeyError, OSError) as err:
-            raise ValueError(f"{path} is not a readable .keras model ({err}). "
-                             f"Received: model={spec!r}") from None
+            raise UserValueError(f"{path} is not a readable .keras model ({err}). "
+                                 f"Received: model={spec!r}") from None
     if weights is None:
         zoo.registry.get(spec)  # an unknown name says so first
         published = [w.tag for w in zoo.list_weights(f"{spec}.*")]
-        raise ValueError(
+        raise UserValueError(
             f"{spec!r} alone is an untrained model, and its score would mean nothing. Pass "
             f"--weights TAG (published for {spec}: {', '.join(published) or 'none'}) or a "
             ".weights.h5 path, or give a run directory or .keras file. "
@@ -87,7 +89,7 @@ def measure(model, dataset, batch_size=256, feature_model=None):
     import zoo
 
     if feature_model is not None and not callable(getattr(model, "generate", None)):
-        raise ValueError(
+        raise UserValueError(
             f"`--feature-model` applies to generative models; {type(model).__name__} "
             f"takes none. Received: --feature-model {feature_model}"
         )
@@ -105,7 +107,7 @@ def main(argv=None):
 
     try:
         if args.batch_size <= 0:
-            raise ValueError(f"`--batch-size` must be > 0. Received: {args.batch_size}")
+            raise UserValueError(f"`--batch-size` must be > 0. Received: {args.batch_size}")
         model = load_model(args.model, args.weights)
         results = measure(model, args.dataset, args.batch_size, args.feature_model)
     except USER_ERRORS as err:

@@ -54,3 +54,8 @@ class StochasticDepth(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+# ViT's blocks used a `DropPath` layer of their own, the same computation with the same
+# seed-generator variable; `.keras` files saved with it name `zoo>DropPath`.
+keras.saving.get_custom_objects()["zoo>DropPath"] = StochasticDepth

@@ -151,7 +151,7 @@ class GoogLeNet(AuxiliaryHeads, VisionClassifier):
             x = conv_bn(x, s0[0], 3, name="conv1")
             x = conv_bn(conv_bn(x, s0[1], 1, name="conv2"), s0[2], 3, name="conv3")
         x = stage_output(x, 1)
-        stages, self.aux_inputs = [x], []
+        stages, aux_inputs = [x], []
         pools = {3: (3, "maxpool2"), 4: (3, "maxpool3"), 5: (2, "maxpool4")}
         for i, stage in enumerate((3, 4, 5)):
             if not (stage == 3 and self.stem == "small"):
@@ -162,18 +162,22 @@ class GoogLeNet(AuxiliaryHeads, VisionClassifier):
                 x = inception(x, widths, branch3_kernel_size=self.branch3_kernel_size,
                               name=f"inception{name}")
                 if self.uses_aux and name in ("4a", "4d"):
-                    self.aux_inputs.append(x)
+                    aux_inputs.append(x)
             x = stage_output(x, i + 2)
             stages.append(x)
+        # for build_head, outside keras's attribute tracking: on torch a Module's
+        # __delattr__ needs Module.__init__, which runs after the graph is built
+        if self.uses_aux:
+            self.__dict__["_aux_inputs"] = aux_inputs
         return stages
 
     def build_head(self, x):
         logits = self.classifier_head(x)
+        aux_inputs = self.__dict__.pop("_aux_inputs", [])
         if not self.uses_aux:
             return logits
         aux = [auxiliary_head(t, self._zoo_num_classes, width_multiplier=self.width_multiplier,
-                              name=f"aux{i + 1}") for i, t in enumerate(self.aux_inputs)]
-        del self.aux_inputs
+                              name=f"aux{i + 1}") for i, t in enumerate(aux_inputs)]
         return [logits, *aux]
 
     def get_config(self):

@@ -9,7 +9,7 @@ import zoo
 from model_checks import check_training_lowers_loss
 from ported_checks import check_port
 from vision_checks import STANDARD_SIZES, build_only, check_stage_outputs, check_standard_size
-from vision_checks import trainable_count
+from vision_checks import check_trainable_params
 from zoo.jobs import references
 
 
@@ -19,10 +19,8 @@ BUILDS = ["googlenet"]
 
 def test_trainable_params_equal_torchvision():
     # torchvision 0.29 googlenet(aux_logits=False): 6,624,904; with them (its default) 13,004,888
-    model = build_only("googlenet")
-    assert model.expected_input_shape() == (224, 224, 3)
-    assert trainable_count(model) == 6_624_904
-    assert trainable_count(build_only("googlenet", aux_logits=True)) == 13_004_888
+    check_trainable_params("googlenet", 6_624_904)
+    check_trainable_params("googlenet", 13_004_888, aux_logits=True)
 
 
 @pytest.mark.parametrize("name,channels", CHANNELS)
@@ -34,6 +32,17 @@ def test_features_only_and_stage_outputs(name, channels):
 @pytest.mark.parametrize("input_shape", STANDARD_SIZES)
 def test_builds_on_standard_sizes(name, input_shape):
     check_standard_size(name, input_shape)
+
+
+@pytest.mark.torch
+def test_aux_heads_build_and_run_on_every_backend():
+    # on torch the model once failed to build with its heads (`del` of a build-time
+    # attribute before torch's Module.__init__); the heads' inputs are not kept on the model
+    model = zoo.create("googlenet", input_shape=(28, 28, 1), num_classes=3,
+                       width_multiplier=0.0625, aux_logits=True)
+    assert "_aux_inputs" not in vars(model) and not hasattr(model, "aux_inputs")
+    outputs = model(np.zeros((2, 28, 28, 1), "float32"), training=True)
+    assert [tuple(o.shape) for o in outputs] == [(2, 3)] * 3
 
 
 def test_aux_heads_train_only():

@@ -101,3 +101,34 @@ def test_ported_regnet_y_equals_torchvision(tmp_path):
 def test_ported_regnet_x_equals_torchvision(tmp_path):
     check_port("regnet_x_400mf", dict(SMALL, num_classes=10),
                lambda tv: _reference(tv, None), "torchvision", tmp_path)
+
+
+@pytest.mark.jax
+def test_ported_regnet_y_equals_timm(tmp_path):
+    """timm's RegNetY (`s<s>.b<b>`, `conv1.conv`, `downsample`, `head.fc` names), reduced:
+    timm's generator at depth 5 gives depths 1, 1, 2, 1 and widths 16, 32, 56, 80."""
+
+    def reference(timm):
+        regnet = timm.models.regnet
+        return regnet.RegNet(regnet.RegNetCfg(depth=5, w0=16, wa=16, wm=1.5, group_size=8,
+                                              se_ratio=0.25), num_classes=10)
+
+    check_port("regnet_y_400mf", dict(depths=(1, 1, 2, 1), filters=(16, 32, 56, 80),
+                                      group_width=8, num_classes=10),
+               reference, "timm", tmp_path)
+
+
+def test_timm_regnety_032_is_torchvisions_regnet_y_3_2gf():
+    """The architecture of the `regnet_y_3_2gf.ra_in1k` entry: equal widths, depths, groups
+    and parameters (its function: the parity test above, on timm's smallest RegNetY)."""
+    import torch
+
+    with torch.device("meta"):
+        timm_model = references.import_timm().create_model("regnety_032")
+    stages = [getattr(timm_model, f"s{i}") for i in range(1, 5)]
+    args = VARIANTS["regnet_y_3_2gf"]
+    assert [len(list(s.children())) for s in stages] == list(args["depths"])
+    assert [s.b1.conv3.conv.out_channels for s in stages] == list(args["filters"])
+    assert stages[0].b1.conv2.conv.groups == args["filters"][0] // args["group_width"]
+    assert trainable_count(build_only("regnet_y_3_2gf")) == sum(
+        p.numel() for p in timm_model.parameters())

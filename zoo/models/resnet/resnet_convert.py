@@ -29,11 +29,12 @@ TORCHVISION_WEIGHTS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet1
                        "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
                        "wide_resnet50_2", "wide_resnet101_2")
 
-#: timm checkpoints better than torchvision's for the same architecture, whose full sha256 is
-#: public: {timm name: (Hugging Face revision, sha256 of model.safetensors, top1, top5)}.
-#: sha256: the "Git LFS Details" of the file's page at that revision,
-#: https://huggingface.co/timm/<name>/blob/<revision>/model.safetensors;
-#: top1/top5: timm's results-imagenet.csv, at the test size of the config.
+#: timm checkpoints better than torchvision's for the same architecture: {timm name:
+#: (Hugging Face revision, sha256 of model.safetensors, top1, top5)} where the full sha256
+#: is public (the "Git LFS Details" of the file's page at that revision,
+#: https://huggingface.co/timm/<name>/blob/<revision>/model.safetensors), or (None, None,
+#: top1, top5): the GitHub release file timm's config names, whose name states its sha256
+#: prefix. top1/top5: timm's results-imagenet.csv, at the test size of the config.
 TIMM_WEIGHTS = {
     "resnet18.a1_in1k": ("ebd61f9c7420e5b5b53262b8ce6bbe311e1e872a",
                          "80c49dee3da4822c009c5a7fe591e9223c5a2cfcf95a4067ca4dfb5a7b89c612",
@@ -44,6 +45,8 @@ TIMM_WEIGHTS = {
     "resnet101.a1h_in1k": ("21721ac354aff8c4fbc371f3c4e46fa8832d4d68",
                            "1a076c0384295e7d3704f201c5711ff245507db934230bab72ff3014a95f90fe",
                            82.778, 96.310),
+    # torchvision's resnext50_32x4d (IMAGENET1K_V2): 81.198 top-1
+    "resnext50_32x4d.a1h_in1k": (None, None, 82.014, 95.934),
 }
 #: what timm's recipe tags mean (the entries' training_command)
 TIMM_RECIPE = "ResNet strikes back, arXiv:2110.00476"

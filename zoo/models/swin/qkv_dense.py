@@ -6,6 +6,7 @@ import numpy as np
 from keras import initializers, layers, ops
 
 from zoo import compat
+from zoo.errors import UserValueError
 
 #: the thirds of the fused kernel, in torchvision's order
 PARTS = ("query", "key", "value")
@@ -51,15 +52,15 @@ class QKVDense(layers.Dense):
         super().__init__(units, **kwargs)
         self.key_bias = bool(key_bias)
         if units % 3:
-            raise ValueError(f"`units` must be 3 x the token width. Received: units={units}")
+            raise UserValueError(f"`units` must be 3 x the token width. Received: units={units}")
         self.lora_parts = None if lora_parts is None else self._check_parts(lora_parts)
 
     @staticmethod
     def _check_parts(parts):
         chosen = (parts,) if isinstance(parts, str) else tuple(parts)
         if not chosen or any(p not in PARTS for p in chosen) or len(set(chosen)) < len(chosen):
-            raise ValueError(f"`parts` must name some of {PARTS}, each once. "
-                             f"Received: parts={parts!r}")
+            raise UserValueError(f"`parts` must name some of {PARTS}, each once. "
+                                 f"Received: parts={parts!r}")
         return tuple(p for p in PARTS if p in chosen)  # the kernel's order
 
     def build(self, input_shape):
@@ -79,12 +80,14 @@ class QKVDense(layers.Dense):
             return super().enable_lora(rank, lora_alpha, a_initializer, b_initializer)
         parts = self._check_parts(parts)
         if not self.built:
-            raise ValueError("Cannot enable lora on a layer that isn't yet built.")
+            raise UserValueError("Cannot enable lora on a layer that isn't yet built. "
+                                 f"Received: layer={self.name!r}")
         if self.lora_enabled:
-            raise ValueError("lora is already enabled. This can only be done once per layer.")
+            raise UserValueError("lora is already enabled. This can only be done once per "
+                                 f"layer. Received: layer={self.name!r}")
         if self.quantization_mode is not None or self.kernel_constraint:
-            raise ValueError("Part-wise LoRA needs a float kernel without a constraint. "
-                             f"Received: quantization_mode={self.quantization_mode!r}")
+            raise UserValueError("Part-wise LoRA needs a float kernel without a constraint. "
+                                 f"Received: quantization_mode={self.quantization_mode!r}")
         kernel = compat.stored_kernel(self)
 
         def add(name, shape, initializer):

@@ -3,8 +3,8 @@ al. 2021, timm's layout, with the distilled variants) and DINOv2 (Oquab et al. 2
 layout, with and without registers), one class serving all three exactly.
 
 The family's package (docs/adding-a-family.md): `vision_transformer.py` the
-architecture, `vit_blocks.py` its encoder block, `drop_path.py` and `layer_scale.py`
-its stochastic depth and layer scale, `vit_variants.py` the named variants,
+architecture, `vit_blocks.py` its encoder block (stochastic depth and layer scale are the shared
+`zoo/models/stochastic_depth.py` and `layer_scale.py`), `vit_variants.py` the named variants,
 `vit_convert.py` the torchvision/timm conversion rules, `vit_tuning.py` the search
 space, `weights/` the published entries, `test_vit.py` the family's tests. The
 attention, MLP, patch and position embeddings are the transformer families' shared

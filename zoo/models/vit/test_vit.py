@@ -304,3 +304,16 @@ def test_the_smallest_variant_trains_a_short_epoch_of_fashion_mnist():
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     after = model.evaluate(x, y, batch_size=256, verbose=0, return_dict=True)["loss"]
     assert math.isfinite(after) and after < before, (before, after)
+
+
+def test_drop_path_of_earlier_files_loads_as_the_shared_stochastic_depth():
+    """`.keras` files saved before ViT used the shared layer name `zoo>DropPath`."""
+    import keras
+
+    from zoo.models.stochastic_depth import StochasticDepth
+
+    layer = keras.saving.deserialize_keras_object({
+        "module": None, "class_name": "DropPath", "registered_name": "zoo>DropPath",
+        "config": {"name": "block0_drop_path1", "rate": 0.1, "seed": 3, "trainable": True,
+                   "dtype": "float32"}})
+    assert type(layer) is StochasticDepth and (layer.rate, layer.seed) == (0.1, 3)

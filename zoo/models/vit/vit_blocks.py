@@ -5,9 +5,9 @@ import contextlib
 
 from keras import layers
 
+from zoo.models.layer_scale import LayerScale
+from zoo.models.stochastic_depth import StochasticDepth
 from zoo.models.transformer_layers import feed_forward, layer_norm, remat_scope, self_attention
-from zoo.models.vit.drop_path import DropPath
-from zoo.models.vit.layer_scale import LayerScale
 
 
 def encoder_block(x, *, num_heads, mlp_dim, name, epsilon, qkv_bias=True, layer_scale=None,
@@ -37,6 +37,6 @@ def encoder_block(x, *, num_heads, mlp_dim, name, epsilon, qkv_bias=True, layer_
             if layer_scale is not None:
                 y = LayerScale(layer_scale, name=f"{name}_ls{branch}")(y)
             if drop_path:
-                y = DropPath(drop_path, name=f"{name}_drop_path{branch}")(y)
+                y = StochasticDepth(drop_path, name=f"{name}_drop_path{branch}")(y)
             x = layers.Add(name=f"{name}_add{branch}")([x, y])
     return x

@@ -4,9 +4,16 @@ Pairs (`--models`; `--peer keras.applications` without `--models`: every pair wh
 reference is a keras.applications model):
 
 - `resnet50`: zoo `resnet50` vs `keras.applications.ResNet50(weights=None)`;
-- `efficientnet_b0`, `efficientnet_v2_s`, `mobilenet_v3_large`: the zoo name vs
-  keras.applications' `EfficientNetB0`, `EfficientNetV2S`, `MobileNetV3Large`
-  (`weights=None`, no preprocessing layers where the constructor offers that choice);
+- `efficientnet_b0`, `efficientnet_v2_s`, `mobilenet_v3_large`, `convnext_tiny`,
+  `inception_v3`: the zoo name vs keras.applications' `EfficientNetB0`, `EfficientNetV2S`,
+  `MobileNetV3Large`, `ConvNeXtTiny`, `InceptionV3` (`weights=None`, no preprocessing
+  layers where the constructor offers that choice; inception_v3 at 75x75 at least, its
+  smallest input);
+- `regnet_y_800mf`: Keras 3 has no RegNet, so the reference is keras 2's
+  `keras.applications.RegNetY008` layout as a plain functional Keras model
+  (`plain_regnet_y`, stock layers). Its widths (pycls's 64, 128, 320, 768) differ from
+  torchvision's (64, 144, 320, 784), so the pair also times the zoo model built with
+  the reference's widths (`[RegNetY008 widths]`: the same network, equal parameters);
 - `resnet20`: zoo `resnet20` vs the same network written as a plain functional
   Keras model (same layers, same parameter count, the stock `train_step`).
 
@@ -17,7 +24,10 @@ epochs of `--steps` steps per round; the first epoch (compilation, iterator
 start) is discarded and each later epoch is one timed window, closed by reading
 the epoch's loss (which waits for the device). Rounds alternate between the
 models so that a noisy shared machine slows both alike. Reported: the median
-window's images/s and the ratio zoo / reference.
+window's images/s and the ratio zoo / reference, and the process CPU time per image
+(`time.process_time`, all threads) with its ratio reference / zoo: on a shared machine the
+wall-clock windows swing with other jobs' load while the CPU time a step costs moves much
+less, so a wall ratio below target beside a CPU ratio at or above it points at load.
 
 Data (`--data`): "device" keeps one synthetic batch on the accelerator and feeds
 it from a Python generator (no host-to-device copy per step: the model's speed
@@ -37,7 +47,8 @@ import statistics
 import sys
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.errors import UserValueError
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 #: zoo name -> (keras.applications constructor, its arguments beyond weights=None, the input
@@ -47,9 +58,17 @@ APPLICATIONS = {
     "efficientnet_b0": ("EfficientNetB0", {}),  # its Rescaling/Normalization layers are fixed
     "efficientnet_v2_s": ("EfficientNetV2S", {"include_preprocessing": False}),
     "mobilenet_v3_large": ("MobileNetV3Large", {"include_preprocessing": False}),
+    "convnext_tiny": ("ConvNeXtTiny", {"include_preprocessing": False}),
+    "inception_v3": ("InceptionV3", {}),
 }
-PAIRS = (*APPLICATIONS, "resnet20")
+#: keras 2's `keras.applications.RegNetY008` (Keras 3 has no RegNet): pycls's published
+#: RegNetY-800MF widths, which differ from torchvision's regnet_y_800mf (64, 144, 320, 784)
+#: in stages 2 and 4; same depths, group width 16, SE at 0.25 of the block's input width
+REGNET_Y008 = {"depths": (1, 3, 8, 2), "widths": (64, 128, 320, 768), "group_width": 16}
+PAIRS = (*APPLICATIONS, "regnet_y_800mf", "resnet20")
 PEERS = ("keras.applications",)
+#: smallest input side of a pair's models (keras.applications.InceptionV3 needs 75)
+MIN_SIZE = {"inception_v3": 75}
 
 
 def build_parser():
@@ -92,12 +111,12 @@ def build_parser():
 def parse_variant(text):
     """"LABEL:k=v;k=v" -> (label, {k: literal v})."""
     if ":" not in text:
-        raise ValueError(f"`--variant` must be LABEL:KEY=VALUE[;KEY=VALUE]. Received: {text!r}")
+        raise UserValueError(f"`--variant` must be LABEL:KEY=VALUE[;KEY=VALUE]. Received: {text!r}")
     label, items = text.split(":", 1)
     kwargs = {}
     for item in filter(None, items.split(";")):
         if "=" not in item:
-            raise ValueError(f"`--variant` items must be KEY=VALUE. Received: {item!r}")
+            raise UserValueError(f"`--variant` items must be KEY=VALUE. Received: {item!r}")
         key, value = item.split("=", 1)
         try:
             kwargs[key.strip()] = ast.literal_eval(value.strip())
@@ -111,14 +130,14 @@ def check_args(args):
                  "steps_per_execution"):
         value = getattr(args, name)
         if value <= 0:
-            raise ValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
+            raise UserValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
     if args.models is None:
-        models = list(APPLICATIONS) if args.peer else ["resnet50", "resnet20"]
+        models = [*APPLICATIONS, "regnet_y_800mf"] if args.peer else ["resnet50", "resnet20"]
     else:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in PAIRS]
     if unknown or not models:
-        raise ValueError(
+        raise UserValueError(
             f"`--models` must name pairs among {list(PAIRS)}. Received: {args.models!r}")
     return models, [parse_variant(v) for v in args.variant]
 
@@ -167,6 +186,48 @@ def plain_resnet_cifar(depths, input_shape, num_classes, filters=(16, 32, 64)):
     return keras.Model(inputs, outputs, name="plain_resnet20")
 
 
+def plain_regnet_y(depths, widths, group_width, input_shape, num_classes, stem_width=32):
+    """RegNetY (Radosavovic et al. 2020) as a plain functional Keras model, in the layout of
+    keras 2's `keras.applications.RegNetY*` (Keras 3 dropped RegNet): "same" padding,
+    he_normal initialisation, BN momentum 0.9 / epsilon 1e-5.
+
+    Stem: 3x3/2 convolution to `stem_width`, BN, ReLU. Each stage's blocks: 1x1
+    convolution, BN, ReLU; 3x3 grouped convolution (stride 2 in the first block), BN,
+    ReLU; squeeze-excitation to a quarter of the block's input width (ReLU, sigmoid);
+    1x1 convolution, BN; plus the input (a strided 1x1 convolution + BN in the first
+    block), ReLU. Global average pooling and the logits.
+    """
+    import keras
+    from keras import layers
+
+    def conv_bn(x, filters, kernel, stride=1, groups=1, name=""):
+        x = layers.Conv2D(filters, kernel, strides=stride, padding="same", groups=groups,
+                          use_bias=False, kernel_initializer="he_normal", name=name)(x)
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn")(x)
+
+    inputs = keras.Input(input_shape)
+    x = layers.ReLU()(conv_bn(inputs, stem_width, 3, 2, name="stem"))
+    channels = stem_width
+    for s, (depth, width) in enumerate(zip(depths, widths)):
+        for b in range(depth):
+            stride, name = (2 if b == 0 else 1), f"s{s}b{b}"
+            shortcut = conv_bn(x, width, 1, stride, name=f"{name}_skip") if b == 0 else x
+            y = layers.ReLU()(conv_bn(x, width, 1, name=f"{name}_a"))
+            y = layers.ReLU()(conv_bn(y, width, 3, stride, width // group_width,
+                                      name=f"{name}_b"))
+            se = layers.GlobalAveragePooling2D(keepdims=True)(y)
+            se = layers.Conv2D(int(channels * 0.25), 1, activation="relu",
+                               kernel_initializer="he_normal")(se)
+            se = layers.Conv2D(width, 1, activation="sigmoid",
+                               kernel_initializer="he_normal")(se)
+            y = conv_bn(layers.Multiply()([y, se]), width, 1, name=f"{name}_c")
+            x = layers.ReLU()(layers.Add()([y, shortcut]))
+            channels = width
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(num_classes, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="plain_regnet_y")
+
+
 def make_rows(pair, args, variants):
     """[(label, builder)] for one pair: zoo first, then its variants, then the reference."""
     import keras
@@ -174,7 +235,7 @@ def make_rows(pair, args, variants):
     import zoo
 
     if pair in APPLICATIONS:
-        size, classes = args.image_size, args.num_classes or 1000
+        size, classes = max(args.image_size, MIN_SIZE.get(pair, 1)), args.num_classes or 1000
         constructor, extra = APPLICATIONS[pair]
         ref_label = f"keras.applications.{constructor}"
 
@@ -182,6 +243,13 @@ def make_rows(pair, args, variants):
             return getattr(keras.applications, constructor)(
                 weights=None, input_shape=(size, size, 3), classes=classes,
                 classifier_activation=None, **extra)
+    elif pair == "regnet_y_800mf":
+        size, classes = args.image_size, args.num_classes or 1000
+        ref_label = "keras 2 applications.RegNetY008 layout"
+
+        def reference():
+            return plain_regnet_y(**REGNET_Y008, input_shape=(size, size, 3),
+                                  num_classes=classes)
     else:
         size, classes = args.cifar_image_size, args.num_classes or 10
         ref_label = "plain functional Keras resnet20"
@@ -191,6 +259,8 @@ def make_rows(pair, args, variants):
 
     shape = (size, size, 3)
     rows = [(f"zoo {pair}", lambda: zoo.create(pair, input_shape=shape, num_classes=classes))]
+    if pair == "regnet_y_800mf":  # the zoo model with the peer's widths: the same network
+        variants = [("RegNetY008 widths", {"filters": REGNET_Y008["widths"]}), *variants]
     for label, kwargs in variants:
         rows.append((f"zoo {pair} [{label}]",
                      lambda kw=kwargs: zoo.create(pair, input_shape=shape, num_classes=classes,
@@ -237,12 +307,16 @@ def _timer_callback():
             super().__init__()
             self.seconds = []
 
+            self.cpu_seconds = []
+
         def on_epoch_begin(self, epoch, logs=None):
             self._epoch_start = time.perf_counter()
+            self._cpu_start = time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
             float(logs["loss"])  # waits for the last step of the epoch
             self.seconds.append(time.perf_counter() - self._epoch_start)
+            self.cpu_seconds.append(time.process_time() - self._cpu_start)
 
     return WindowTimer()
 
@@ -272,7 +346,7 @@ def run_pair(pair, args, variants, data_mode):
         compile_model(model, args)
         trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
         entry = {"label": label, "model": model, "trainable_params": int(trainable),
-                 "seconds": [], "first_epoch_seconds": []}
+                 "seconds": [], "cpu_seconds": [], "first_epoch_seconds": []}
         if args.cost_analysis:
             entry["xla_cost"] = xla_cost(model, x, y)
         models.append(entry)
@@ -284,6 +358,7 @@ def run_pair(pair, args, variants, data_mode):
                                callbacks=[timer], shuffle=False, verbose=0)
             entry["first_epoch_seconds"].append(timer.seconds[0])
             entry["seconds"].extend(timer.seconds[1:])
+            entry["cpu_seconds"].extend(timer.cpu_seconds[1:])
     keras.config.set_dtype_policy("float32")
     images = args.steps * args.batch_size
     results = []
@@ -294,6 +369,7 @@ def run_pair(pair, args, variants, data_mode):
             "trainable_params": entry["trainable_params"],
             "images_per_second": statistics.median(rates),
             "window_images_per_second": rates,
+            "cpu_ms_per_image": 1000 * statistics.median(entry["cpu_seconds"]) / images,
             "first_epoch_seconds": entry["first_epoch_seconds"],
             **({"xla_cost": entry["xla_cost"]} if "xla_cost" in entry else {}),
         })
@@ -302,6 +378,7 @@ def run_pair(pair, args, variants, data_mode):
     for r in results:
         if reference is not None and r is not reference:
             r["ratio_to_reference"] = r["images_per_second"] / reference["images_per_second"]
+            r["cpu_ratio_to_reference"] = reference["cpu_ms_per_image"] / r["cpu_ms_per_image"]
     return {"pair": pair, "image_shape": list(shape), "num_classes": classes, "rows": results}
 
 
@@ -316,8 +393,8 @@ def xla_cost(model, x, y):
     import keras
 
     if keras.backend.backend() != "jax":
-        raise ValueError("`--cost-analysis` needs the JAX backend. "
-                         f"Received: backend={keras.backend.backend()!r}")
+        raise UserValueError("`--cost-analysis` needs the JAX backend. "
+                             f"Received: backend={keras.backend.backend()!r}")
     model.optimizer.build(model.trainable_variables)
     state = tuple([v.value for v in vs] for vs in (
         model.trainable_variables, model.non_trainable_variables, model.optimizer.variables,
@@ -387,12 +464,16 @@ def main(argv=None):
         report["pairs"].append(result)
         size = "x".join(str(d) for d in result["image_shape"])
         print(f"\n{pair} ({size}, {result['num_classes']} classes)")
-        print(f"  {'model':44s} {'trainable':>12s} {'img/s':>10s} {'ratio':>7s}  windows img/s")
+        print(f"  {'model':44s} {'trainable':>12s} {'img/s':>8s} {'ratio':>6s} "
+              f"{'cpu ms/img':>10s} {'ratio':>6s}  windows img/s")
         for r in result["rows"]:
             ratio = f"{r['ratio_to_reference']:.3f}" if "ratio_to_reference" in r else "ref"
+            cpu = (f"{r['cpu_ratio_to_reference']:.3f}" if "cpu_ratio_to_reference" in r
+                   else "ref")
             windows = " ".join(f"{v:.0f}" for v in r["window_images_per_second"])
             print(f"  {r['label']:44s} {r['trainable_params']:>12,d} "
-                  f"{r['images_per_second']:>10.1f} {ratio:>7s}  {windows}")
+                  f"{r['images_per_second']:>8.1f} {ratio:>6s} {r['cpu_ms_per_image']:>10.2f} "
+                  f"{cpu:>6s}  {windows}")
         for r in result["rows"]:
             if "xla_cost" in r:
                 c = r["xla_cost"]
@@ -401,7 +482,9 @@ def main(argv=None):
         if not args.no_reference:
             zoo_ratio = result["rows"][0]["ratio_to_reference"]
             verdict = "meets" if zoo_ratio >= 0.97 else "BELOW"
-            print(f"  ratio zoo/reference {zoo_ratio:.3f} ({verdict} the 0.97 target)")
+            cpu_ratio = result["rows"][0]["cpu_ratio_to_reference"]
+            print(f"  ratio zoo/reference {zoo_ratio:.3f} ({verdict} the 0.97 target); "
+                  f"CPU time per image reference/zoo {cpu_ratio:.3f}")
     if args.json_out:
         write_output_json(args.json_out, report)
         print(f"\nwritten to {args.json_out}")
