@@ -8,6 +8,8 @@ so an upgrade breaks here, named, instead of somewhere deep in a training run.
 Tested with keras 3.15 and keras-tuner 1.4 (the range pinned in pyproject.toml).
 """
 
+import contextlib
+
 
 # ---------------------------------------------------------------- training step
 def loss_tracker(model):
@@ -388,6 +390,45 @@ def adopt_legacy_layout(model, store):
     return True
 
 
+# ---------------------------------------------------------------- export
+@contextlib.contextmanager
+def graph_grouped_convolutions():
+    """While active, keras's TensorFlow convolutions are plain `tf.nn.convolution` ops.
+
+    Why: keras runs a grouped convolution (and a channels-first 3-D one) inside a
+    `tf.function(jit_compile=True)`, because TensorFlow's CPU kernels lack it
+    (`keras.src.backend.tensorflow.nn.conv`, no public switch). Traced for an
+    export, that function stays a `StatefulPartitionedCall` which tf2onnx does
+    not convert (ONNX Runtime then rejects the graph). An exporter needs the
+    graph only, never TensorFlow's CPU kernel: the plain op converts to a
+    grouped `Conv` (ONNX) or `CONV_2D` (LiteRT). Only the TensorFlow backend
+    is patched; the other backends' convolutions are left as they are.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import nn
+
+    original = nn.conv
+
+    def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+        data_format = data_format or keras.config.image_data_format()
+        rank = len(inputs.shape) - 2
+        layout = ("NWC", "NHWC", "NDHWC") if data_format == "channels_last" else (
+            "NCW", "NCHW", "NCDHW")
+        return tf.nn.convolution(inputs, kernel, strides, padding.upper(),
+                                 data_format=layout[rank - 1], dilations=dilation_rate)
+
+    nn.conv = conv
+    try:
+        yield
+    finally:
+        nn.conv = original
+
+
 # ---------------------------------------------------------------- keras-tuner
 class TrialCallbacksHook:
     """Mixin for a keras-tuner `Tuner`: calls `self.configure_trial_callbacks(callbacks,
@@ -513,6 +554,7 @@ __all__ = [
     "compile_arguments",
     "evaluating_for_fit",
     "functional_model_class",
+    "graph_grouped_convolutions",
     "in_own_layout",
     "initialize_deferred",
     "is_legacy_layout",
