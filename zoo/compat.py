@@ -416,7 +416,11 @@ def graph_grouped_convolutions():
 
     def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
         data_format = data_format or keras.config.image_data_format()
+        channels = inputs.shape[-1 if data_format == "channels_last" else 1]
         rank = len(inputs.shape) - 2
+        xla = channels != kernel.shape[-2] or (data_format == "channels_first" and rank == 3)
+        if not xla:  # keras's own op: no XLA call to replace
+            return original(inputs, kernel, strides, padding, data_format, dilation_rate)
         layout = ("NWC", "NHWC", "NDHWC") if data_format == "channels_last" else (
             "NCW", "NCHW", "NCDHW")
         return tf.nn.convolution(inputs, kernel, strides, padding.upper(),
