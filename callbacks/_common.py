@@ -6,12 +6,13 @@ import keras
 import numpy as np
 
 from zoo import compat
+from zoo.errors import UserValueError
 
 
 def require_optimizer(model, who):
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
-        raise ValueError(
+        raise UserValueError(
             f"{who} needs a compiled model. Call `model.compile(optimizer=...)` first."
         )
     return optimizer

@@ -12,6 +12,7 @@ import keras
 
 from callbacks._common import DeepCopyable, iterations, to_float
 from zoo import compat
+from zoo.errors import UserValueError
 from zoo.training import distribution
 from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file, write_json_atomic
 from zoo.utils.ownership import is_temporary, plain_name
@@ -71,13 +72,13 @@ class Checkpoint(DeepCopyable, keras.callbacks.Callback):
     ):
         super().__init__()
         if not directory:
-            raise ValueError(
+            raise UserValueError(
                 f"`directory` must be a non-empty path. Received: directory={directory!r}"
             )
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"`mode` must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
+            raise UserValueError(f"`mode` must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
         if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
-            raise ValueError(f"`keep` must be an int >= 1. Received: keep={keep!r}")
+            raise UserValueError(f"`keep` must be an int >= 1. Received: keep={keep!r}")
         self.directory = str(directory)
         self.monitor = monitor
         self.mode = _resolve_mode(monitor, mode)
@@ -285,7 +286,7 @@ def _resolve_mode(monitor, mode):
         return "min"
     if any(key in name for key in ("acc", "auc", "precision", "recall", "f1", "iou")):
         return "max"
-    raise ValueError(
+    raise UserValueError(
         f"Cannot tell whether `monitor`={monitor!r} should be minimised or maximised; "
         f"pass mode='min' or mode='max'. Received: mode={mode!r}"
     )

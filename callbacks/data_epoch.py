@@ -3,6 +3,7 @@
 import keras
 
 from callbacks._common import DeepCopyable
+from zoo.errors import UserTypeError
 
 
 class DataEpoch(DeepCopyable, keras.callbacks.Callback):
@@ -31,7 +32,10 @@ class DataEpoch(DeepCopyable, keras.callbacks.Callback):
     def __init__(self, variable):
         super().__init__()
         if not hasattr(variable, "assign"):
-            raise TypeError(f"`variable` must be a tf.Variable. Received: variable={variable!r}")
+            raise UserTypeError(
+                f"`variable` must be a tf.Variable. "
+                f"Received: variable={variable!r}"
+            )
         self.variable = variable
 
     def on_epoch_begin(self, epoch, logs=None):

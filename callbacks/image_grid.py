@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from callbacks.tensorboard import log_images, tensorboard_dir
+from zoo.errors import UserTypeError, UserValueError
 from zoo.training import distribution
 from zoo.utils.checks import check_positive_int
 from zoo.utils.files import atomic_path
@@ -18,7 +19,7 @@ def tile_images(images, columns=8, padding=1, pad_value=1.0):
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or len(images) == 0:
-        raise ValueError(
+        raise UserValueError(
             f"`images` must be a non-empty (N, H, W, C) array. Received: shape {images.shape}"
         )
     n, h, w, c = images.shape
@@ -71,7 +72,7 @@ class ImageGrid(keras.callbacks.Callback):
         for name, value in (("num_images", num_images), ("every", every), ("columns", columns)):
             check_positive_int(name, value)
         if not isinstance(run_dir, (str, Path)):
-            raise TypeError(f"`run_dir` must be a path. Received: run_dir={run_dir!r}")
+            raise UserTypeError(f"`run_dir` must be a path. Received: run_dir={run_dir!r}")
         self.run_dir = str(run_dir)
         self.log_dir = str(tensorboard_dir(run_dir) if log_dir is None else log_dir)
         self.inputs = None if inputs is None else np.asarray(inputs, dtype=np.float32)
@@ -84,7 +85,7 @@ class ImageGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if not callable(getattr(self.model, "preview_images", None)):
-            raise TypeError(
+            raise UserTypeError(
                 "ImageGrid needs a model with `preview_images(num_images, seed, inputs)` "
                 f"(the zoo's generative families). Received: {type(self.model).__name__}"
             )

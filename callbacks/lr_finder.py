@@ -9,6 +9,7 @@ import numpy as np
 
 from callbacks._common import DeepCopyable, iterations, require_optimizer, retrace, to_float
 from zoo import compat
+from zoo.errors import UserValueError
 from zoo.training.schedules import ExponentialSweep
 from zoo.utils.checks import check_fraction, check_positive, check_positive_int
 from zoo.utils.data import is_dataset
@@ -66,7 +67,7 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
         self.smoothing = check_fraction("smoothing", smoothing, low_open=False)
         self.diverge_factor = check_positive("diverge_factor", diverge_factor)
         if self.diverge_factor <= 1:
-            raise ValueError(
+            raise UserValueError(
                 f"`diverge_factor` must be > 1. Received: diverge_factor={diverge_factor!r}"
             )
         self.plot_path = None if plot_path is None else str(plot_path)
@@ -106,7 +107,7 @@ class LRFinder(DeepCopyable, keras.callbacks.Callback):
                     if step >= self.num_steps or model.stop_training:
                         break
                 if empty:
-                    raise ValueError("`x` yields no batches. Received: an empty dataset")
+                    raise UserValueError("`x` yields no batches. Received: an empty dataset")
         finally:
             self._step_logs = False
             self.on_train_end()
@@ -260,9 +261,9 @@ def _batches(x, y, batch_size):
     if is_dataset(x):
         return lambda: x
     if y is None:
-        raise ValueError("`y` is required with array inputs. Received: y=None")
+        raise UserValueError("`y` is required with array inputs. Received: y=None")
     n = len(x)
     if len(y) != n:
-        raise ValueError(f"`x` and `y` must have the same length. Received: {n} and {len(y)}")
+        raise UserValueError(f"`x` and `y` must have the same length. Received: {n} and {len(y)}")
     check_positive_int("batch_size", batch_size)
     return lambda: ((x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, n, batch_size))

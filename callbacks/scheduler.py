@@ -5,6 +5,7 @@ import numpy as np
 
 from callbacks._common import DeepCopyable, require_optimizer, retrace
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 from zoo.training.schedules import MomentumSchedule, ZooSchedule
 from zoo.utils.optimizers import leaf_optimizers
 
@@ -49,17 +50,17 @@ class Scheduler(DeepCopyable, keras.callbacks.Callback):
         if schedule is not None and not isinstance(
             schedule, keras.optimizers.schedules.LearningRateSchedule
         ):
-            raise TypeError(
+            raise UserTypeError(
                 "`schedule` must be a keras.optimizers.schedules.LearningRateSchedule "
                 f"(e.g. callbacks.OneCycle) or None. Received: schedule={schedule!r}"
             )
         if momentum is not None and not callable(momentum):
-            raise TypeError(
+            raise UserTypeError(
                 "`momentum` must be callable(step) -> momentum or None. "
                 f"Received: momentum={momentum!r}"
             )
         if schedule is None and momentum is None:
-            raise ValueError(
+            raise UserValueError(
                 "Scheduler needs a `schedule`, a `momentum` schedule, or both. Received: neither"
             )
         self.schedule = schedule
@@ -95,7 +96,7 @@ def install(model, schedule=None, momentum=None):
     optimizer = require_optimizer(model, "Scheduler")
     if momentum is not None:
         if not hasattr(model, "set_momentum_schedule"):
-            raise TypeError(
+            raise UserTypeError(
                 "A momentum schedule needs a zoo.ZooModel: a plain keras model's step reads "
                 "SGD.momentum / Adam.beta_1 as a constant baked into the compiled function. "
                 "Use a learning-rate schedule only, or a zoo model. "
@@ -114,7 +115,7 @@ def install(model, schedule=None, momentum=None):
 def _check_momentum_values(momentum):
     first = float(np.asarray(keras.ops.convert_to_numpy(momentum(0))))
     if not 0 <= first < 1:
-        raise ValueError(
+        raise UserValueError(
             f"A momentum schedule must give values in [0, 1). Received: momentum(0)={first!r}"
         )
 

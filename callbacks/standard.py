@@ -8,6 +8,7 @@ from callbacks.checkpoint import Checkpoint
 from callbacks.data_epoch import DataEpoch
 from callbacks.scheduler import Scheduler
 from callbacks.tensorboard import tensorboard_callbacks, tensorboard_dir
+from zoo.errors import UserValueError
 
 
 def checkpoint_dir(run_dir):
@@ -65,7 +66,7 @@ def standard_callbacks(
     ```
     """
     if not run_dir:
-        raise ValueError(f"`run_dir` must be a non-empty path. Received: run_dir={run_dir!r}")
+        raise UserValueError(f"`run_dir` must be a non-empty path. Received: run_dir={run_dir!r}")
     scheduled = schedule is not None or momentum is not None
     if update_freq is None:
         update_freq = 1 if scheduled else 50

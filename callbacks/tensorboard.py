@@ -15,6 +15,7 @@ import numpy as np
 
 from callbacks._common import DeepCopyable, iterations, to_float
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 from zoo.training import distribution
 from zoo.utils.checks import check_positive_int
 from zoo.utils.optimizers import inner_optimizer
@@ -94,12 +95,12 @@ class StepScalars(DeepCopyable, keras.callbacks.Callback):
             try:
                 update_freq = check_positive_int("update_freq", update_freq)
             except ValueError:
-                raise ValueError(
+                raise UserValueError(
                     "`update_freq` must be an int > 0, 'batch' or 'epoch'. "
                     f"Received: update_freq={update_freq!r}"
                 ) from None
         if hparams is not None and not isinstance(hparams, dict):
-            raise TypeError(
+            raise UserTypeError(
                 f"`hparams` must be a dict {{name: value}}. Received: hparams={hparams!r}"
             )
         self.log_dir = str(log_dir)
@@ -200,7 +201,7 @@ def log_images(log_dir, tag, images, step, max_outputs=16):
     elif data.ndim == 3:
         data = data[None]
     if data.ndim != 4 or data.shape[-1] not in (1, 3, 4):
-        raise ValueError(
+        raise UserValueError(
             "`images` must be (N, H, W, C), (H, W, C) or (H, W) with C in (1, 3, 4). "
             f"Received: images with shape {np.shape(images)}"
         )
@@ -290,7 +291,7 @@ def _hparam(name, domain):
         return hp.HParam(name, hp.RealInterval(float(low), float(high)))
     if isinstance(domain, (list, set)):
         return hp.HParam(name, hp.Discrete([_hparam_value(v) for v in domain]))
-    raise ValueError(
+    raise UserValueError(
         "An hparams domain must be a list, a (low, high) pair or an HParam. "
         f"Received: {name}={domain!r}"
     )

@@ -13,6 +13,7 @@ annealing.
 import keras
 
 from callbacks._common import DeepCopyable
+from zoo.errors import UserValueError
 
 
 def layer_groups(model):
@@ -34,7 +35,7 @@ def discriminative_multipliers(model, decay=2.6, unfrozen=None):
             factor 0); None: all of them.
     """
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or decay < 1:
-        raise ValueError(f"`decay` must be a number >= 1. Received: decay={decay!r}")
+        raise UserValueError(f"`decay` must be a number >= 1. Received: decay={decay!r}")
     groups = layer_groups(model)
     out = {}
     for depth, (_, layers) in enumerate(reversed(groups)):
@@ -72,9 +73,9 @@ class GradualUnfreezing(DeepCopyable, keras.callbacks.Callback):
     def __init__(self, decay=2.6, every=1, verbose=0):
         super().__init__()
         if isinstance(decay, bool) or not isinstance(decay, (int, float)) or decay < 1:
-            raise ValueError(f"`decay` must be a number >= 1. Received: decay={decay!r}")
+            raise UserValueError(f"`decay` must be a number >= 1. Received: decay={decay!r}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"`every` must be an int >= 1. Received: every={every!r}")
+            raise UserValueError(f"`every` must be an int >= 1. Received: every={every!r}")
         self.decay, self.every, self.verbose = decay, every, verbose
         self.history = {}
 

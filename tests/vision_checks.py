@@ -27,6 +27,14 @@ def trainable_count(model):
     return sum(math.prod(w.shape) for w in model.trainable_weights)
 
 
+def check_trainable_params(name, expected, input_shape=(224, 224, 3), **kwargs):
+    """`name` at its defaults takes `input_shape` and has `expected` trainable parameters
+    (the reference's `sum(p.numel() for p in model.parameters())`)."""
+    model = build_only(name, **kwargs)
+    assert model.expected_input_shape() == input_shape
+    assert trainable_count(model) == expected
+
+
 def check_standard_size(name, input_shape, num_classes=10):
     """`name` builds at `input_shape` (a quarter of its width) and gives one row of logits."""
     model = build_only(name, input_shape=input_shape, num_classes=num_classes,

@@ -20,6 +20,8 @@ import os
 import sys
 from pathlib import Path
 
+from zoo.errors import UserValueError
+
 PATH = Path(__file__).resolve().parent / "catalogue.json"
 TABLE = Path(__file__).resolve().parents[1] / "docs" / "models.md"
 
@@ -48,8 +50,8 @@ def model_info(name, index=None):
     if not isinstance(name, str) or name not in index["models"]:
         close = difflib.get_close_matches(str(name), sorted(index["models"]), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"Unknown model name. Received: name={name!r}.{hint} "
-                         "See zoo.list_models() for every name.")
+        raise UserValueError(f"Unknown model name. Received: name={name!r}.{hint} "
+                             "See zoo.list_models() for every name.")
     return dict(index["models"][name])
 
 

@@ -25,6 +25,8 @@ COMMANDS = {
     "info": None,
 }
 BACKENDS = ("tensorflow", "jax", "torch")
+#: set (to 1) to print the traceback of user errors too; `--traceback` does the same
+DEBUG_VARIABLE = "ZOO_DEBUG"
 
 
 def option_value(argv, flag):
@@ -38,8 +40,11 @@ def option_value(argv, flag):
 
 
 def prepare(argv):
-    """What must happen before keras is imported: `--backend` sets KERAS_BACKEND, and
-    `--verbose 2` (or more) lets TensorFlow print its own start-up output."""
+    """What must happen before keras is imported: `--backend` sets KERAS_BACKEND,
+    `--verbose 2` (or more) lets TensorFlow print its own start-up output, and
+    `--traceback` sets ZOO_DEBUG=1."""
+    if "--traceback" in argv:
+        os.environ[DEBUG_VARIABLE] = "1"
     backend = option_value(argv, "--backend")
     if backend is not None:
         if backend not in BACKENDS:
@@ -59,16 +64,31 @@ def prepare(argv):
 def run_script(command, argv):
     """`scripts/<command>.py ARGV`: prepare, import TensorFlow quietly, run the job."""
     prepare(argv)
+    return _guarded(_run_script, command, argv)
+
+
+def _run_script(command, argv):
     from zoo.utils.tensorflow_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # every job reads data through tf.data, on any backend
-    try:
-        job = importlib.import_module(COMMANDS[command])
-    except ImportError as err:  # e.g. --backend torch without torch installed
-        from zoo.utils.cli import report
+    return interruptible(importlib.import_module(COMMANDS[command]).main, argv)
 
-        return report(err)
-    return interruptible(job.main, argv)
+
+def _guarded(function, *args):
+    """`function(*args)`, whose user errors (`zoo.utils.command_line.USER_ERRORS`, a
+    missing package) are one line and status 2, and any other exception a bug in the
+    zoo: its traceback, a line saying so, status 1."""
+    try:
+        return function(*args)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:
+        from zoo.utils import command_line
+
+        if isinstance(err, command_line.USER_ERRORS) or (
+                isinstance(err, ImportError) and command_line.is_missing_package(err)):
+            return command_line.report(err)  # e.g. --backend torch without torch installed
+        return command_line.report_bug(err)
 
 
 def interruptible(main, argv):
@@ -86,7 +106,14 @@ def interruptible(main, argv):
 
 
 def main(argv=None):
+    """The `zoo` command; returns its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--traceback" in argv:
+        os.environ[DEBUG_VARIABLE] = "1"
+    return _guarded(_main, argv)
+
+
+def _main(argv):
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: zoo {" + ",".join(COMMANDS) + "} ...")
         if not argv:
@@ -98,15 +125,10 @@ def main(argv=None):
         return 0
     command, rest = argv[0], argv[1:]
     if command in ("list", "info"):
-        from zoo.utils.cli import USER_ERRORS, report
-
         backend = prepare(argv)
-        rest = [a for i, a in enumerate(rest)
-                if not a.startswith("--backend") and (i == 0 or rest[i - 1] != "--backend")]
-        try:
-            return _list_or_info(command, rest, backend)
-        except USER_ERRORS as err:
-            return report(err)
+        rest = [a for i, a in enumerate(rest) if a != "--traceback"
+                and not a.startswith("--backend") and (i == 0 or rest[i - 1] != "--backend")]
+        return _list_or_info(command, rest, backend)
     import keras
 
     backend = prepare(argv)
@@ -122,25 +144,27 @@ def main(argv=None):
 def _list_or_info(command, rest, backend=None):
     """`zoo list [PATTERN ...]`, `zoo info NAME`: from the index, without keras."""
     from zoo import catalogue
+    from zoo.errors import UserValueError
 
     index = catalogue.read()
     if any(a.startswith("-") for a in rest) or (command == "info" and len(rest) > 1):
-        raise ValueError(f"`zoo {command}` takes {'patterns' if command == 'list' else 'one name'}"
-                         f" (and --backend). Received: {' '.join(rest)}")
+        raise UserValueError(
+            f"`zoo {command}` takes {'patterns' if command == 'list' else 'one name'}"
+            f" (and --backend). Received: {' '.join(rest)}")
     if command == "list":
         patterns = rest or ["*"]
         found = {p: catalogue.list_models(p, index) for p in patterns}
         names = sorted({n for matched in found.values() for n in matched})
         if not names:
-            raise ValueError(f"No model name matches {' '.join(patterns)}; `zoo list` shows "
-                             f"them all. Received: pattern={' '.join(patterns)!r}")
+            raise UserValueError(f"No model name matches {' '.join(patterns)}; `zoo list` shows "
+                                 f"them all. Received: pattern={' '.join(patterns)!r}")
         for pattern in (p for p, matched in found.items() if not matched):
             print(f"(no model name matches {pattern!r})", file=sys.stderr)
         print("\n".join(names))
         return 0
     if not rest:
-        raise ValueError("`zoo info` needs a model name, e.g. `zoo info mlp` (`zoo list` shows "
-                         "them). Received: no name")
+        raise UserValueError("`zoo info` needs a model name, e.g. `zoo info mlp` (`zoo list` shows "
+                             "them). Received: no name")
     info = catalogue.model_info(rest[0], index)
     info.pop("summary")
     print(json.dumps({**info, "backend": backend or catalogue.backend()}, indent=2, default=str))

@@ -6,12 +6,18 @@ or keras-tuner release installed no longer behaves as the function assumes,
 so an upgrade breaks here, named, instead of somewhere deep in a training run.
 
 Tested with keras 3.15 and keras-tuner 1.4 (the range pinned in pyproject.toml).
+
+One concept in one file (over 500 lines): every contact with keras internals,
+kept together so that the house test can hold the rest of the zoo to the public API.
 """
 
 import contextlib
 
+from zoo.errors import UserValueError
 
 # ---------------------------------------------------------------- training step
+
+
 def loss_tracker(model):
     """The `Mean` metric that keras logs as `loss`.
 
@@ -189,7 +195,7 @@ def initialize_deferred(layer, values=()):
     # checked before anything changes: nothing is left half initialised
     for variable, value in values:
         if tuple(np.shape(value)) != tuple(variable.shape):
-            raise ValueError(
+            raise UserValueError(
                 f"Variable {variable.path} has shape {tuple(variable.shape)}. "
                 f"Received: a value of shape {tuple(np.shape(value))}"
             )
@@ -244,8 +250,8 @@ def _layer_values(group):
         name = obj.attrs.get("name")
         name = name.decode() if isinstance(name, bytes) else name
         if name in found:
-            raise ValueError(f"Two saved layers are named {name!r}: the file cannot be read "
-                             "by layer name.")
+            raise UserValueError(f"Two saved layers are named {name!r}: the file cannot be read "
+                                 "by layer name.")
         found[name] = [np.asarray(obj[str(i)]) for i in range(len(obj))]
 
     group.visititems(visit)

@@ -39,6 +39,7 @@ from zoo import registry
 from zoo.utils.checks import check_bool, check_positive, check_positive_int
 from zoo.utils.files import atomic_path
 from zoo.weights.loading import head_layers
+from zoo.errors import UserValueError
 
 #: the layers LoRA adapts by default: the attention's query and value projections, as
 #: KerasHub's `Backbone.enable_lora` and the LoRA paper (names ending `_query`/`_value`)
@@ -88,8 +89,8 @@ def _check_targets(targets):
     except TypeError:
         targets = ()
     if not targets or not all(isinstance(t, str) and t for t in targets):
-        raise ValueError("`targets` must be layer names or name endings (e.g. ('query', "
-                         f"'value')). Received: targets={targets!r}")
+        raise UserValueError("`targets` must be layer names or name endings (e.g. ('query', "
+                             f"'value')). Received: targets={targets!r}")
     return targets
 
 
@@ -128,16 +129,16 @@ def enable(model, rank, targets=DEFAULT_TARGETS, alpha=None, train_head=True):
     targets = _check_targets(targets)
     train_head = check_bool("train_head", train_head)
     if not getattr(model, "built", False):
-        raise ValueError(f"Build the model before enabling LoRA. Received: model={model!r}")
+        raise UserValueError(f"Build the model before enabling LoRA. Received: model={model!r}")
     if lora_layers(model):
-        raise ValueError("LoRA is already enabled on this model (merge it first, "
-                         f"zoo.lora.merge). Received: model={model.name!r}")
+        raise UserValueError("LoRA is already enabled on this model (merge it first, "
+                             f"zoo.lora.merge). Received: model={model.name!r}")
     layers = layers_of(model)
     chosen = [layer for layer in layers if _matches(layer, targets)]
     if not chosen or not all(hasattr(layer, "enable_lora") for layer in chosen):
         able = sorted({layer.name for layer in layers if hasattr(layer, "enable_lora")})
         bad = [layer.name for layer in chosen if not hasattr(layer, "enable_lora")]
-        raise ValueError(
+        raise UserValueError(
             f"`targets` must name Dense or EinsumDense layers of the model"
             f"{f' ({bad[:3]} are not)' if bad else ''}; layers that take LoRA: "
             f"{able[:12]}{' ...' if len(able) > 12 else ''}. Received: targets={targets!r}")
@@ -193,14 +194,14 @@ def save(model, path):
 
     path = Path(path)
     if not path.name.endswith(".lora.h5"):
-        raise ValueError(f"`path` must end with .lora.h5. Received: path={str(path)!r}")
+        raise UserValueError(f"`path` must end with .lora.h5. Received: path={str(path)!r}")
     adapted = lora_layers(model)
     if not adapted:
-        raise ValueError("The model has no LoRA layers: call zoo.lora.enable first. "
-                         f"Received: model={model.name!r}")
+        raise UserValueError("The model has no LoRA layers: call zoo.lora.enable first. "
+                             f"Received: model={model.name!r}")
     base = base_of(model)
     if base is None:
-        raise ValueError(
+        raise UserValueError(
             "LoRA weights adapt base weights, and this model records none: create it with "
             "zoo.create(name, weights=...) (a published entry or a weights file). "
             f"Received: model={model.name!r}")
@@ -242,8 +243,9 @@ def read(path):
                     "alpha": float(f.attrs["alpha"]), "layers": json.loads(f.attrs["layers"]),
                     "head": json.loads(f.attrs["head"])}
     except (OSError, KeyError, ValueError) as err:
-        raise ValueError(f"Cannot read LoRA weights from {path}: not a file zoo.lora.save "
-                         f"wrote, or a damaged one ({err}). Received: path={str(path)!r}") from None
+        raise UserValueError(f"Cannot read LoRA weights from {path}: not a file zoo.lora.save "
+                             f"wrote, or a damaged one ({err}). "
+                             f"Received: path={str(path)!r}") from None
 
 
 def load(model, path):
@@ -261,7 +263,7 @@ def load(model, path):
     if base is None or base["sha256"] != meta["base"]["sha256"]:
         held = "no record of base weights" if base is None else \
             f"{base['name']!r} (sha256 {base['sha256']})"
-        raise ValueError(
+        raise UserValueError(
             f"The LoRA weights in {path} adapt the base weights {meta['base']['name']!r} "
             f"(sha256 {meta['base']['sha256']}); the model holds {held}. Create the model "
             f"with zoo.create(..., weights={meta['base']['name']!r}) first. "
@@ -269,8 +271,8 @@ def load(model, path):
     by_name = {layer.name: layer for layer in layers_of(model)}
     missing = [n for n in meta["layers"] + meta["head"] if n not in by_name]
     if missing:
-        raise ValueError(f"The model has no layer {missing[0]!r} that the LoRA weights in "
-                         f"{path} adapt. Received: model={model.name!r}")
+        raise UserValueError(f"The model has no layer {missing[0]!r} that the LoRA weights in "
+                             f"{path} adapt. Received: model={model.name!r}")
     if not lora_layers(model):
         enable(model, meta["rank"], targets=tuple(meta["layers"]), alpha=meta["alpha"],
                train_head=bool(meta["head"]))
@@ -282,7 +284,7 @@ def load(model, path):
                 for key, dataset in f[f"{group}/{name}"].items():
                     variable = variables.get(key)
                     if variable is None or tuple(variable.shape) != dataset.shape:
-                        raise ValueError(
+                        raise UserValueError(
                             f"Layer {name!r}: the LoRA file's {key} has shape "
                             f"{dataset.shape}, the model's "
                             f"{None if variable is None else tuple(variable.shape)}. "
@@ -304,7 +306,8 @@ def merge(model):
     import tempfile
 
     if not lora_layers(model):
-        raise ValueError(f"The model has no LoRA layers to merge. Received: model={model.name!r}")
+        raise UserValueError(f"The model has no LoRA layers to merge. "
+                             f"Received: model={model.name!r}")
 
     def without_lora(layer):
         config = layer.get_config()

@@ -22,6 +22,7 @@ from typing import Callable, Optional
 import keras
 
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 
 _REGISTRY = {}
 _FAMILIES = {}
@@ -140,8 +141,8 @@ def register(model_class, variants=None, *, weights=(), family=None):
     def decorate(fn):
         name = fn.__name__
         if variants is not None and name not in variants:
-            raise ValueError(f"The table of variants of {model_class.__name__} has no row for "
-                             f"{name!r}. Received: variants={sorted(variants)}")
+            raise UserValueError(f"The table of variants of {model_class.__name__} has no row for "
+                                 f"{name!r}. Received: variants={sorted(variants)}")
         if name in _REGISTRY:
             taken = _REGISTRY[name]
             raise ValueError(f"Model name {name!r} is already registered "
@@ -163,11 +164,11 @@ def get(name):
         ValueError: unknown name (close names are suggested).
     """
     if not isinstance(name, str):
-        raise TypeError(f"Model `name` must be a string. Received: name={name!r}")
+        raise UserTypeError(f"Model `name` must be a string. Received: name={name!r}")
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, sorted(_REGISTRY), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
+        raise UserValueError(
             f"Unknown model name. Received: name={name!r}.{hint} "
             "See zoo.list_models() for every name."
         )
@@ -227,7 +228,7 @@ def check_arguments(entry, kwargs):
     }
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
-        raise TypeError(
+        raise UserTypeError(
             f"{entry.name!r} takes no argument {unknown[0]!r}. "
             f"Its arguments: {sorted(allowed - {'dtype', 'trainable'})}. Received: {unknown}"
         )

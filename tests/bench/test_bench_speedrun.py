@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.bench import speedrun
+from zoo.bench import speedrun_bench as speedrun
 import zoo.bench as bench
 
 

@@ -129,7 +129,7 @@ def padded_evaluation():
 
 def batch_check():
     """`distribute.start` refuses a global batch the devices do not divide."""
-    from zoo.jobs import distribute, train
+    from zoo.jobs import distributed_plan as distribute, train
 
     args = train.build_parser().parse_args(
         ["mlp", "--distribute", "data_parallel", "--batch-size", "30"])

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 import callbacks
 import zoo
-from zoo.jobs import distribute, train
+from zoo.jobs import distributed_plan as distribute, train
 from zoo.training import distribution
 
 

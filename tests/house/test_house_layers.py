@@ -4,7 +4,8 @@ and no engine that names a family.
 
 The layers, bottom to top (a module imports only from its own layer or below):
 
-    zoo.utils, zoo.compat       shared helpers; the one place allowed keras internals
+    zoo.utils, zoo.compat,      shared helpers; the one place allowed keras internals;
+    zoo.errors                  the user-error exceptions
     zoo.registry, zoo.datasets  names -> classes and families; offline data loaders
     zoo.training                ZooModel, the step, schedules, loss math
     model parts                 the modules directly in zoo/models: the bases and layers
@@ -38,7 +39,7 @@ MODEL_PARTS = tuple(sorted(f"zoo.models.{p.stem}" for p in MODELS.glob("*.py")
                            if p.stem != "__init__"))
 FAMILIES_LAYER = 5
 LAYERS = [
-    ("zoo.utils", "zoo.compat"),
+    ("zoo.utils", "zoo.compat", "zoo.errors"),
     ("zoo.registry", "zoo.datasets"),
     ("zoo.training",),
     MODEL_PARTS,

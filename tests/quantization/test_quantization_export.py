@@ -37,7 +37,7 @@ def _float_reference(argv, inference_input):
 
 
 def _model_args(argv):
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
 
     return parse_model_args([argv[i + 1] for i, a in enumerate(argv) if a == "--model-arg"])
 

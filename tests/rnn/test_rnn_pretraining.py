@@ -23,7 +23,7 @@ TINY = dict(vocabulary_size=40, sequence_length=8, embedding_dim=8, units=8)
 
 
 def _language_model(cell="gru", **kwargs):
-    lm = RNNLanguageModel(cell, **{**TINY, **kwargs})
+    lm = RNNLanguageModel(cell=cell, **{**TINY, **kwargs})
     lm.encoder.adapt(TEXTS)
     return lm
 
@@ -51,9 +51,9 @@ def test_language_model_loss_falls_on_a_small_corpus():
 
 def test_language_model_refuses_what_it_cannot_be():
     with pytest.raises(ValueError, match="units=16, embedding_dim=8"):
-        RNNLanguageModel("lstm", **{**TINY, "units": 16})
+        RNNLanguageModel(cell="lstm", **{**TINY, "units": 16})
     with pytest.raises(ValueError, match="bidirectional=True, num_layers=2"):
-        RNNLanguageModel("lstm", **TINY, bidirectional=True, num_layers=2)
+        RNNLanguageModel(cell="lstm", **TINY, bidirectional=True, num_layers=2)
     lm = _language_model()
     with pytest.raises(ValueError, match="fewer than one window"):
         lm.windows(np.arange(1, 5), batch_size=2)
@@ -100,6 +100,32 @@ def test_fine_tuned_classifier_starts_from_the_pretrained_encoder(tmp_path, monk
     windows = np.array([lm.token_stream(TEXTS)[:8]])
     np.testing.assert_allclose(keras.ops.convert_to_numpy(again(windows)),
                                keras.ops.convert_to_numpy(lm(windows)), rtol=1e-5, atol=1e-6)
+
+
+def test_ulmfit_bench_reinitialises_what_it_is_told_and_averages_probabilities(
+        tmp_path, monkeypatch):
+    """`bench.py ulmfit --init embedding|none` (how much each pretrained part is worth) and
+    `--ensemble` (the mean of the members' class probabilities)."""
+    from zoo.bench import ulmfit_bench as ulmfit
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "zoo-home"))
+    lm, _, spec = _published(tmp_path, num_layers=1)
+    kwargs = {"num_classes": 2, "pooling": "mean", "dropout": 0.1}
+
+    def random_parts(model):  # embedding, kernel, recurrent kernel (biases start at 0)
+        return [keras.ops.convert_to_numpy(w) for layer in [model.embedding, *model.recurrent]
+                for w in layer.weights if "bias" not in w.path]
+
+    pretrained = random_parts(lm.encoder)
+    for init, kept in (("embedding", 1), ("none", 0)):
+        model = zoo.create("gru", weights=spec, **kwargs)
+        ulmfit.reinitialise(model, "gru", kwargs, embedding=init == "none")
+        assert model.vectorizer.get_vocabulary() == lm.encoder.vectorizer.get_vocabulary()
+        same = [np.array_equal(a, b) for a, b in zip(random_parts(model), pretrained)]
+        assert same == [True] * kept + [False] * (3 - kept), init
+    rows = [{"probabilities": np.array([[0.9, 0.1], [0.4, 0.6]])},
+            {"probabilities": np.array([[0.2, 0.8], [0.3, 0.7]])}]
+    assert ulmfit.ensemble(rows, [0, 1]) == 1.0 and ulmfit.ensemble(rows[1:], [0, 1]) == 0.5
 
 
 def test_gradual_unfreezing_trains_one_more_group_each_epoch():

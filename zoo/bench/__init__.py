@@ -1,4 +1,6 @@
-"""Benchmark suites behind `scripts/bench.py SUITE` (one module each, with `main(argv)`).
+"""Benchmark suites behind `scripts/bench.py SUITE`: one module `SUITE_bench.py` each,
+with `main(argv)` (the suffix keeps their file names apart from the jobs and families
+they measure).
 
 The suites sit above `zoo.jobs` and may use its public functions; nothing below
 imports them.
@@ -8,12 +10,15 @@ import importlib
 import pkgutil
 import sys
 
-from zoo.utils.cli import USER_ERRORS, report
+from zoo.utils.command_line import USER_ERRORS, report
+
+SUFFIX = "_bench"
 
 
 def suites():
-    """Names of the suites: the modules of this package."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    """Names of the suites: the modules `SUITE_bench` of this package."""
+    return sorted(m.name[: -len(SUFFIX)] for m in pkgutil.iter_modules(__path__)
+                  if m.name.endswith(SUFFIX))
 
 
 def check_report_paths(argv):
@@ -39,6 +44,6 @@ def main(argv=None):
         return 0 if not argv else 2
     try:
         check_report_paths(argv[1:])  # before a benchmark runs for minutes
-        return importlib.import_module(f"zoo.bench.{argv[0]}").main(argv[1:])
+        return importlib.import_module(f"zoo.bench.{argv[0]}{SUFFIX}").main(argv[1:])
     except USER_ERRORS as err:
         return report(err)

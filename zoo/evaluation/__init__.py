@@ -10,6 +10,7 @@ import inspect
 
 import numpy as np
 
+from zoo.errors import UserValueError
 from zoo.evaluation.features import (
     DEFAULT_FEATURE_WEIGHTS,
     load_feature_model,
@@ -88,7 +89,7 @@ def evaluate(
     """
     generate = getattr(model, "generate", None)
     if feature_model is not None and not callable(generate):
-        raise ValueError(
+        raise UserValueError(
             f"`feature_model` applies to generative models; {type(model).__name__} "
             f"generates no images. Received: feature_model={feature_model!r}"
         )

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import UserTypeError, UserValueError
+
 #: the published weights entry whose model gives the features by default
 DEFAULT_FEATURE_WEIGHTS = "mlp.fashion_mnist"
 
@@ -26,7 +28,7 @@ def load_feature_model(feature_model=None):
             spec = get_weights(DEFAULT_FEATURE_WEIGHTS)
             return create_with_weights(spec.model, spec)
         except (ValueError, FileNotFoundError, OSError) as err:
-            raise ValueError(
+            raise UserValueError(
                 f"FID-FMNIST uses the features of the weights {DEFAULT_FEATURE_WEIGHTS!r}, "
                 f"which could not be loaded ({err}). Pass a Fashion-MNIST classifier instead "
                 "(feature_model=<run dir or .keras file>, e.g. from `python scripts/train.py "
@@ -38,12 +40,12 @@ def load_feature_model(feature_model=None):
         if path.is_dir():
             path = path / "model.keras"
         if path.suffix != ".keras" or not path.is_file():
-            raise ValueError(
+            raise UserValueError(
                 "`feature_model` must be a keras model, a .keras file or a run directory "
                 f"holding model.keras. Received: feature_model={str(feature_model)!r}"
             )
         return keras.saving.load_model(path)
-    raise TypeError(
+    raise UserTypeError(
         "`feature_model` must be None, a keras model, a .keras file or a run directory. "
         f"Received: feature_model={feature_model!r}"
     )
@@ -66,7 +68,7 @@ def penultimate_function(model):
     if getattr(model, "inputs", None):  # functional and Sequential models have inputs
         truncated = keras.Model(model.inputs, model.layers[-2].output)
         return lambda x: truncated(x, training=False)
-    raise TypeError(
+    raise UserTypeError(
         "`feature_model` must be the zoo's MLP or a functional/Sequential classifier, whose "
         f"penultimate layer can be read. Received: {type(model).__name__}"
     )
@@ -81,7 +83,7 @@ def penultimate_features(model, images, batch_size=1000):
     if expected is None and getattr(model, "inputs", None):
         expected = tuple(model.inputs[0].shape[1:])
     if expected is not None and tuple(images.shape[1:]) != tuple(expected):
-        raise ValueError(
+        raise UserValueError(
             f"Images must have the feature model's input shape {tuple(expected)}. "
             f"Received: images with shape {images.shape}"
         )

@@ -10,12 +10,14 @@ matrix's eigenvalues (two symmetric `numpy.linalg.eigh` calls, no scipy).
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 
 def feature_statistics(features):
     """Mean and covariance (unbiased, float64) of `features` of shape (N, D)."""
     features = np.asarray(features, dtype=np.float64)
     if features.ndim != 2 or len(features) < 2:
-        raise ValueError(
+        raise UserValueError(
             "`features` must be a (N, D) array with N >= 2. "
             f"Received: features with shape {features.shape}"
         )
@@ -55,7 +57,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != mu1.shape * 2:
-        raise ValueError(
+        raise UserValueError(
             "Means must be (D,) and covariances (D, D) for one D. Received: shapes "
             f"{mu1.shape}, {sigma1.shape}, {mu2.shape}, {sigma2.shape}"
         )

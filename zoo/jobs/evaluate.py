@@ -16,8 +16,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.jobs.job_args import add_backend_arg
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 
 
 def build_parser():
@@ -33,7 +35,7 @@ def build_parser():
     )
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument(
         "--feature-model",
@@ -54,27 +56,27 @@ def load_model(spec, weights=None):
         path = path / "model.keras"
     if path.suffix == ".keras":
         if not path.is_file():
-            raise ValueError(f"No model file at {path}. Received: model={spec!r}")
+            raise UserValueError(f"No model file at {path}. Received: model={spec!r}")
         if weights is not None:
-            raise ValueError(
+            raise UserValueError(
                 "`--weights` goes with a registered model name, not a saved model. "
                 f"Received: model={spec!r}, weights={weights!r}"
             )
         if not zipfile.is_zipfile(path):  # keras would say "File not found"
-            raise ValueError(f"{path} is not a readable .keras model (not a zip archive). "
-                             f"Received: model={spec!r}")
+            raise UserValueError(f"{path} is not a readable .keras model (not a zip archive). "
+                                 f"Received: model={spec!r}")
         from zoo.weights.loading import check_finite_weights
 
         check_finite_weights(path)
         try:
             return keras.saving.load_model(path)
         except (zipfile.BadZipFile, KeyError, OSError) as err:
-            raise ValueError(f"{path} is not a readable .keras model ({err}). "
-                             f"Received: model={spec!r}") from None
+            raise UserValueError(f"{path} is not a readable .keras model ({err}). "
+                                 f"Received: model={spec!r}") from None
     if weights is None:
         zoo.registry.get(spec)  # an unknown name says so first
         published = [w.tag for w in zoo.list_weights(f"{spec}.*")]
-        raise ValueError(
+        raise UserValueError(
             f"{spec!r} alone is an untrained model, and its score would mean nothing. Pass "
             f"--weights TAG (published for {spec}: {', '.join(published) or 'none'}) or a "
             ".weights.h5 path, or give a run directory or .keras file. "
@@ -93,7 +95,7 @@ def measure(model, dataset, batch_size=256, feature_model=None):
     import zoo
 
     if feature_model is not None and not callable(getattr(model, "generate", None)):
-        raise ValueError(
+        raise UserValueError(
             f"`--feature-model` applies to generative models; {type(model).__name__} "
             f"takes none. Received: --feature-model {feature_model}"
         )
@@ -139,29 +141,30 @@ def measure_artifact(path, dataset, batch_size=256):
     format = ARTIFACTS.get(path.suffix)
     flag = f"model={str(path)!r}"
     if format is None:
-        raise ValueError(f"Deployment artifacts are {' or '.join(ARTIFACTS)} files. "
-                         f"Received: {flag}")
+        raise UserValueError(f"Deployment artifacts are {' or '.join(ARTIFACTS)} files. "
+                             f"Received: {flag}")
     if not path.is_file():
-        raise ValueError(f"No artifact file there. Received: {flag}")
+        raise UserValueError(f"No artifact file there. Received: {flag}")
     info = zoo.datasets.info(dataset)
     if info["kind"] != "image":
-        raise ValueError(f"Artifacts are scored on image datasets (a text artifact takes "
-                         f"token ids: see its .vocabulary.json). Received: --dataset {dataset}")
+        raise UserValueError(f"Artifacts are scored on image datasets (a text artifact "
+                             f"takes token ids: see its .vocabulary.json). Received: --dataset "
+                             f"{dataset}")
     export_job.check_dependencies(format, "tensorflow", runtime=True, exporter=False)
     runner = export_job.load_artifact(path, format)
     want, have = tuple(info["input_shape"]), runner.input_shape
     if runner.input_dtype not in ("uint8", "float32") or len(have) != len(want) or any(
             h not in (None, w) for h, w in zip(have, want)):
-        raise ValueError(f"The artifact takes {runner.input_dtype} {have}, {dataset} images are "
-                         f"uint8 {want}. Received: {flag}, --dataset {dataset}")
+        raise UserValueError(f"The artifact takes {runner.input_dtype} {have}, {dataset} images "
+                             f"are uint8 {want}. Received: {flag}, --dataset {dataset}")
     _, (images, labels) = zoo.datasets.load_arrays(dataset)
     predicted = []
     for i in range(0, len(images), batch_size):
         x = images[i:i + batch_size]
         logits = runner(x if runner.input_dtype == "uint8" else x.astype("float32") / 255.0)
         if logits.ndim != 2 or logits.shape[1] != info["num_classes"]:
-            raise ValueError(f"The artifact gives {logits.shape[1:]} per image, not "
-                             f"{info['num_classes']} class logits. Received: {flag}")
+            raise UserValueError(f"The artifact gives {logits.shape[1:]} per image, not "
+                                 f"{info['num_classes']} class logits. Received: {flag}")
         predicted.append(logits.argmax(axis=1))
     accuracy = float((np.concatenate(predicted) == labels).mean())
     return {"accuracy": accuracy, "examples": int(len(labels)), "format": format,
@@ -174,11 +177,11 @@ def main(argv=None):
 
     try:
         if args.batch_size <= 0:
-            raise ValueError(f"`--batch-size` must be > 0. Received: {args.batch_size}")
+            raise UserValueError(f"`--batch-size` must be > 0. Received: {args.batch_size}")
         if Path(args.model).suffix in ARTIFACTS:
             if args.weights is not None or args.feature_model is not None:
-                raise ValueError(f"An exported artifact holds its weights: drop --weights and "
-                                 f"--feature-model. Received: model={args.model!r}")
+                raise UserValueError(f"An exported artifact holds its weights: drop --weights "
+                                     f"and --feature-model. Received: model={args.model!r}")
             results = measure_artifact(args.model, args.dataset, args.batch_size)
         else:
             model = load_model(args.model, args.weights)

@@ -20,6 +20,9 @@ beside it (`PATH.vocabulary.json`). Generative models export one part
 After export the artifact is loaded by its own runtime (`tf.saved_model.load`,
 ONNX Runtime, the LiteRT interpreter) and compared with keras on a few inputs;
 a difference above 1e-4 (float32) fails the export and nothing is written.
+
+One concept in one file (over 500 lines): the export job, from a run
+directory or name to a checked artifact.
 """
 
 import contextlib
@@ -33,9 +36,11 @@ import tempfile
 from pathlib import Path
 
 from zoo import compat
+from zoo.errors import UserValueError
 from zoo.jobs import quantize as quantize_job
-from zoo.utils import cli, ownership
-from zoo.utils.cli import ArgumentParser
+from zoo.jobs.job_args import add_backend_arg, add_model_arg
+from zoo.utils import command_line, ownership
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import OwnedDirectory
 from zoo.utils.tensorflow_logs import CONVERTER_NOISE, filtered_stderr
 
@@ -53,7 +58,7 @@ _EXPORTERS = {
 _RUNTIMES = {"tf_saved_model": "tensorflow", "onnx": "onnxruntime", "litert": "ai_edge_litert"}
 
 
-class ExportError(ValueError):
+class ExportError(UserValueError):
     """Bad input or an unsupported request, raised before anything is written."""
 
 
@@ -277,7 +282,7 @@ def inference_model(model, part=None, raw_scale=None, text="ids"):
         outputs = model.export_part(part, x)
     elif what == "text":
         if text not in ("strings", "ids"):
-            raise ValueError(f"`text` must be 'strings' or 'ids'. Received: text={text!r}")
+            raise UserValueError(f"`text` must be 'strings' or 'ids'. Received: text={text!r}")
         if text == "strings" and model.vectorizer is not None:
             inputs = keras.Input((), dtype="string", name="text")
         else:
@@ -633,9 +638,8 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
     p.add_argument("--no-check", action="store_true",
                    help="skip loading the artifact in its runtime and comparing with keras")
-    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="constructor argument for a registered name (repeatable)")
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_model_arg(p, help="constructor argument for a registered name (repeatable)")
+    add_backend_arg(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--quantize", default=None, metavar="MODE",
                    help="int8: an int8 artifact (onnx, litert; docs/quantization.md)")
@@ -659,7 +663,7 @@ def main(argv=None):
         int8 = quantize_job.request(args.quantize, args.format, args.calibration,
                                     args.min_agreement, args.validation_examples)
         check_output(args.output, args.format, args.overwrite)
-        from zoo.jobs.train import parse_model_args
+        from zoo.jobs.job_args import parse_model_args
 
         model_args = parse_model_args(args.model_arg)
         import keras
@@ -670,8 +674,8 @@ def main(argv=None):
         check_part(model, args.part)
         report = export(model, args.output, args.format, part=args.part, raw_scale=scale,
                         overwrite=args.overwrite, check=not args.no_check, quantize=int8)
-    except cli.USER_ERRORS as err:  # a read-only or full folder included: one line
-        return cli.report(err)
+    except command_line.USER_ERRORS as err:  # a read-only or full folder included: one line
+        return command_line.report(err)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

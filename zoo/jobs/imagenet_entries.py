@@ -29,7 +29,7 @@ import re
 import sys
 from pathlib import Path
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.files import write_bytes_atomic
 
 _TIMM_RESULTS = ("https://github.com/huggingface/pytorch-image-models/blob/"

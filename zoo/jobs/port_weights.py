@@ -13,13 +13,14 @@ python scripts/port_weights.py timm resnet50 model.safetensors --timm-name resne
 ```
 """
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.errors import UserValueError
+from zoo.jobs.job_args import add_backend_arg, add_model_arg, parse_model_args
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path
 from zoo.utils.ownership import check_output_file, record_output_file, replacing_outputs
 
@@ -31,27 +32,13 @@ def build_parser():
     p.add_argument("file", help="the checkpoint: a torchvision .pth or a timm .safetensors")
     p.add_argument("--output", default=None,
                    help="write the converted weights here (a .weights.h5 path)")
-    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="zoo model argument (JSON value), e.g. input_shape=[160,160,3]")
+    add_model_arg(p, help="zoo model argument (JSON value), e.g. input_shape=[160,160,3]")
     p.add_argument("--timm-name", default=None,
                    help="timm model name for the reference (default: NAME)")
     p.add_argument("--images", type=int, default=2, help="random images compared (default 2)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", default=None, help="keras backend (read by the script)")
+    add_backend_arg(p)
     return p
-
-
-def _model_args(pairs):
-    args = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"`--model-arg` must be KEY=VALUE. Received: {pair!r}")
-        try:
-            args[key] = json.loads(value)
-        except json.JSONDecodeError:
-            args[key] = value
-    return args
 
 
 def port(source, name, file, output=None, model_args=None):
@@ -67,13 +54,14 @@ def port(source, name, file, output=None, model_args=None):
     from zoo.weights import convert
 
     if source not in convert.SOURCES:
-        raise ValueError(f"`source` must be one of {convert.SOURCES}. Received: source={source!r}")
+        raise UserValueError(f"`source` must be one of {convert.SOURCES}. "
+                             f"Received: source={source!r}")
     if output is not None:
         check_output(output)
     registry.list_models()  # registers the families
     path = Path(file)
     if not path.is_file():
-        raise ValueError(f"No checkpoint file at {path}. Received: file={str(file)!r}")
+        raise UserValueError(f"No checkpoint file at {path}. Received: file={str(file)!r}")
     if source == "torchvision":
         convert.check_hash_in_name(path)
     tensors = convert.read_checkpoint(path, source)
@@ -91,7 +79,7 @@ def port(source, name, file, output=None, model_args=None):
 def check_output(output):
     """Refuses an `--output` the zoo may not write (before any work)."""
     if not str(output).endswith(".weights.h5"):
-        raise ValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
+        raise UserValueError(f"`--output` must end with .weights.h5. Received: output={output!r}")
     check_output_file(output, "--output")
 
 
@@ -142,7 +130,7 @@ def reference_difference(source, name, file, model, images=2, seed=0, timm_name=
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        model_args = _model_args(args.model_arg)
+        model_args = parse_model_args(args.model_arg)
         if args.output is not None:  # where it writes, checked before any work
             check_output(args.output)
         model = port(args.source, args.name, args.file, None, model_args)

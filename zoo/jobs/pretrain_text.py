@@ -29,9 +29,11 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.errors import UserValueError
+from zoo.jobs.job_args import add_backend_arg
 from zoo.jobs.publish_weights import check_owned_entry, commit_measured
 from zoo.jobs.run_dir import RunDirectory
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
 
 PREPROCESSING = "raw strings (the model holds its own text vectorization and vocabulary)"
@@ -65,7 +67,7 @@ def build_parser():
     p.add_argument("--limit-tokens", type=int, default=None, metavar="N",
                    help="train on the first N tokens only (quick runs, tests)")
     p.add_argument("--verbose", type=int, default=2)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     g = p.add_argument_group("publishing and re-measuring")
     g.add_argument("--publish", default=None, metavar="TAG",
                    help="write the trained encoder of --run-dir as the weights entry MODEL.TAG")
@@ -83,12 +85,12 @@ def _check(args):
                  "batch_size"):
         value = getattr(args, flag)
         if value <= 0:
-            raise ValueError(f"`--{flag.replace('_', '-')}` must be > 0. Received: {value}")
+            raise UserValueError(f"`--{flag.replace('_', '-')}` must be > 0. Received: {value}")
     if args.limit_tokens is not None and args.limit_tokens <= args.sequence_length:
-        raise ValueError(f"`--limit-tokens` must exceed --sequence-length. "
-                         f"Received: {args.limit_tokens}")
+        raise UserValueError(f"`--limit-tokens` must exceed --sequence-length. "
+                             f"Received: {args.limit_tokens}")
     if args.lr <= 0:
-        raise ValueError(f"`--lr` must be > 0. Received: {args.lr}")
+        raise UserValueError(f"`--lr` must be > 0. Received: {args.lr}")
 
 
 def new_encoder(model_name, args):
@@ -98,8 +100,8 @@ def new_encoder(model_name, args):
     from zoo import registry
 
     if registry.family(model_name).declaration("language_model") is None:
-        raise ValueError(f"The family of {model_name!r} declares no language model (a "
-                         f"recurrent text classifier does). Received: model={model_name!r}")
+        raise UserValueError(f"The family of {model_name!r} declares no language model (a "
+                             f"recurrent text classifier does). Received: model={model_name!r}")
     encoder = zoo.create(model_name, vocabulary_size=args.vocabulary_size,
                          sequence_length=args.sequence_length, embedding_dim=args.embedding_dim,
                          units=args.embedding_dim, num_layers=args.num_layers,
@@ -114,8 +116,8 @@ def language_model(encoder, model_name, **kwargs):
 
     declared = registry.family(model_name).declaration("language_model")
     if declared is None:
-        raise ValueError(f"The family of {model_name!r} declares no language model (a "
-                         f"recurrent text classifier does). Received: model={model_name!r}")
+        raise UserValueError(f"The family of {model_name!r} declares no language model (a "
+                             f"recurrent text classifier does). Received: model={model_name!r}")
     return declared.language_model(encoder, **kwargs)
 
 
@@ -225,13 +227,13 @@ def publish(args):
     run_path = Path(args.run_dir or "")
     for name in ("config.json", "metrics.json", "model.keras"):
         if not (run_path / name).is_file():
-            raise ValueError(f"{run_path / name} is missing: --run-dir must be a finished "
-                             f"pretrain_text.py run. Received: --run-dir {args.run_dir!r}")
+            raise UserValueError(f"{run_path / name} is missing: --run-dir must be a finished "
+                                 f"pretrain_text.py run. Received: --run-dir {args.run_dir!r}")
     config = json.loads((run_path / "config.json").read_text())
     metrics = json.loads((run_path / "metrics.json").read_text())
     if config.get("model") != args.model:
-        raise ValueError(f"The run pretrained {config.get('model')!r}, not {args.model!r}. "
-                         f"Received: model={args.model!r}")
+        raise UserValueError(f"The run pretrained {config.get('model')!r}, not {args.model!r}. "
+                             f"Received: model={args.model!r}")
     name = f"{args.model}.{args.publish}"
     from zoo import registry
 
@@ -287,8 +289,8 @@ def evaluate(args):
         return heldout_perplexity(zoo.create(args.model, weights=args.weights), args.model)
     lm = keras.saving.load_model(Path(args.run_dir or "") / "model.keras")
     if getattr(lm, "encoder", None) is None:
-        raise ValueError(f"{args.run_dir} does not hold a language model. "
-                         f"Received: --run-dir {args.run_dir!r}")
+        raise UserValueError(f"{args.run_dir} does not hold a language model. "
+                             f"Received: --run-dir {args.run_dir!r}")
     return heldout_perplexity(lm.encoder, args.model)
 
 
@@ -298,8 +300,8 @@ def main(argv=None):
     try:
         if args.evaluate:
             if not (args.weights or args.run_dir):
-                raise ValueError("`--evaluate` needs --weights TAG or --run-dir. "
-                                 "Received: neither")
+                raise UserValueError("`--evaluate` needs --weights TAG or --run-dir. "
+                                     "Received: neither")
             results = evaluate(args)
         elif args.publish:
             spec = publish(args)

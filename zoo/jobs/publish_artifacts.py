@@ -9,6 +9,7 @@ calibration, command, size, sha256, metrics).
 
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.jobs import export as export_job
 from zoo.jobs import quantize as quantize_job
 from zoo.weights.artifacts import FORMATS, ArtifactSpec
@@ -20,8 +21,8 @@ def check_formats(formats):
     names = [f.strip() for f in str(formats).split(",") if f.strip()]
     bad = [f for f in names if f not in FORMATS]
     if not names or bad:
-        raise ValueError(f"`--int8` takes formats among {sorted(FORMATS)}, comma-separated. "
-                         f"Received: --int8 {formats}")
+        raise UserValueError(f"`--int8` takes formats among {sorted(FORMATS)}, comma-separated. "
+                             f"Received: --int8 {formats}")
     return names
 
 

@@ -15,9 +15,11 @@ import os
 import sys
 from pathlib import Path
 
+from zoo.errors import UserValueError
 from zoo.jobs import publish_artifacts
 from zoo.jobs import quantize as quantize_job
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
+from zoo.jobs.job_args import add_backend_arg
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, one_line, report
 from zoo.utils.files import fsync_dir, fsync_file, temporary_name
 
 # Licences of the training data, recorded in each entry.
@@ -56,7 +58,7 @@ def build_parser():
     p.add_argument("--dataset-license", default=None, help="licence of the training data")
     p.add_argument("--batch-size", type=int, default=256, help="evaluation batch size")
     p.add_argument("--force", action="store_true", help="replace an existing entry")
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument("--int8", default=None, metavar="FORMATS",
                    help="also publish int8 artifacts: onnx, litert or onnx,litert "
                    "(docs/quantization.md)")
@@ -67,7 +69,7 @@ def build_parser():
 
 def _read_json(path):
     if not path.is_file():
-        raise ValueError(
+        raise UserValueError(
             f"{path} is missing: RUN_DIR must be a finished scripts/train.py run. "
             f"Received: run_dir={str(path.parent)!r}"
         )
@@ -112,7 +114,8 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
         for fmt in int8:
             quantize_job.request("int8", fmt, calibration)
     elif calibration is not None:
-        raise ValueError(f"`--calibration` goes with --int8. Received: --calibration {calibration}")
+        raise UserValueError(f"`--calibration` goes with --int8. "
+                             f"Received: --calibration {calibration}")
     import keras
 
     import zoo
@@ -122,19 +125,19 @@ def publish(run_dir, name, dataset=None, package_dir=None, url=None, license="Ap
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise ValueError(f"`run_dir` is not a directory. Received: run_dir={str(run_dir)!r}")
+        raise UserValueError(f"`run_dir` is not a directory. Received: run_dir={str(run_dir)!r}")
     config = _read_json(run_dir / "config.json")
     metrics = _read_json(run_dir / "metrics.json")
     model_file = run_dir / "model.keras"
     if not model_file.is_file():
-        raise ValueError(f"{model_file} is missing. Received: run_dir={str(run_dir)!r}")
+        raise UserValueError(f"{model_file} is missing. Received: run_dir={str(run_dir)!r}")
     model_name = config.get("model")
     if not isinstance(model_name, str) or "command" not in config:
-        raise ValueError(f"{run_dir / 'config.json'} is not a scripts/train.py record (no "
-                         f"model or command). Received: run_dir={str(run_dir)!r}")
+        raise UserValueError(f"{run_dir / 'config.json'} is not a scripts/train.py record (no "
+                             f"model or command). Received: run_dir={str(run_dir)!r}")
     if "." not in name or not name.startswith(model_name + "."):
         if "." in name:
-            raise ValueError(
+            raise UserValueError(
                 f"`name` must start with the run's model {model_name!r}. Received: name={name!r}"
             )
         name = f"{model_name}.{name}"
@@ -255,7 +258,7 @@ def check_owned_entry(entry_path, weights_file, name, force):
     recorded = None
     if entry_path.exists() or entry_path.is_symlink():
         if not force:
-            raise ValueError(
+            raise UserValueError(
                 f"{entry_path} exists; pass --force to replace it. Received: name={name!r}"
             )
         try:

@@ -23,6 +23,9 @@ class centroid of its codes) must reach `min_agreement`.
 `zoo/jobs/export.py` calls this module (`request(...)`, then
 `Int8Request.check` and `Int8Request.apply`) and passes it what it needs of
 the export: the function that writes an artifact and the one that loads it.
+
+One concept in one file (over 500 lines): an int8 export request, from its
+arguments through calibration to the checked artifact.
 """
 
 import collections
@@ -32,6 +35,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from zoo.errors import UserValueError
 
 MODES = ("int8",)
 #: the formats that can carry an int8 artifact
@@ -50,7 +55,7 @@ _LITERT_WEIGHT_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSP
                       "BATCH_MATMUL", "EMBEDDING_LOOKUP", "GATHER")
 
 
-class QuantizeError(ValueError):
+class QuantizeError(UserValueError):
     """Bad input to an int8 export, or an int8 artifact that fails its check."""
 
 

@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 
 def import_torchvision():
     """`torchvision`, importable even where its C extension is not.
@@ -113,8 +115,8 @@ def torchvision_reference(name, state, **kwargs):
         else:
             reference.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        raise ValueError(f"The checkpoint does not load strictly into torchvision's {name}: "
-                         f"{' '.join(str(err).split())[:600]}") from None
+        raise UserValueError(f"The checkpoint does not load strictly into torchvision's {name}: "
+                             f"{' '.join(str(err).split())[:600]}") from None
     if aux:
         reference.aux_logits = False  # in inference the heads were never used
     return reference.eval()
@@ -128,8 +130,8 @@ def timm_reference(name, file):
         return timm.create_model(name, pretrained=True,
                                  pretrained_cfg_overlay={"file": str(file)}).eval()
     except RuntimeError as err:
-        raise ValueError(f"The checkpoint does not load strictly into timm's {name}: "
-                         f"{' '.join(str(err).split())[:600]}") from None
+        raise UserValueError(f"The checkpoint does not load strictly into timm's {name}: "
+                             f"{' '.join(str(err).split())[:600]}") from None
 
 
 def timm_model(name, device=None, **kwargs):

@@ -8,20 +8,30 @@ latest states; `--resume` continues from them) and `tensorboard/` (event files).
 `--find-lr` runs the learning-rate range test instead of training. The run
 directory's rules (no silent overwrite, one run at a time, no drift on resume)
 are in `zoo.jobs.run_dir`.
+
+One concept in one file (over 500 lines): the train job, from its arguments
+to the run directory.
 """
 
 import argparse
-import inspect
+import dataclasses
 import shlex
 import sys
 import time
 from pathlib import Path
 
 from zoo import compat
-from zoo.jobs import distribute
+from zoo.errors import UserValueError
+from zoo.jobs import distributed_plan as distribute
+from zoo.jobs.job_args import (
+    add_backend_arg,
+    add_model_arg,
+    dataset_model_kwargs,
+    parse_model_args,
+)
 from zoo.jobs.run_dir import RunDirectory, RunDirectoryError
 from zoo.training.guard import NonFiniteError
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, one_line, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, one_line, report
 from zoo.utils.files import atomic_path, write_json_atomic
 from zoo.utils.optimizers import inner_optimizer, make_optimizer, momentum_attribute
 
@@ -42,17 +52,11 @@ def build_parser():
         "--momentum", type=float, default=None, help="SGD momentum (default 0.9) or Adam beta_1"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument(
         "--run-dir", default=None, help="where to write the run (default runs/MODEL-DATASET-TIME)"
     )
-    p.add_argument(
-        "--model-arg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="constructor argument, Python literal value (repeatable), e.g. hidden_units=(512,256)",
-    )
+    add_model_arg(p)
     p.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"], default=None)
     p.add_argument("--verbose", type=int, default=1, help="keras fit verbosity (1: progress bar)")
     p.add_argument(
@@ -168,34 +172,6 @@ def build_parser():
 SCHEDULES = ["none", "onecycle", "cosine", "step", "multistep"]
 
 
-def parse_model_args(items):
-    import ast
-
-    kwargs = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"`--model-arg` must be KEY=VALUE. Received: {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            kwargs[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            kwargs[key] = value
-    return kwargs
-
-
-def dataset_model_kwargs(model_name, dataset_info, given):
-    """`input_shape`/`num_classes` from the dataset, where the family takes them."""
-    from zoo import registry
-
-    params = inspect.signature(registry.get(model_name).cls.__init__).parameters
-    kwargs = {}
-    if "input_shape" in params and "input_shape" not in given and dataset_info["kind"] == "image":
-        kwargs["input_shape"] = tuple(dataset_info["input_shape"])
-    if "num_classes" in params and "num_classes" not in given:
-        kwargs["num_classes"] = dataset_info["num_classes"]
-    return kwargs
-
-
 def default_run_dir(model, dataset):
     return Path("runs") / f"{model}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -234,7 +210,7 @@ def parse_milestones(text):
     except ValueError:
         milestones = []
     if not milestones:
-        raise ValueError(
+        raise UserValueError(
             f"`--milestones` must be comma-separated epochs, e.g. 10,20. Received: {text!r}"
         )
     return milestones
@@ -251,7 +227,7 @@ def _cycle_momentum(value, optimizer):
     try:
         base, high = (float(v) for v in value.split(","))
     except ValueError:
-        raise ValueError(
+        raise UserValueError(
             f"`--cycle-momentum` must be BASE,MAX, auto or none. Received: {value!r}"
         ) from None
     return (base, high)
@@ -264,7 +240,7 @@ def load_data(args, epoch, shard=None):
     import zoo
 
     if args.limit is not None and args.limit <= 0:
-        raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
+        raise UserValueError(f"`--limit` must be > 0. Received: {args.limit}")
     return zoo.datasets.load_split(
         args.dataset,
         batch_size=args.batch_size,
@@ -283,15 +259,15 @@ def _check_job_args(args):
 
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
         if value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
     if args.limit is not None and args.limit < 2:
-        raise ValueError(f"`--limit` must be >= 2. Received: {args.limit}")
+        raise UserValueError(f"`--limit` must be >= 2. Received: {args.limit}")
     if args.schedule == "multistep":
         parse_milestones(args.milestones)
     if args.layer_lr_decay < 1:
-        raise ValueError(f"`--layer-lr-decay` must be >= 1. Received: {args.layer_lr_decay}")
+        raise UserValueError(f"`--layer-lr-decay` must be >= 1. Received: {args.layer_lr_decay}")
     if args.resume and not args.run_dir:
-        raise ValueError(
+        raise UserValueError(
             "`--resume` needs the `--run-dir` of the run to continue. Received: --run-dir unset"
         )
     for flag, value in (
@@ -300,7 +276,7 @@ def _check_job_args(args):
         ("--find-lr-steps", args.find_lr_steps),
     ):
         if value is not None and value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
     # a rate of inf or nan would train to NaN weights after the run directory exists
     for flag in ("lr", "max_lr", "div_factor", "final_div_factor", "find_lr_min",
                  "find_lr_max"):
@@ -311,8 +287,8 @@ def _check_job_args(args):
     check_fraction("--warmup-pct", args.warmup_pct, low_open=False)
     check_finite("--momentum", args.momentum, allow_none=True)
     if args.find_lr and not args.find_lr_min < args.find_lr_max:
-        raise ValueError("`--find-lr-min` must be below `--find-lr-max`. Received: "
-                         f"--find-lr-min {args.find_lr_min} --find-lr-max {args.find_lr_max}")
+        raise UserValueError("`--find-lr-min` must be below `--find-lr-max`. Received: "
+                             f"--find-lr-min {args.find_lr_min} --find-lr-max {args.find_lr_max}")
 
 
 def logged_metric_names(model, data):
@@ -332,7 +308,7 @@ def check_monitor(args, model, val, train):
         if val is None:
             names = [n for n in names if not n.startswith("val_")]
         if monitor not in names:
-            raise ValueError(
+            raise UserValueError(
                 f"`--monitor` must name a metric this run logs: {', '.join(names)}"
                 f"{' (no val_ metrics: --validation-split 0)' if val is None else ''}. "
                 f"Received: --monitor {args.monitor}"
@@ -340,14 +316,23 @@ def check_monitor(args, model, val, train):
     return monitor
 
 
-class _Job:
-    """What `_setup` prepared: the model, the data, the callbacks and the run directory."""
+@dataclasses.dataclass
+class RunSetup:
+    """What `setup` prepares for training and for `--find-lr`."""
 
-    def __init__(self, **items):
-        self.__dict__.update(items)
+    model: object  # the compiled ZooModel
+    train: object  # the training data (a tf.data.Dataset), this process's share
+    val: object  # the validation split of the training data, or None
+    test: object  # the test split: read once, for the report
+    schedule: object  # the learning-rate schedule of --schedule, or None
+    epoch: object  # the variable the data pipeline reads its epoch from
+    run_dir: RunDirectory  # checked; opened (locked, config.json written) at the end of setup
+    config: dict  # what config.json records
+    callbacks: list = None  # training's callbacks (None for --find-lr)
+    finder: object = None  # --find-lr's LR finder (None for training)
 
 
-def _setup(args, argv, plan=None, run_path=None):
+def setup(args, argv, plan=None, run_path=None):
     """Model, data, callbacks and run directory shared by training and `--find-lr`. Every
     check that can refuse the command runs before the run directory is opened."""
     import keras
@@ -405,8 +390,8 @@ def _setup(args, argv, plan=None, run_path=None):
         "params": model.count_params(),
         "distribute": plan.describe(),
     }
-    job = _Job(model=model, train=train, val=val, test=test, schedule=schedule, epoch=epoch,
-               run_dir=run_dir, config=config, callbacks=None, finder=None)
+    job = RunSetup(model=model, train=train, val=val, test=test, schedule=schedule,
+                   epoch=epoch, run_dir=run_dir, config=config)
     # the callbacks' (or the LR finder's) own refusals too, before any write
     if args.find_lr:
         job.finder = _finder(args, run_dir.path)
@@ -482,7 +467,7 @@ def _number(value):
 
 def run(args, argv, extra_callbacks=(), plan=None, run_path=None):
     """Trains as `args` say; returns (model, test metrics dict, run dir)."""
-    job = _setup(args, argv, plan, run_path)
+    job = setup(args, argv, plan, run_path)
     try:
         return _train(args, job, extra_callbacks)
     finally:
@@ -569,7 +554,7 @@ def family_callbacks(model, run_dir):
 
 def find_lr(args, argv, plan=None, run_path=None):
     """Runs the learning-rate range test; returns (suggested lr, plot path, run dir)."""
-    job = _setup(args, argv, plan, run_path)
+    job = setup(args, argv, plan, run_path)
     with job.run_dir:
         return _find_lr(job.finder, job.model, job.train, job.run_dir.path)
 

@@ -22,10 +22,11 @@ import time
 from pathlib import Path
 
 from zoo import compat
+from zoo.errors import UserValueError
 from zoo.evaluation import evaluate
-from zoo.jobs.train import dataset_model_kwargs, parse_model_args
+from zoo.jobs.job_args import add_backend_arg, dataset_model_kwargs, parse_model_args
 from zoo.tuning.tuners import check_resume
-from zoo.utils.cli import USER_ERRORS, ArgumentParser, report
+from zoo.utils.command_line import USER_ERRORS, ArgumentParser, report
 from zoo.utils.files import atomic_path, write_json_atomic
 from zoo.utils.ownership import OwnedDirectory, remove_temporaries
 
@@ -69,7 +70,7 @@ def build_parser():
                    help="search on this many training examples (seeded subset; quick checks)")
     p.add_argument("--seed", type=int, default=1,
                    help="oracle and weight seed (keras-tuner treats 0 as unseeded)")
-    p.add_argument("--backend", choices=["tensorflow", "jax", "torch"], default=None)
+    add_backend_arg(p)
     p.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming")
     p.add_argument("--baseline", action="store_true",
                    help="also train the default configuration as long and print both test scores")
@@ -87,7 +88,7 @@ def parse_objective(text):
 
     name, direction = text.rsplit(":", 1)
     if direction not in ("min", "max"):
-        raise ValueError(f"`--objective` NAME:DIRECTION takes min or max. Received: {text!r}")
+        raise UserValueError(f"`--objective` NAME:DIRECTION takes min or max. Received: {text!r}")
     return keras_tuner.Objective(name, direction)
 
 
@@ -96,16 +97,16 @@ def check_args(args):
     for flag, value in (("--epochs", args.epochs), ("--max-trials", args.max_trials),
                         ("--batch-size", args.batch_size)):
         if value <= 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {value}")
     if not 0 < args.validation_split < 1:
-        raise ValueError("`--validation-split` must be in (0, 1). "
-                         f"Received: {args.validation_split!r}")
+        raise UserValueError("`--validation-split` must be in (0, 1). "
+                             f"Received: {args.validation_split!r}")
     if args.train_examples is not None and args.train_examples < 2:
-        raise ValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
+        raise UserValueError(f"`--train-examples` must be >= 2. Received: {args.train_examples}")
     directory = Path(args.directory)
     if directory.exists() and not directory.is_dir():
-        raise ValueError(f"`--directory` must be a directory; {directory} is a file. "
-                         f"Received: --directory {args.directory}")
+        raise UserValueError(f"`--directory` must be a directory; {directory} is a file. "
+                             f"Received: --directory {args.directory}")
 
 
 def split_data(args, epoch=None):

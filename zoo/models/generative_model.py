@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from zoo.errors import UserValueError
 from zoo.training import ZooModel
 from zoo.utils.checks import (
     check_input_shape,
@@ -25,7 +26,7 @@ VARIANTS = ("dense", "conv")
 
 def check_variant(variant):
     if variant not in VARIANTS:
-        raise ValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
+        raise UserValueError(f"`variant` must be one of {VARIANTS}. Received: variant={variant!r}")
     return variant
 
 
@@ -35,7 +36,7 @@ def check_image_shape(input_shape, variant, filters):
     if variant == "conv":
         factor = 2 ** len(filters)
         if shape[0] % factor or shape[1] % factor:
-            raise ValueError(
+            raise UserValueError(
                 f"The conv variant halves the image {len(filters)} times (one per entry of "
                 f"`filters`), so height and width must be divisible by {factor}. Use fewer "
                 f"`filters` or variant='dense'. Received: input_shape={input_shape!r}, "

@@ -3,6 +3,8 @@
 import keras
 from keras import layers, ops
 
+from zoo.errors import UserValueError
+
 
 def torch_pool_padding(size, pool_size, strides, padding=0, ceil_mode=False):
     """(pad before, pad after) of one spatial dimension for torch's `MaxPool2d` output.
@@ -57,7 +59,7 @@ class TorchMaxPooling2D(layers.Layer):
         pads = []
         for size in shape[1:3]:
             if size is None:
-                raise ValueError(
+                raise UserValueError(
                     f"{type(self).__name__} {self.name!r} needs static height and width. "
                     f"Received: input shape {tuple(shape)}"
                 )
@@ -129,7 +131,7 @@ class AdaptiveAveragePooling2D(layers.Layer):
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
         if height is None or width is None:
-            raise ValueError(
+            raise UserValueError(
                 f"{type(self).__name__} {self.name!r} needs static height and width. "
                 f"Received: input shape {tuple(inputs.shape)}")
         rows = ops.convert_to_tensor(adaptive_pool_matrix(height, self.output_size[0]),

@@ -3,6 +3,8 @@
 import keras
 from keras import layers, ops
 
+from zoo.errors import UserValueError
+
 INTERPOLATIONS = ("bilinear", "bicubic")
 
 
@@ -50,18 +52,21 @@ class ImagePreprocessing(layers.Layer):
         super().__init__(**kwargs)
         if resize is not None and (isinstance(resize, bool) or not isinstance(resize, int)
                                    or resize <= 0):
-            raise ValueError(f"`resize` must be None or an int > 0. Received: resize={resize!r}")
+            raise UserValueError(
+                f"`resize` must be None or an int > 0. "
+                f"Received: resize={resize!r}"
+            )
         crop = (crop, crop) if isinstance(crop, int) else tuple(crop)
         if len(crop) != 2 or any(isinstance(c, bool) or not isinstance(c, int) or c <= 0
                                  for c in crop):
-            raise ValueError(
+            raise UserValueError(
                 f"`crop` must be an int > 0 or (height, width). Received: crop={crop!r}")
         if interpolation not in INTERPOLATIONS:
-            raise ValueError(f"`interpolation` must be one of {INTERPOLATIONS}. "
-                             f"Received: interpolation={interpolation!r}")
+            raise UserValueError(f"`interpolation` must be one of {INTERPOLATIONS}. "
+                                 f"Received: interpolation={interpolation!r}")
         mean, std = tuple(float(m) for m in mean), tuple(float(s) for s in std)
         if len(mean) != len(std) or any(s <= 0 for s in std):
-            raise ValueError(
+            raise UserValueError(
                 "`mean` and `std` need one value per channel, `std` > 0. "
                 f"Received: mean={mean}, std={std}")
         self.resize, self.crop, self.interpolation = resize, crop, interpolation
@@ -78,7 +83,7 @@ class ImagePreprocessing(layers.Layer):
     def call(self, images):
         height, width = images.shape[1], images.shape[2]
         if height is None or width is None:
-            raise ValueError(
+            raise UserValueError(
                 f"{type(self).__name__} needs images whose height and width are known. "
                 f"Received: images of shape {tuple(images.shape)}")
         x = ops.cast(images, "float32")
@@ -88,7 +93,7 @@ class ImagePreprocessing(layers.Layer):
                                  antialias=self.antialias)
         crop_h, crop_w = self.crop
         if crop_h > new_h or crop_w > new_w:
-            raise ValueError(
+            raise UserValueError(
                 f"Images of {height}x{width} resize to {new_h}x{new_w}, smaller than the crop "
                 f"{crop_h}x{crop_w}. Received: images of shape {tuple(images.shape)}")
         top = int(round((new_h - crop_h) / 2.0))

@@ -24,6 +24,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from zoo.errors import UserValueError
+
 #: timm's and torchvision's transformer LayerNorm epsilon
 LAYER_NORM_EPSILON = 1e-6
 #: the attention projections LoRA adapts by default (KerasHub's choice)
@@ -225,7 +227,7 @@ class TokenPooling(layers.Layer):
     def __init__(self, mode="token", num_prefix_tokens=1, distillation_token=False, **kwargs):
         super().__init__(**kwargs)
         if mode not in self.MODES:
-            raise ValueError(f"`mode` must be one of {self.MODES}. Received: mode={mode!r}")
+            raise UserValueError(f"`mode` must be one of {self.MODES}. Received: mode={mode!r}")
         self.mode = mode
         self.num_prefix_tokens = int(num_prefix_tokens)
         self.distillation_token = bool(distillation_token)
@@ -298,8 +300,8 @@ def self_attention(x, num_heads, name, qkv_bias=True):
     (`f"{name}_attention"`), the output projection `f"{name}_proj"`."""
     dim = x.shape[-1]
     if dim % num_heads:
-        raise ValueError(f"The width must be a multiple of `num_heads`. Received: width={dim}, "
-                         f"num_heads={num_heads}")
+        raise UserValueError(f"The width must be a multiple of `num_heads`. Received: width={dim}, "
+                             f"num_heads={num_heads}")
     qkv = [layers.Dense(dim, use_bias=qkv_bias, name=f"{name}_{part}")(x)
            for part in ("query", "key", "value")]
     y = DotProductAttention(num_heads, name=f"{name}_attention")(qkv)

@@ -14,6 +14,7 @@ import keras
 from keras import layers
 
 from zoo import compat
+from zoo.errors import UserValueError
 from zoo.models.pooling import AdaptiveAveragePooling2D
 from zoo.models.preprocessing import ImagePreprocessing
 from zoo.models.vision_layers import (
@@ -79,7 +80,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         self.pooling = check_choice("pooling", pooling, self.poolings)
         self.features_only = check_bool("features_only", features_only)
         if include_top and pooling is not None and not features_only:
-            raise ValueError(
+            raise UserValueError(
                 "`pooling` applies only with `include_top=False` (the classifier has its own "
                 f"pooling). Received: pooling={pooling!r} with include_top=True"
             )
@@ -96,7 +97,7 @@ class VisionClassifier(ZooClassifier, compat.functional_model_class()):
         else:
             prep = ImagePreprocessing(**dict(preprocessing), name="preprocessing")
             if tuple(prep.crop) != input_shape[:2]:
-                raise ValueError(
+                raise UserValueError(
                     "`preprocessing` must crop to the model's input size. Received: "
                     f"preprocessing crop={tuple(prep.crop)}, input_shape={input_shape}")
             # canonical form (lists), so the config survives a JSON round trip unchanged

@@ -6,6 +6,7 @@ family's graph reads as a list of named layers.
 
 from keras import layers
 
+from zoo.errors import UserValueError
 from zoo.models.batch_normalization import BatchNormalization
 from zoo.utils.checks import check_choice, check_widths
 
@@ -20,7 +21,7 @@ AUGMENTATIONS = (None, "flip", "translate", "flip_translate")
 
 def check_multiplier(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(
+        raise UserValueError(
             f"`width_multiplier` must be a number > 0. Received: width_multiplier={value!r}"
         )
     return float(value)
@@ -29,7 +30,7 @@ def check_multiplier(value):
 def check_depths(name, depths, length):
     depths = check_widths(name, depths, allow_empty=False)
     if length is not None and len(depths) != length:
-        raise ValueError(
+        raise UserValueError(
             f"`{name}` must hold {length} ints > 0, one per stage. Received: {name}={depths!r}"
         )
     return depths
@@ -39,7 +40,7 @@ def check_strides(strides, length, name="strides"):
     """Per-stage (or per-block) strides: `length` values (None: any number), each 1 or 2."""
     values = check_depths(name, strides, length)
     if any(s not in (1, 2) for s in values):
-        raise ValueError(f"`{name}` must hold strides 1 or 2. Received: {name}={strides!r}")
+        raise UserValueError(f"`{name}` must hold strides 1 or 2. Received: {name}={strides!r}")
     return values
 
 
@@ -49,7 +50,10 @@ def check_pool_size(name, value):
         return None
     size = check_widths(name, value, allow_empty=False)
     if len(size) != 2:
-        raise ValueError(f"`{name}` must be None or (height, width). Received: {name}={value!r}")
+        raise UserValueError(
+            f"`{name}` must be None or (height, width). "
+            f"Received: {name}={value!r}"
+        )
     return size
 
 
@@ -68,7 +72,7 @@ def check_stem(stem, input_shape, min_sizes, family):
             f" Pass stem='small' (inputs from {min_sizes['small']}x{min_sizes['small']}) "
             "or stem=None to choose by input size."
         )
-        raise ValueError(
+        raise UserValueError(
             f"{family} with stem={stem!r} needs inputs of at least "
             f"{min_sizes[stem]}x{min_sizes[stem]}.{other} Received: input_shape={input_shape}"
         )
@@ -77,8 +81,8 @@ def check_stem(stem, input_shape, min_sizes, family):
 
 def check_min_size(input_shape, minimum, family):
     if min(input_shape[:2]) < minimum:
-        raise ValueError(f"{family} needs inputs of at least {minimum}x{minimum}. "
-                         f"Received: input_shape={input_shape}")
+        raise UserValueError(f"{family} needs inputs of at least {minimum}x{minimum}. "
+                             f"Received: input_shape={input_shape}")
 
 
 def scale(width, multiplier):

@@ -10,9 +10,10 @@ import keras
 
 # The shared schedules register themselves for keras.saving (a saved optimizer
 # may hold one): importing the training layer is enough to load such a model.
+from zoo.errors import UserImportError
 from zoo.training import schedules  # noqa: F401
 from zoo.training.base import Player
-from zoo.training.checks import InputRange
+from zoo.training.input_checks import InputRange
 from zoo.training.guard import NonFiniteError
 from zoo.training.players import PlayerOptimizers
 from zoo.utils.optimizers import momentum_attribute
@@ -25,7 +26,7 @@ _BACKENDS = {
 
 _backend = keras.backend.backend()
 if _backend not in _BACKENDS:
-    raise ImportError(
+    raise UserImportError(
         f"keras-zoo supports the backends {sorted(_BACKENDS)}. "
         f"Received: KERAS_BACKEND={_backend!r}"
     )

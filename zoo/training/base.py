@@ -5,6 +5,9 @@ only what differs between backends: how gradients are taken, how the stateless
 JAX step carries state, and how a traced scalar stands in for a float
 hyperparameter. Everything a family changes is expressed here, without backend
 code: `compute_loss`, `default_loss`/`default_metrics`, or `players()`.
+
+One concept in one file (over 500 lines): the backend-free training step
+and the `fit`/`evaluate`/`predict` checks around it.
 """
 
 import contextlib
@@ -16,7 +19,9 @@ from keras import ops
 from keras.optimizers.schedules import LearningRateSchedule
 
 from zoo import compat
-from zoo.training import checks, quantization
+from zoo.errors import UserTypeError, UserValueError
+from zoo.training import input_checks as checks
+from zoo.training import quantization
 from zoo.training.guard import NonFiniteGuard
 from zoo.training.players import PlayerOptimizers
 from zoo.training.schedules import MomentumSchedule, not_a_callback_message
@@ -207,22 +212,22 @@ class BaseZooModel(keras.Model):
         Pass None to go back to the optimizer's own constant.
         """
         if schedule is not None and not callable(schedule):
-            raise TypeError(
+            raise UserTypeError(
                 f"`momentum_schedule` must be callable(step) -> momentum. Received: {schedule!r}"
             )
         if schedule is not None:
             if self.optimizer is None:
-                raise ValueError("Call `compile()` before setting a momentum schedule.")
+                raise UserValueError("Call `compile()` before setting a momentum schedule.")
             for opt in leaf_optimizers(self.optimizer):
                 attr = momentum_attribute(opt)
                 if attr is None:
-                    raise ValueError(
+                    raise UserValueError(
                         "A momentum schedule needs an optimizer with momentum "
                         "(SGD, RMSprop: `momentum`; Adam family: `beta_1`). "
                         f"Received: optimizer={type(opt).__name__}"
                     )
                 if attr == "momentum" and getattr(opt, attr) == 0:
-                    raise ValueError(
+                    raise UserValueError(
                         f"{type(opt).__name__} was built with momentum=0, so it "
                         "keeps no momentum slots and a schedule would be ignored. "
                         "Create it with a non-zero momentum, e.g. SGD(momentum=0.9). "
@@ -245,17 +250,17 @@ class BaseZooModel(keras.Model):
         """
         if multipliers is not None:
             if not isinstance(multipliers, dict):
-                raise TypeError("`multipliers` must be a dict {variable.path: factor}. "
-                                f"Received: {type(multipliers).__name__}")
+                raise UserTypeError("`multipliers` must be a dict {variable.path: factor}. "
+                                    f"Received: {type(multipliers).__name__}")
             known = {v.path for v in self.trainable_variables}
             for path, factor in multipliers.items():
                 if path not in known:
-                    raise ValueError(f"No trainable variable of {self.name!r} has the path "
-                                     f"{path!r}. Received: multipliers[{path!r}]")
+                    raise UserValueError(f"No trainable variable of {self.name!r} has the path "
+                                         f"{path!r}. Received: multipliers[{path!r}]")
                 if isinstance(factor, bool) or not isinstance(factor, (int, float)) or (
                         factor < 0):
-                    raise ValueError(f"A learning-rate factor must be a number >= 0. "
-                                     f"Received: multipliers[{path!r}]={factor!r}")
+                    raise UserValueError(f"A learning-rate factor must be a number >= 0. "
+                                         f"Received: multipliers[{path!r}]={factor!r}")
             multipliers = {p: float(f) for p, f in multipliers.items() if f != 1}
         changed = multipliers != self.learning_rate_multipliers
         self.learning_rate_multipliers = multipliers or None
@@ -479,7 +484,7 @@ class BaseZooModel(keras.Model):
         kwargs.update(_positional("fit", args))
         for callback in kwargs.get("callbacks") or ():
             if isinstance(callback, (LearningRateSchedule, MomentumSchedule)):
-                raise TypeError(not_a_callback_message(callback))
+                raise UserTypeError(not_a_callback_message(callback))
         checks.check_loop_arguments(kwargs)
         checks.check_data_ends(x, kwargs.get("steps_per_epoch"))
         checks.check_data_ends(validation_data, kwargs.get("validation_steps"),
@@ -521,7 +526,7 @@ class BaseZooModel(keras.Model):
         since they could not be rebuilt.
         """
         if filters not in (None, quantization.is_quantizable):
-            raise ValueError(
+            raise UserValueError(
                 "A zoo model quantizes all its Dense, EinsumDense and Embedding layers, so "
                 "its config can rebuild it: use zoo.quantize(model, mode). "
                 f"Received: filters={filters!r}"
@@ -578,7 +583,7 @@ _POSITIONAL = {
 def _positional(method, args):
     names = _POSITIONAL[method]
     if len(args) > len(names):
-        raise TypeError(
+        raise UserTypeError(
             f"`{method}` takes at most {len(names)} positional arguments after the data "
             f"({', '.join(names)}); pass the others by name. Received: {len(args)}"
         )
@@ -605,4 +610,4 @@ def _input_check_errors():
         message = checks.input_check_message(err)
         if message is None:
             raise
-        raise ValueError(message) from None
+        raise UserValueError(message) from None

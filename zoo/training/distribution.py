@@ -24,6 +24,8 @@ import time
 import keras
 import numpy as np
 
+from zoo.errors import UserValueError
+
 
 def _jax_distributed():
     """`jax.distributed` when this process is part of a started multi-process JAX run."""
@@ -101,7 +103,7 @@ def initialize(coordinator, num_processes, process_id, init_timeout=300, heartbe
             and the others stop.
     """
     if keras.backend.backend() != "jax":
-        raise ValueError(
+        raise UserValueError(
             "Several training processes need the JAX backend (keras.distribution). "
             f"Received: backend={keras.backend.backend()!r}; use --backend jax"
         )
@@ -156,7 +158,7 @@ def reach_coordinator(coordinator, timeout, interval=0.5):
         if time.monotonic() >= deadline:
             break
         time.sleep(interval)
-    raise ValueError(
+    raise UserValueError(
         f"Cannot reach the coordinator {coordinator} within {timeout:g} s (--init-timeout): "
         "is process 0 running there, and is the port open to this host? "
         f"Received: --coordinator={coordinator} ({last})"
@@ -177,7 +179,7 @@ def check_port_free(coordinator):
             try:
                 probe.bind((address, port))
             except OSError as err:
-                raise ValueError(
+                raise UserValueError(
                     f"The coordinator port {port} is in use on this host by another program "
                     f"({err.strerror or err}), so process 0 cannot listen there. Choose a free "
                     f"port for every process's --coordinator. Received: --coordinator="
@@ -190,7 +192,10 @@ def split_address(address):
     host, sep, port = str(address).rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"`--coordinator` must be HOST:PORT. Received: --coordinator={address!r}")
+        raise UserValueError(
+            f"`--coordinator` must be HOST:PORT. "
+            f"Received: --coordinator={address!r}"
+        )
     return host, int(port)
 
 
@@ -217,7 +222,7 @@ def check_same_on_every_process(what, digest, hint=""):
     if np.all(seen == seen[0]):
         return
     per = ", ".join(f"process {i}: {row.tobytes().hex()}" for i, row in enumerate(seen))
-    raise ValueError(f"The processes differ in {what} ({per}). {hint}".rstrip())
+    raise UserValueError(f"The processes differ in {what} ({per}). {hint}".rstrip())
 
 
 # A process of a multi-process run that loses a peer is often ended from C++

@@ -6,13 +6,15 @@ another model (FID's feature network) live in `zoo.evaluation`, above them.
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 
 def reconstruction_error(images, reconstructions):
     """Per-pixel mean squared error and binary cross-entropy (nats) of reconstructions."""
     x = np.asarray(images, dtype=np.float64)
     r = np.asarray(reconstructions, dtype=np.float64)
     if x.shape != r.shape:
-        raise ValueError(
+        raise UserValueError(
             "`images` and `reconstructions` must have the same shape. "
             f"Received: {x.shape} and {r.shape}"
         )

@@ -10,6 +10,8 @@ carry all of them.
 
 import keras
 
+from zoo.errors import UserValueError
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class PlayerOptimizers(keras.optimizers.Optimizer):
@@ -34,7 +36,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
         kwargs.pop("learning_rate", None)
         super().__init__(learning_rate=0.0, name=name, **kwargs)
         if not isinstance(optimizers, dict) or not optimizers:
-            raise ValueError(
+            raise UserValueError(
                 "`optimizers` must be a non-empty dict {player name: optimizer}. "
                 f"Received: optimizers={optimizers!r}"
             )
@@ -45,7 +47,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
             try:
                 self.by_player[player] = keras.optimizers.get(opt)
             except ValueError:
-                raise ValueError(
+                raise UserValueError(
                     f"Unknown optimizer for player {player!r}. Received: {opt!r}"
                 ) from None
         self._player_variables = None
@@ -68,7 +70,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
         """Tells the container which variables each player's optimizer updates."""
         missing = set(self.by_player) ^ set(player_variables)
         if missing:
-            raise ValueError(
+            raise UserValueError(
                 f"Players and optimizers differ: players {sorted(player_variables)}, "
                 f"optimizers {sorted(self.by_player)}."
             )
@@ -78,7 +80,7 @@ class PlayerOptimizers(keras.optimizers.Optimizer):
         if self.built:
             return
         if self._player_variables is None:
-            raise ValueError(
+            raise UserValueError(
                 "PlayerOptimizers must be bound to the model's players before it is "
                 "built; compile a built ZooModel with it."
             )

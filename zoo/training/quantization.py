@@ -19,6 +19,7 @@ import warnings
 import keras
 
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 
 #: what `zoo.quantize` takes: keras's modes that need no calibration data
 MODES = ("int8", "int4")
@@ -29,7 +30,8 @@ QUANTIZABLE = (keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Embedd
 def check_mode(mode):
     """Raises a one-line `ValueError` for a mode `zoo.quantize` does not take."""
     if mode not in MODES:
-        raise ValueError(f"Unknown quantization mode: use one of {MODES}. Received: mode={mode!r}")
+        raise UserValueError(f"Unknown quantization mode: use one of {MODES}. "
+                             f"Received: mode={mode!r}")
     return mode
 
 
@@ -95,13 +97,14 @@ def quantize(model, mode="int8"):
     """
     check_mode(mode)
     if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras Model. Received: model={type(model).__name__}")
+        raise UserTypeError(f"`model` must be a keras Model. "
+                            f"Received: model={type(model).__name__}")
     if not model.built:
-        raise ValueError(f"Build the model before quantizing it (call it once or `build`). "
-                         f"Received: model={model.name!r}, built=False")
+        raise UserValueError(f"Build the model before quantizing it (call it once or `build`). "
+                             f"Received: model={model.name!r}, built=False")
     if not quantizable_layers(model):
         types = float_layer_types(model) or ["none"]
-        raise ValueError(
+        raise UserValueError(
             f"Nothing to quantize: keras quantizes Dense, EinsumDense and Embedding layers, and "
             f"{type(model).__name__} {model.name!r} has none (its layers with weights: "
             f"{', '.join(types)}); "

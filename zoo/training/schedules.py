@@ -15,6 +15,8 @@ They live here, beside the step that evaluates them, so that `import zoo`
 registers them for `keras.saving.load_model` without importing the top-level
 `callbacks` package (a name many user projects have too); `callbacks.schedules`
 re-exports them.
+
+One concept in one file (over 500 lines): the schedules the step evaluates.
 """
 
 import math
@@ -22,6 +24,7 @@ import math
 import keras
 from keras import ops
 
+from zoo.errors import UserTypeError, UserValueError
 from zoo.utils.checks import (
     check_fraction,
     check_non_negative,
@@ -54,13 +57,13 @@ def _one_cycle(step, total_steps, pct_start, start, peak, end, anneal):
 
 def _check_anneal(anneal):
     if anneal not in _ANNEAL:
-        raise ValueError(f"`anneal` must be one of {_ANNEAL}. Received: anneal={anneal!r}")
+        raise UserValueError(f"`anneal` must be one of {_ANNEAL}. Received: anneal={anneal!r}")
     return anneal
 
 
 def _check_cycle_length(total_steps, pct_start):
     if pct_start * total_steps <= 1:
-        raise ValueError(
+        raise UserValueError(
             "A one-cycle schedule needs pct_start * total_steps > 1 (at least one step "
             f"of warm-up besides the first). Received: total_steps={total_steps}, "
             f"pct_start={pct_start}"
@@ -83,7 +86,7 @@ class _NotACallback:
     # "object has no attribute 'set_model'".
     def __getattr__(self, name):
         if name.startswith(("on_", "set_model", "set_params")):
-            raise TypeError(not_a_callback_message(self))
+            raise UserTypeError(not_a_callback_message(self))
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
@@ -195,7 +198,7 @@ class OneCycle(ZooSchedule):
         epochs = self.epochs or epochs
         steps_per_epoch = self.steps_per_epoch or steps_per_epoch
         if not epochs or not steps_per_epoch:
-            raise ValueError(
+            raise UserValueError(
                 "OneCycle needs its length: give `total_steps` (or `epochs` and "
                 "`steps_per_epoch`); fit could not supply it because the number of "
                 "steps per epoch is unknown (a dataset of unknown cardinality). "
@@ -206,7 +209,7 @@ class OneCycle(ZooSchedule):
     def _total(self):
         total = self.steps_total
         if total is None:
-            raise ValueError(
+            raise UserValueError(
                 "OneCycle has no length yet. Give `total_steps` (or `epochs` and "
                 "`steps_per_epoch`), or install it with `callbacks.Scheduler`, which takes "
                 "them from fit. Received: total_steps=None"
@@ -286,7 +289,7 @@ class CosineWarmup(ZooSchedule):
         if warmup_steps is not None and (
             isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0
         ):
-            raise ValueError(
+            raise UserValueError(
                 f"`warmup_steps` must be an int >= 0. Received: warmup_steps={warmup_steps!r}"
             )
         self.warmup_steps = warmup_steps
@@ -304,7 +307,7 @@ class CosineWarmup(ZooSchedule):
             else int(round(self.warmup_pct * total))
         )
         if warmup >= total:
-            raise ValueError(
+            raise UserValueError(
                 f"The warm-up must be shorter than the schedule. Received: warmup_steps={warmup}, "
                 f"total_steps={total}"
             )
@@ -312,7 +315,7 @@ class CosineWarmup(ZooSchedule):
 
     def _total(self):
         if self.total_steps is None:
-            raise ValueError(
+            raise UserValueError(
                 "CosineWarmup has no length yet. Give `total_steps` or install it with "
                 "`callbacks.Scheduler`, which takes it from fit. Received: total_steps=None"
             )
@@ -322,7 +325,7 @@ class CosineWarmup(ZooSchedule):
         if self.total_steps is not None:
             return self
         if not epochs or not steps_per_epoch:
-            raise ValueError(
+            raise UserValueError(
                 "CosineWarmup needs `total_steps`; fit could not supply it (unknown steps per "
                 f"epoch). Received: total_steps=None, epochs={epochs}, "
                 f"steps_per_epoch={steps_per_epoch}"
@@ -356,7 +359,7 @@ class _DecayBase(ZooSchedule):
         self.lr = check_positive("lr", lr)
         self.gamma = check_positive("gamma", gamma)
         if unit not in self._UNITS:
-            raise ValueError(f"`unit` must be one of {self._UNITS}. Received: unit={unit!r}")
+            raise UserValueError(f"`unit` must be one of {self._UNITS}. Received: unit={unit!r}")
         self.unit = unit
         self.steps_per_epoch = check_positive_int(
             "steps_per_epoch", steps_per_epoch, allow_none=True
@@ -366,7 +369,7 @@ class _DecayBase(ZooSchedule):
         if self.unit == "step":
             return 1
         if self.steps_per_epoch is None:
-            raise ValueError(
+            raise UserValueError(
                 f"{type(self).__name__} counts epochs and needs `steps_per_epoch`, or install it "
                 "with `callbacks.Scheduler`, which takes it from fit. "
                 "Received: steps_per_epoch=None"
@@ -377,7 +380,7 @@ class _DecayBase(ZooSchedule):
         if self.unit == "step" or self.steps_per_epoch is not None:
             return self
         if not steps_per_epoch:
-            raise ValueError(
+            raise UserValueError(
                 f"{type(self).__name__}(unit='epoch') needs `steps_per_epoch`; fit could not "
                 "supply it (unknown steps per epoch). Received: steps_per_epoch=None"
             )
@@ -454,7 +457,7 @@ class MultiStep(_DecayBase):
         try:
             milestones = [int(m) for m in milestones]
         except (TypeError, ValueError):
-            raise ValueError(
+            raise UserValueError(
                 f"`milestones` must be a list of ints > 0. Received: milestones={milestones!r}"
             ) from None
         if (
@@ -462,7 +465,7 @@ class MultiStep(_DecayBase):
             or milestones[0] <= 0
             or any(b <= a for a, b in zip(milestones, milestones[1:]))
         ):
-            raise ValueError(
+            raise UserValueError(
                 "`milestones` must be a non-empty, strictly increasing list of ints > 0. "
                 f"Received: milestones={milestones!r}"
             )
@@ -508,12 +511,12 @@ class ExponentialSweep(ZooSchedule):
         self.min_lr = check_positive("min_lr", min_lr)
         self.max_lr = check_positive("max_lr", max_lr)
         if self.max_lr <= self.min_lr:
-            raise ValueError(
+            raise UserValueError(
                 f"`max_lr` must be > `min_lr`. Received: min_lr={min_lr!r}, max_lr={max_lr!r}"
             )
         self.num_steps = check_positive_int("num_steps", num_steps)
         if self.num_steps < 2:
-            raise ValueError(f"`num_steps` must be >= 2. Received: num_steps={num_steps!r}")
+            raise UserValueError(f"`num_steps` must be >= 2. Received: num_steps={num_steps!r}")
         self.start_step = int(start_step)
         self.name = name
 
@@ -539,12 +542,15 @@ def _check_momentum_pair(momentum):
     try:
         base, high = (float(m) for m in momentum)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise UserValueError(
             "`momentum` must be a pair (base, max) in [0, 1), or None. "
             f"Received: momentum={momentum!r}"
         ) from None
     if not (0 <= base < 1 and 0 <= high < 1):
-        raise ValueError(f"`momentum` values must lie in [0, 1). Received: momentum={momentum!r}")
+        raise UserValueError(
+            f"`momentum` values must lie in [0, 1). "
+            f"Received: momentum={momentum!r}"
+        )
     return (base, high)
 
 
@@ -573,9 +579,9 @@ class MomentumSchedule(_NotACallback):
 
     def __init__(self, fn=None):
         if fn is not None and not callable(fn):
-            raise TypeError(f"`fn` must be callable(step) -> momentum. Received: fn={fn!r}")
+            raise UserTypeError(f"`fn` must be callable(step) -> momentum. Received: fn={fn!r}")
         if fn is None and type(self) is MomentumSchedule:
-            raise TypeError("`fn` is required. Received: fn=None")
+            raise UserTypeError("`fn` is required. Received: fn=None")
         self.fn = fn
 
     def __call__(self, step):

@@ -21,6 +21,8 @@ import dataclasses
 import numbers
 from typing import Callable, Optional
 
+from zoo.errors import UserTypeError, UserValueError
+
 #: hyperparameters that configure compile/fit rather than the constructor (`lora_rank`:
 #: LoRA on the model's attention projections, `zoo.lora.enable`, before compiling)
 TRAINING_KNOBS = ("learning_rate", "optimizer", "schedule", "lora_rank")
@@ -177,50 +179,53 @@ def check_spec(spec, argument="overrides"):
     name = spec.name
     if isinstance(spec, Choice):
         if len(spec.values) == 0:
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` for {name!r}: the choices are empty. Received: {name}=[]"
             )
         if len(set(map(repr, spec.values))) != len(spec.values):
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` for {name!r}: the choices repeat a value. "
                 f"Received: {name}={list(spec.values)!r}"
             )
         for v in spec.values:
             if not isinstance(v, (str, bool, numbers.Real, tuple, list)):
-                raise TypeError(
+                raise UserTypeError(
                     f"`{argument}` for {name!r}: choices must be numbers, strings, "
                     f"booleans or tuples. Received: {v!r}"
                 )
         return spec
     received = f"Received: {name}=({spec.min_value!r}, {spec.max_value!r})"
     if not (_is_number(spec.min_value) and _is_number(spec.max_value)):
-        raise TypeError(f"`{argument}` for {name!r}: the bounds must be numbers. {received}")
+        raise UserTypeError(f"`{argument}` for {name!r}: the bounds must be numbers. {received}")
     if isinstance(spec, Int) and not (_is_int(spec.min_value) and _is_int(spec.max_value)):
-        raise TypeError(f"`{argument}` for {name!r}: {name} is an integer; the bounds "
-                        f"must be ints. {received}")
+        raise UserTypeError(f"`{argument}` for {name!r}: {name} is an integer; the bounds "
+                            f"must be ints. {received}")
     if spec.min_value > spec.max_value:
-        raise ValueError(f"`{argument}` for {name!r}: the range is inverted "
-                         f"(min > max). {received}")
+        raise UserValueError(f"`{argument}` for {name!r}: the range is inverted "
+                             f"(min > max). {received}")
     if spec.min_value == spec.max_value:
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` for {name!r}: the range is empty (min == max); to use one value, "
             f"fix it instead: zoo.hypermodel(..., {name}={spec.min_value!r}). {received}"
         )
     if spec.sampling not in SAMPLINGS:
-        raise ValueError(f"`{argument}` for {name!r}: `sampling` must be one of {SAMPLINGS}. "
-                         f"Received: sampling={spec.sampling!r}")
+        raise UserValueError(f"`{argument}` for {name!r}: `sampling` must be one of {SAMPLINGS}. "
+                             f"Received: sampling={spec.sampling!r}")
     if spec.sampling != "linear" and spec.min_value <= 0:
-        raise ValueError(f"`{argument}` for {name!r}: log sampling needs bounds > 0. {received}")
+        raise UserValueError(
+            f"`{argument}` for {name!r}: log sampling needs bounds > 0. "
+            f"{received}"
+        )
     if spec.step is not None:
         if not _is_number(spec.step) or spec.step <= 0:
-            raise ValueError(f"`{argument}` for {name!r}: `step` must be > 0. "
-                             f"Received: step={spec.step!r}")
+            raise UserValueError(f"`{argument}` for {name!r}: `step` must be > 0. "
+                                 f"Received: step={spec.step!r}")
         if spec.sampling != "linear" and spec.step <= 1:
-            raise ValueError(f"`{argument}` for {name!r}: with log sampling `step` multiplies "
-                             f"and must be > 1. Received: step={spec.step!r}")
+            raise UserValueError(f"`{argument}` for {name!r}: with log sampling `step` multiplies "
+                                 f"and must be > 1. Received: step={spec.step!r}")
         if isinstance(spec, Int) and not _is_int(spec.step):
-            raise TypeError(f"`{argument}` for {name!r}: `step` must be an int. "
-                            f"Received: step={spec.step!r}")
+            raise UserTypeError(f"`{argument}` for {name!r}: `step` must be an int. "
+                                f"Received: step={spec.step!r}")
     return spec
 
 
@@ -237,15 +242,15 @@ def spec_from_user(name, value, base=None, argument="overrides"):
         spec = Choice(name, tuple(value))
     elif isinstance(value, dict):
         if base is None:
-            raise TypeError(
+            raise UserTypeError(
                 f"`{argument}` for {name!r}: a dict narrows an existing hyperparameter; give a "
                 f"new one as (low, high), (low, high, 'log') or a list. Received: {value!r}"
             )
         fields = {f.name for f in dataclasses.fields(base)} - {"name"}
         unknown = sorted(set(value) - fields)
         if unknown:
-            raise ValueError(f"`{argument}` for {name!r}: unknown field(s) {unknown}; "
-                             f"{type(base).__name__} has {sorted(fields)}. Received: {value!r}")
+            raise UserValueError(f"`{argument}` for {name!r}: unknown field(s) {unknown}; "
+                                 f"{type(base).__name__} has {sorted(fields)}. Received: {value!r}")
         spec = dataclasses.replace(base, **value)
     elif isinstance(value, tuple) and len(value) in (2, 3) and all(map(_is_number, value[:2])) \
             and (len(value) == 2 or isinstance(value[2], str)):
@@ -264,18 +269,18 @@ def spec_from_user(name, value, base=None, argument="overrides"):
             step = None
         spec = kind(name, low, high, step=step, sampling=sampling)
     elif isinstance(value, tuple):
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` for {name!r}: a tuple is a range (low, high) or (low, high, "
             f"'log'); give choices as a list. Received: {name}={value!r}"
         )
     else:
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` for {name!r} must be (low, high), (low, high, sampling), a list of "
             f"choices or a dict of fields. Received: {name}={value!r}"
         )
     if isinstance(base, Choice) and not isinstance(spec, Choice):
-        raise TypeError(f"`{argument}` for {name!r}: {name} is a choice {base.describe()}; "
-                        f"give a list of choices. Received: {name}={value!r}")
+        raise UserTypeError(f"`{argument}` for {name!r}: {name} is a choice {base.describe()}; "
+                            f"give a list of choices. Received: {name}={value!r}")
     spec = check_spec(spec, argument)
     if base is not None and spec.default is None:
         spec = with_default(spec, base.default)

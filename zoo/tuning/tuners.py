@@ -9,6 +9,7 @@ import keras_tuner
 
 from callbacks.tensorboard import StepScalars
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 from zoo.tuning.zoo_hypermodel import ZooHyperModel
 from zoo.utils.files import jsonable, write_json_atomic
 from zoo.utils.ownership import OwnedDirectory
@@ -142,23 +143,26 @@ def tuner(
     elif isinstance(model, ZooHyperModel):
         hypermodel = model
     else:
-        raise TypeError("`model` must be a registered model name or a zoo.hypermodel(...). "
-                        f"Received: model={model!r}")
+        raise UserTypeError("`model` must be a registered model name or a zoo.hypermodel(...). "
+                            f"Received: model={model!r}")
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"`algorithm` must be one of {sorted(ALGORITHMS)}. "
-                         f"Received: algorithm={algorithm!r}")
+        raise UserValueError(f"`algorithm` must be one of {sorted(ALGORITHMS)}. "
+                             f"Received: algorithm={algorithm!r}")
     if max_trials is not None and (isinstance(max_trials, bool) or not isinstance(max_trials, int)
                                    or max_trials <= 0):
-        raise ValueError(f"`max_trials` must be an int > 0. Received: max_trials={max_trials!r}")
+        raise UserValueError(
+            f"`max_trials` must be an int > 0. "
+            f"Received: max_trials={max_trials!r}"
+        )
     if max_trials is None and algorithm != "hyperband":
-        raise ValueError(f"`max_trials` is required for algorithm={algorithm!r}. "
-                         "Received: max_trials=None")
+        raise UserValueError(f"`max_trials` is required for algorithm={algorithm!r}. "
+                             "Received: max_trials=None")
     objective = hypermodel.space.objective if objective is None else objective
     hypermodel.check_objective(objective)
     project_name = project_name or hypermodel.model_name
     if search_settings is not None and not isinstance(search_settings, dict):
-        raise TypeError("`search_settings` must be a dict. "
-                        f"Received: search_settings={search_settings!r}")
+        raise UserTypeError("`search_settings` must be a dict. "
+                            f"Received: search_settings={search_settings!r}")
     fingerprint = _fingerprint(hypermodel, algorithm, objective, seed, tuner_kwargs,
                                search_settings)
     project = OwnedDirectory(os.path.join(str(directory), project_name), SEARCH_ENTRIES,
@@ -236,12 +240,12 @@ def _check_fingerprint(fingerprint, path, project_name, ignore=()):
         with open(path) as f:
             stored = json.load(f)
     except (OSError, ValueError) as err:
-        raise ValueError(f"{path} cannot be read ({err}); pass overwrite=True or another "
-                         f"project_name. Received: project_name={project_name!r}") from None
+        raise UserValueError(f"{path} cannot be read ({err}); pass overwrite=True or another "
+                             f"project_name. Received: project_name={project_name!r}") from None
     changed = [c for c in differences(stored, fingerprint) if c[0] not in ignore]
     if changed:
         listed = "; ".join(f"{key}: {old!r} recorded, {new!r} now" for key, old, new in changed)
-        raise ValueError(
+        raise UserValueError(
             f"{os.path.dirname(path)} holds a different search ({listed}); its trials and "
             "new ones would be ranked together. Resume it with the recorded settings, or "
             f"pass overwrite=True or another project_name. Received: project_name="

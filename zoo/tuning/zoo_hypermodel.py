@@ -1,4 +1,8 @@
-"""`ZooHyperModel`: a keras-tuner `HyperModel` over one registered zoo model."""
+"""`ZooHyperModel`: a keras-tuner `HyperModel` over one registered zoo model.
+
+One concept in one file (over 500 lines): the hypermodel, how a trial's
+hyperparameters become a model, its compile and its fit.
+"""
 
 import inspect
 import math
@@ -8,6 +12,7 @@ import keras_tuner
 
 from zoo import lora, registry
 from zoo import weights as zoo_weights
+from zoo.errors import UserTypeError, UserValueError
 from zoo.training.base import BaseZooModel
 from zoo.training.players import PlayerOptimizers
 from zoo.evaluation import evaluate
@@ -52,7 +57,7 @@ def search_space(name, **arguments):
     entry = registry.get(name)
     declared = registry.family(name).declaration("tuning")
     if declared is None:
-        raise ValueError(
+        raise UserValueError(
             f"Model {name!r} (family {entry.family!r}) has no search space yet. Families "
             f"with one: {searchable_families()}. Received: name={name!r}"
         )
@@ -155,7 +160,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
                     derived.remove(d)
                     for hp_name in d.names:
                         if hp_name in fixed or hp_name in overrides:
-                            raise ValueError(
+                            raise UserValueError(
                                 f"`{key}` is fixed, so the hyperparameter {hp_name!r} that "
                                 "makes it is not searched; do not also set it. "
                                 f"Received: {key}={value!r}, "
@@ -163,39 +168,41 @@ class ZooHyperModel(keras_tuner.HyperModel):
                             )
                         specs.pop(hp_name, None)
             else:
-                raise ValueError(self._unknown(key, value, "fixed", specs))
+                raise UserValueError(self._unknown(key, value, "fixed", specs))
 
     def _apply_overrides(self, overrides, fixed, specs, params):
         for key, value in overrides.items():
             if key in self.fixed_values or key in self.fixed_arguments:
-                raise ValueError(f"{key!r} is fixed, so it cannot also be overridden. "
-                                 f"Received: fixed {key}={fixed[key]!r}, overrides {key}={value!r}")
+                raise UserValueError(
+                    f"{key!r} is fixed, so it cannot also be overridden. "
+                    f"Received: fixed {key}={fixed[key]!r}, overrides {key}={value!r}")
             if key not in specs:
                 if key in params or key in self._knobs():
-                    raise ValueError(
+                    raise UserValueError(
                         f"{key!r} is not in the search space of {self.model_name!r}; add it "
                         f"with extend={{{key!r}: ...}}. Received: overrides={{{key!r}: {value!r}}}"
                     )
-                raise ValueError(self._unknown(key, value, "overrides", specs))
+                raise UserValueError(self._unknown(key, value, "overrides", specs))
             specs[key] = self._check_knob_spec(
                 space_module.spec_from_user(key, value, base=specs[key], argument="overrides"))
 
     def _apply_extend(self, extend, overrides, fixed, specs, derived, params):
         for key, value in extend.items():
             if key in specs:
-                raise ValueError(
+                raise UserValueError(
                     f"{key!r} is already searched; narrow it with overrides={{{key!r}: ...}}. "
                     f"Received: extend={{{key!r}: {value!r}}}")
             if key in self.fixed_values or key in self.fixed_arguments:
-                raise ValueError(f"{key!r} is fixed, so it cannot also be searched. "
-                                 f"Received: fixed {key}={fixed[key]!r}, extend {key}={value!r}")
+                raise UserValueError(
+                    f"{key!r} is fixed, so it cannot also be searched. "
+                    f"Received: fixed {key}={fixed[key]!r}, extend {key}={value!r}")
             if key in _DATA_ARGUMENTS or (key not in params and key not in self._knobs()):
-                raise ValueError(self._unknown(key, value, "extend", specs))
+                raise UserValueError(self._unknown(key, value, "extend", specs))
             for d in [d for d in derived if d.argument == key]:
                 derived.remove(d)
                 for hp_name in d.names:
                     if hp_name in overrides or hp_name in self.fixed_values:
-                        raise ValueError(
+                        raise UserValueError(
                             f"`{key}` is searched directly (extend), so {hp_name!r} that made "
                             f"it is gone; do not also set it. Received: {hp_name}="
                             f"{overrides.get(hp_name, self.fixed_values.get(hp_name))!r}")
@@ -210,8 +217,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
         fixed = _as_dict("fixed", fixed)
         both = sorted(set(fixed) & set(kwargs))
         if both:
-            raise ValueError(f"{both[0]!r} is given both in `fixed` and as a keyword argument. "
-                             f"Received: fixed={fixed!r}, {both[0]}={kwargs[both[0]]!r}")
+            raise UserValueError(f"{both[0]!r} is given both in `fixed` and as a keyword argument. "
+                                 f"Received: fixed={fixed!r}, {both[0]}={kwargs[both[0]]!r}")
         return {**fixed, **kwargs}
 
     def _knobs(self):
@@ -232,17 +239,20 @@ class ZooHyperModel(keras_tuner.HyperModel):
     def _check_fixed_value(self, key, value):
         if key.endswith("learning_rate"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"`{key}` must be a number > 0. Received: {key}={value!r}")
+                raise UserValueError(f"`{key}` must be a number > 0. Received: {key}={value!r}")
             return float(value)
         if key == "optimizer":
             resolve_optimizer(value if isinstance(value, str) else _not_a_name("optimizer", value))
         if key == "lora_rank" and (isinstance(value, bool) or not isinstance(value, int)
                                    or value < 1):
-            raise ValueError(f"`lora_rank` must be an int > 0. Received: lora_rank={value!r}")
+            raise UserValueError(f"`lora_rank` must be an int > 0. Received: lora_rank={value!r}")
         if key == "schedule" and value not in SCHEDULES:
-            raise ValueError(f"`schedule` must be one of {SCHEDULES}. Received: schedule={value!r}")
+            raise UserValueError(
+                f"`schedule` must be one of {SCHEDULES}. "
+                f"Received: schedule={value!r}"
+            )
         if not isinstance(value, (int, float, str, bool)):
-            raise TypeError(
+            raise UserTypeError(
                 f"{key!r} is a hyperparameter, so its fixed value must be a number, string or "
                 f"boolean. Received: {key}={value!r}"
             )
@@ -251,18 +261,21 @@ class ZooHyperModel(keras_tuner.HyperModel):
     def _check_knob_spec(self, spec):
         if spec.name == "optimizer":
             if not isinstance(spec, Choice):
-                raise TypeError(f"`optimizer` takes a list of optimizer names. Received: {spec}")
+                raise UserTypeError(
+                    f"`optimizer` takes a list of optimizer names. "
+                    f"Received: {spec}"
+                )
             for v in spec.values:
                 resolve_optimizer(v if isinstance(v, str) else _not_a_name("optimizer", v))
         if spec.name == "schedule":
             bad = [v for v in getattr(spec, "values", (None,)) if v not in SCHEDULES]
             if bad:
-                raise ValueError(f"`schedule` choices must be among {SCHEDULES}. "
-                                 f"Received: schedule={list(getattr(spec, 'values', []))!r}")
+                raise UserValueError(f"`schedule` choices must be among {SCHEDULES}. "
+                                     f"Received: schedule={list(getattr(spec, 'values', []))!r}")
         if spec.name.endswith("learning_rate") and not isinstance(spec, Choice) \
                 and spec.min_value <= 0:
-            raise ValueError(f"`{spec.name}` must stay > 0. Received: {spec.name}="
-                             f"({spec.min_value!r}, {spec.max_value!r})")
+            raise UserValueError(f"`{spec.name}` must stay > 0. Received: {spec.name}="
+                                 f"({spec.min_value!r}, {spec.max_value!r})")
         return spec
 
     def _with_defaults(self, specs, derived):
@@ -433,7 +446,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         names = _objective_names(objective)
         for name in names:
             if name not in logged:
-                raise ValueError(
+                raise UserValueError(
                     f"The objective {name!r} is not logged by {self.model_name!r}. It logs: "
                     f"{sorted(logged)} (val_* with validation data; "
                     f"{sorted(self.space.evaluated)} measured after fit). "
@@ -443,7 +456,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 given = self.evaluation.get(key)
                 if given is None or (required is not None and given != required):
                     need = f"{key}={required!r}" if required is not None else f"a `{key}`"
-                    raise ValueError(
+                    raise UserValueError(
                         f"The objective {name!r} of {self.model_name!r} needs {need} in "
                         f"`evaluation` (arguments of model.evaluation_metrics). "
                         f"Received: evaluation={self.evaluation!r}"
@@ -465,8 +478,8 @@ def _objective_names(objective):
         return [objective.name]
     if isinstance(objective, str):
         return [objective]
-    raise TypeError("`objective` must be a metric name, a keras_tuner.Objective or a list of "
-                    f"them. Received: objective={objective!r}")
+    raise UserTypeError("`objective` must be a metric name, a keras_tuner.Objective or a list of "
+                        f"them. Received: objective={objective!r}")
 
 
 def _metric_name(metric):
@@ -481,14 +494,14 @@ def _as_dict(argument, value):
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` must be a dict {{name: value}}. Received: {argument}={value!r}")
     return dict(value)
 
 
 def _not_a_name(argument, value):
-    raise TypeError(f"`{argument}` hyperparameter values are optimizer names (e.g. 'adam', "
-                    f"'sgd'). Received: {argument}={value!r}")
+    raise UserTypeError(f"`{argument}` hyperparameter values are optimizer names (e.g. 'adam', "
+                        f"'sgd'). Received: {argument}={value!r}")
 
 
 def _with_learning_rate(optimizer, learning_rate):

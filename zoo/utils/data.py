@@ -4,6 +4,8 @@ import sys
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 
 def is_dataset(x):
     """True for a `tf.data.Dataset` (TensorFlow is not imported to find out)."""
@@ -20,5 +22,5 @@ def dataset_images(test_dataset):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         chunks.append(np.asarray(x, dtype="float32"))
     if not chunks:
-        raise ValueError("`test_dataset` is empty. Received: 0 batches")
+        raise UserValueError("`test_dataset` is empty. Received: 0 batches")
     return np.concatenate(chunks, axis=0)

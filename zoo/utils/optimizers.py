@@ -2,6 +2,7 @@
 
 import keras
 
+from zoo.errors import UserValueError
 from zoo.utils.checks import check_positive
 
 OPTIMIZER_NAMES = ["sgd", "adam", "adamw", "rmsprop", "nadam", "adagrad", "adamax", "lion"]
@@ -39,7 +40,7 @@ def resolve_optimizer(optimizer):
         try:
             return keras.optimizers.get(optimizer)
         except ValueError:
-            raise ValueError(
+            raise UserValueError(
                 f"Unknown `optimizer` name. Expected one of {OPTIMIZER_NAMES} or a "
                 f"keras.optimizers.Optimizer. Received: optimizer={optimizer!r}"
             ) from None
@@ -54,7 +55,7 @@ def make_optimizer(name, lr=None, momentum=None):
     """
     check_positive("lr", lr, allow_none=True)
     if momentum is not None and not 0 <= momentum < 1:
-        raise ValueError(f"`momentum` must be in [0, 1). Received: momentum={momentum!r}")
+        raise UserValueError(f"`momentum` must be in [0, 1). Received: momentum={momentum!r}")
     optimizer = resolve_optimizer(name)
     config = optimizer.get_config()
     if lr is not None:
@@ -67,5 +68,8 @@ def make_optimizer(name, lr=None, momentum=None):
         elif "momentum" in config:
             config["momentum"] = float(momentum)
         else:
-            raise ValueError(f"Optimizer {name!r} has no momentum. Received: momentum={momentum!r}")
+            raise UserValueError(
+                f"Optimizer {name!r} has no momentum. "
+                f"Received: momentum={momentum!r}"
+            )
     return type(optimizer).from_config(config)

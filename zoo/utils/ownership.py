@@ -36,6 +36,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 from zoo.utils.files import TEMPORARY_PREFIX, sha256_file, write_json_atomic
+from zoo.errors import UserTypeError, UserValueError
 
 MANIFEST_NAME = ".zoo-manifest.json"
 LOCK_NAME = ".zoo-run.lock"
@@ -46,7 +47,7 @@ _GLOB = re.compile(r"[*?\[]")
 _NAMED = 8
 
 
-class OwnershipError(ValueError):
+class OwnershipError(UserValueError):
     """A directory or file holds what the zoo did not write (nothing was changed)."""
 
 
@@ -55,8 +56,8 @@ def confined(path, folder, what="path"):
     """`path` resolved (links followed); ValueError unless it lies inside `folder`."""
     resolved, base = Path(path).resolve(), Path(folder).resolve()
     if resolved != base and base not in resolved.parents:
-        raise ValueError(f"{what} {path} resolves to {resolved}, outside {base}: the record "
-                         f"naming it is refused. Received: {what}={str(path)!r}")
+        raise UserValueError(f"{what} {path} resolves to {resolved}, outside {base}: the record "
+                             f"naming it is refused. Received: {what}={str(path)!r}")
     return resolved
 
 
@@ -64,8 +65,8 @@ def plain_name(name, what="name"):
     """`name` if it is one file name (no separator, not `.`/`..`, not empty), else ValueError."""
     if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name
             or "\\" in name or "\0" in name):
-        raise ValueError(f"{what} must be a plain file name inside its folder. "
-                         f"Received: {what}={name!r}")
+        raise UserValueError(f"{what} must be a plain file name inside its folder. "
+                             f"Received: {what}={name!r}")
     return name
 
 
@@ -108,7 +109,7 @@ def read_manifest(folder):
         data = json.loads(path.read_text())
         entries = data["entries"]
         if not isinstance(entries, list):
-            raise TypeError("entries is not a list")
+            raise UserTypeError("entries is not a list")
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise OwnershipError(
             f"{path} cannot be read ({err}), so what the zoo wrote in {folder} is unknown; "

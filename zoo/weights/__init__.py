@@ -22,7 +22,8 @@ import os
 from pathlib import Path
 
 from zoo import registry
-from zoo.training.checks import InputRange
+from zoo.errors import UserTypeError, UserValueError
+from zoo.training.input_checks import InputRange
 from zoo.utils.files import jsonable
 from zoo.weights import loading, store
 from zoo.weights.artifacts import ArtifactSpec, find_artifact
@@ -70,7 +71,7 @@ def _entries():
 def register_weights(spec):
     """Adds a `WeightsSpec` to the published entries; a taken name raises ValueError."""
     if not isinstance(spec, WeightsSpec):
-        raise TypeError(f"`spec` must be a WeightsSpec. Received: spec={spec!r}")
+        raise UserTypeError(f"`spec` must be a WeightsSpec. Received: spec={spec!r}")
     if spec.name in _WEIGHTS:
         raise ValueError(f"Weights name {spec.name!r} is already registered.")
     _WEIGHTS[spec.name] = spec
@@ -92,12 +93,12 @@ def list_weights(pattern="*"):
 def get_weights(name):
     """The `WeightsSpec` published under the full name `name` ("<model>.<tag>")."""
     if not isinstance(name, str):
-        raise TypeError(f"Weights `name` must be a string. Received: name={name!r}")
+        raise UserTypeError(f"Weights `name` must be a string. Received: name={name!r}")
     entries = _entries()
     if name not in entries:
         close = difflib.get_close_matches(name, sorted(entries), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(
+        raise UserValueError(
             f"No published weights named {name!r}.{hint} "
             f"Published: {sorted(entries)}. Received: name={name!r}"
         )
@@ -137,7 +138,7 @@ def _spec_for(model_name, weights):
     published = [w.tag for w in list_weights(f"{model_name}.*")]
     close = difflib.get_close_matches(weights, published, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(
+    raise UserValueError(
         f"No weights {weights!r} are published for model {model_name!r}.{hint} "
         f"Published for it: {published or 'none'}; a local `.weights.h5` path also works. "
         f"Received: weights={weights!r}"
@@ -157,7 +158,7 @@ def resolve(weights, model_name=None):
             )
         return path
     if not isinstance(weights, str):
-        raise TypeError(
+        raise UserTypeError(
             "`weights` must be an entry name, a WeightsSpec or a path. "
             f"Received: weights={weights!r}"
         )
@@ -196,7 +197,7 @@ def create_with_weights(name, weights, /, skip_mismatch=False, **kwargs):
     )
     if isinstance(weights, WeightsSpec) or published or not _is_path(weights):
         if not isinstance(weights, (str, WeightsSpec)):
-            raise TypeError(
+            raise UserTypeError(
                 "`weights` must be an entry name or a path. Received: "
                 f"weights={weights!r}"
             )
@@ -244,7 +245,7 @@ def _check_same_function(spec, kwargs, cls):
             continue
         recorded = spec.model_config[key]
         if jsonable(value) != recorded:
-            raise ValueError(
+            raise UserValueError(
                 f"The weights {spec.name!r} were trained with {key}={recorded!r}; "
                 f"{key}={value!r} changes the function they compute, so the model would "
                 "load without error and be silently wrong. Keep the entry's value, or build "
@@ -270,7 +271,7 @@ def load_weights(model, weights, skip_mismatch=False):
     ```
     """
     if not getattr(model, "built", False):
-        raise ValueError(
+        raise UserValueError(
             "Build the model before loading weights (zoo models are built when created). "
             f"Received: model={model!r}"
         )

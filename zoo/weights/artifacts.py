@@ -15,6 +15,8 @@ import dataclasses
 import re
 from typing import Optional
 
+from zoo.errors import UserTypeError, UserValueError
+
 FORMATS = {"onnx": ".onnx", "litert": ".tflite"}
 QUANTIZATIONS = ("int8",)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -58,20 +60,20 @@ class ArtifactSpec:
 
     def __post_init__(self):
         if self.format not in FORMATS:
-            raise ValueError(f"An artifact's `format` must be one of {sorted(FORMATS)}. "
-                             f"Received: format={self.format!r}")
+            raise UserValueError(f"An artifact's `format` must be one of {sorted(FORMATS)}. "
+                                 f"Received: format={self.format!r}")
         if self.quantization not in QUANTIZATIONS:
-            raise ValueError(f"An artifact's `quantization` must be one of {QUANTIZATIONS}. "
-                             f"Received: quantization={self.quantization!r}")
+            raise UserValueError(f"An artifact's `quantization` must be one of {QUANTIZATIONS}. "
+                                 f"Received: quantization={self.quantization!r}")
         if not isinstance(self.sha256, str) or not _SHA256.match(self.sha256):
-            raise ValueError(f"An artifact's `sha256` must be 64 lowercase hex digits. "
-                             f"Received: sha256={self.sha256!r}")
+            raise UserValueError(f"An artifact's `sha256` must be 64 lowercase hex digits. "
+                                 f"Received: sha256={self.sha256!r}")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size <= 0:
-            raise ValueError(f"An artifact's `size` must be an int > 0. "
-                             f"Received: size={self.size!r}")
+            raise UserValueError(f"An artifact's `size` must be an int > 0. "
+                                 f"Received: size={self.size!r}")
         if not isinstance(self.calibration, str) or not self.calibration:
-            raise ValueError("An artifact records its calibration data. "
-                             f"Received: calibration={self.calibration!r}")
+            raise UserValueError("An artifact records its calibration data. "
+                                 f"Received: calibration={self.calibration!r}")
         # the url is checked by the entry that holds the artifact (WeightsSpec)
 
     @property
@@ -95,11 +97,11 @@ class ArtifactSpec:
         if isinstance(data, cls):
             return dataclasses.replace(data, entry=entry, root=root)
         if not isinstance(data, dict):
-            raise TypeError(f"An artifact is a dict. Received: {type(data).__name__}")
+            raise UserTypeError(f"An artifact is a dict. Received: {type(data).__name__}")
         fields = {f.name for f in dataclasses.fields(cls)} - {"root", "entry"}
         unknown = sorted(set(data) - fields)
         if unknown:
-            raise ValueError(f"Unknown artifact fields: {unknown}. Known: {sorted(fields)}")
+            raise UserValueError(f"Unknown artifact fields: {unknown}. Known: {sorted(fields)}")
         return cls(**data, entry=entry, root=root)
 
 
@@ -109,6 +111,6 @@ def find_artifact(spec, format, quantization="int8"):
         if (artifact.format, artifact.quantization) == (format, quantization):
             return artifact
     have = [f"{a.quantization} {a.format}" for a in spec.artifacts] or "none"
-    raise ValueError(f"Weights {spec.name!r} carry no {quantization} {format} artifact (they "
-                     f"carry: {have}). Received: format={format!r}, quantization="
-                     f"{quantization!r}")
+    raise UserValueError(f"Weights {spec.name!r} carry no {quantization} {format} artifact (they "
+                         f"carry: {have}). Received: format={format!r}, quantization="
+                         f"{quantization!r}")

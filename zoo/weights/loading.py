@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from zoo import compat
+from zoo.errors import UserValueError
 
 #: a model's head layers, unless its class says otherwise (`head_layers`, a regex on layer
 #: names): a model built with another `num_classes`, `include_top=False` or
@@ -78,7 +79,7 @@ def read_variables(path):
     try:
         _visit_weights_file(path, visit)
     except (OSError, KeyError, zipfile.BadZipFile) as err:
-        raise ValueError(
+        raise UserValueError(
             f"Cannot read weights from {path}: not a keras weights file (.weights.h5 or "
             f".keras), or a corrupt or truncated one ({type(err).__name__}: {err}). "
             f"Received: weights={str(path)!r}"
@@ -126,7 +127,7 @@ def check_finite_weights(path):
         read_variables(path)  # raises the readable error this file deserves
         raise
     if found:
-        raise ValueError(
+        raise UserValueError(
             f"The weights in {path} are not finite: first at {found[0]}. They are refused: "
             "a model holding them predicts NaN or trains to NaN. Received: "
             f"weights={str(path)!r}")

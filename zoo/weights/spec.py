@@ -8,6 +8,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Optional
 
+from zoo.errors import UserTypeError, UserValueError
 from zoo.utils.files import write_bytes_atomic
 from zoo.weights.artifacts import ArtifactSpec
 
@@ -114,31 +115,31 @@ class WeightsSpec:
         for field in ("name", "model", "url", "dataset", "license"):
             value = getattr(self, field)
             if not isinstance(value, str) or not value:
-                raise ValueError(
+                raise UserValueError(
                     f"`{field}` must be a non-empty string. Received: {field}={value!r}"
                 )
         for field in ("name", "model"):
             value = getattr(self, field)
             if not _NAME.match(value) or ".." in value:
-                raise ValueError(
+                raise UserValueError(
                     f"`{field}` may hold only a-z, 0-9, '_', '-' and single dots (it names a "
                     f"file in the cache). Received: {field}={value!r}"
                 )
         if not self.name.startswith(self.model + ".") or len(self.name) == len(self.model) + 1:
-            raise ValueError(
+            raise UserValueError(
                 "`name` must be '<model>.<tag>' with the model's name first. "
                 f"Received: name={self.name!r}, model={self.model!r}"
             )
         if self.source_format not in SOURCE_FORMATS:
-            raise ValueError(f"`source_format` must be one of {SOURCE_FORMATS}. "
-                             f"Received: source_format={self.source_format!r}")
+            raise UserValueError(f"`source_format` must be one of {SOURCE_FORMATS}. "
+                                 f"Received: source_format={self.source_format!r}")
         if self.hash_kind not in HASH_KINDS:
-            raise ValueError(f"`hash_kind` must be one of {HASH_KINDS}. "
-                             f"Received: hash_kind={self.hash_kind!r}")
+            raise UserValueError(f"`hash_kind` must be one of {HASH_KINDS}. "
+                                 f"Received: hash_kind={self.hash_kind!r}")
         pattern = _SHA256 if self.hash_kind == "sha256" else _SHA256_PREFIX
         if not isinstance(self.sha256, str) or not pattern.match(self.sha256):
             digits = "64" if self.hash_kind == "sha256" else "8 to 64"
-            raise ValueError(
+            raise UserValueError(
                 f"`sha256` must be {digits} lowercase hex digits with hash_kind="
                 f"{self.hash_kind!r}. Received: sha256={self.sha256!r}"
             )
@@ -147,16 +148,16 @@ class WeightsSpec:
             if field == "size" and value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{field}` must be an int > 0. Received: {field}={value!r}")
+                raise UserValueError(f"`{field}` must be an int > 0. Received: {field}={value!r}")
         if not self.url.startswith(_SCHEMES):
-            raise ValueError(
+            raise UserValueError(
                 f"`url` must start with one of {_SCHEMES}. Received: url={self.url!r}"
             )
         check_url(self.url)
         if self.input_range is not None:
             object.__setattr__(self, "input_range", _check_range(self.input_range))
         if not isinstance(self.model_config, dict) or not isinstance(self.metrics, dict):
-            raise TypeError(
+            raise UserTypeError(
                 "`model_config` and `metrics` must be dicts. Received: "
                 f"model_config={type(self.model_config).__name__}, "
                 f"metrics={type(self.metrics).__name__}"
@@ -211,7 +212,7 @@ class WeightsSpec:
         fields = {f.name for f in dataclasses.fields(cls)} - {"root"}
         unknown = sorted(set(data) - fields)
         if unknown:
-            raise ValueError(f"Unknown WeightsSpec fields: {unknown}. Known: {sorted(fields)}")
+            raise UserValueError(f"Unknown WeightsSpec fields: {unknown}. Known: {sorted(fields)}")
         return cls(**data, root=None if root is None else str(root))
 
     @classmethod
@@ -221,7 +222,7 @@ class WeightsSpec:
         try:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
-            raise ValueError(f"Cannot read a weights entry from {path}: {err}") from None
+            raise UserValueError(f"Cannot read a weights entry from {path}: {err}") from None
         return cls.from_json(data, root=path.parent)
 
     def write(self, path):
@@ -239,7 +240,7 @@ def check_url(url):
         rel = url[len("package://"):]
         parts = rel.replace("\\", "/").split("/")
         if not rel or rel.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-            raise ValueError(
+            raise UserValueError(
                 "A `package://` url names a file inside the entry's folder: a relative path "
                 f"without '..'. Received: url={url!r}"
             )
@@ -248,7 +249,7 @@ def check_url(url):
         path = urllib.parse.unquote(parsed.path)
         if parsed.netloc not in ("", "localhost") or not path.startswith("/") or (
                 ".." in path.split("/") or posixpath.normpath(path) != path):
-            raise ValueError(
+            raise UserValueError(
                 "A `file://` url names an absolute local path without '..' "
                 f"(file:///path/to/file.weights.h5). Received: url={url!r}"
             )
@@ -261,7 +262,7 @@ def _check_range(value):
     except (TypeError, ValueError):
         low = high = None
     if low is None or not low < high:
-        raise ValueError(
+        raise UserValueError(
             f"`input_range` must be (low, high) with low < high. Received: input_range={value!r}"
         )
     return (low, high)

@@ -32,6 +32,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from zoo.errors import UserFileNotFoundError, UserValueError
 from zoo.utils.files import TEMPORARY_PREFIX, atomic_path, sha256_file
 from zoo.utils.ownership import confined, is_temporary, zoo_home
 
@@ -39,11 +40,11 @@ _CHUNK = 1 << 16
 _STALE_PART_SECONDS = 24 * 3600
 
 
-class WeightsIntegrityError(ValueError):
+class WeightsIntegrityError(UserValueError):
     """A weights file does not have the recorded size or sha256."""
 
 
-class WeightsNotFoundError(FileNotFoundError):
+class WeightsNotFoundError(UserFileNotFoundError):
     """No verified copy of a weights file could be found or fetched."""
 
 
@@ -188,8 +189,8 @@ def fetch(spec, progress=True):
     folder = weights_cache_dir()
     dest = folder / spec.filename
     if dest.resolve().parent != folder.resolve():
-        raise ValueError(f"The weights name {spec.name!r} leads outside the cache {folder}. "
-                         f"Received: name={spec.name!r}")
+        raise UserValueError(f"The weights name {spec.name!r} leads outside the cache {folder}. "
+                             f"Received: name={spec.name!r}")
     if dest.is_file():
         return verify_cached(dest, spec.sha256, spec.size)
     try:

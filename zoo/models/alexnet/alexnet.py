@@ -2,17 +2,16 @@
 
 from keras import layers
 
+from zoo.models.dense_head import DenseHead
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import (
     CONV_INIT,
     chain,
-    check_pool_size,
     check_stem,
     min_input_size,
-    scale,
     stage_output,
 )
-from zoo.utils.checks import check_input_shape, check_widths
+from zoo.utils.checks import check_input_shape
 
 # (kernel, stride, total padding) of every spatial op, for the smallest input each stem takes
 _BODY = [(5, 1, 4), (3, 2, 0), (3, 1, 2), (3, 1, 2), (3, 1, 2), (3, 2, 0)]
@@ -22,7 +21,7 @@ _MIN_SIZE = {
 }
 
 
-class AlexNet(VisionClassifier):
+class AlexNet(DenseHead, VisionClassifier):
     """AlexNet: five convolutions in three pooled stages, then Dense 4096-4096-logits.
 
     Layout as torchvision's `alexnet` (64-192-384-256-256 filters; Dropout
@@ -65,9 +64,7 @@ class AlexNet(VisionClassifier):
     ```
     """
 
-    head_arguments = VisionClassifier.head_arguments + ("head_units", "head_pool_size")
-    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
-        "head_units", "head_pool_size")
+    head_dropout_first = True
 
     def __init__(
         self,
@@ -87,8 +84,7 @@ class AlexNet(VisionClassifier):
         head_pool_size=(6, 6),
         **kwargs,
     ):
-        self.head_units = check_widths("head_units", head_units)
-        self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
+        self.check_dense_head(head_units, head_pool_size)
         self.stem = check_stem(stem, check_input_shape(input_shape, 3), _MIN_SIZE, "alexnet")
         super().__init__(input_shape=input_shape, num_classes=num_classes,
                          include_top=include_top, pooling=pooling, filters=filters,
@@ -120,11 +116,5 @@ class AlexNet(VisionClassifier):
             stages.append(x)
         return stages
 
-    def build_head(self, x):
-        return self.classifier_head(
-            x, hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
-            flatten=True, dropout_first=True, pool_size=self.head_pool_size)
-
     def get_config(self):
-        return {**super().get_config(), "stem": self.stem, "head_units": self.head_units,
-                "head_pool_size": self.head_pool_size}
+        return {**super().get_config(), "stem": self.stem}

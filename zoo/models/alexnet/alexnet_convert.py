@@ -1,6 +1,6 @@
 """AlexNet's conversion rules: zoo layer names -> torchvision tensor names."""
 
-from zoo.weights.convert.rules import Rules
+from zoo.weights.convert.rules import Rules, max_pool_stage_modules
 
 TORCHVISION = Rules(
     [
@@ -20,9 +20,5 @@ RULES = {"torchvision": TORCHVISION}
 TORCHVISION_WEIGHTS = ("alexnet",)
 
 
-def stage_modules(reference):
-    """The reference's modules whose outputs are the zoo model's stages: its max-pools."""
-    import torch
-
-    return [f"features.{i}" for i, m in enumerate(reference.features)
-            if isinstance(m, torch.nn.MaxPool2d)]
+#: the reference's modules whose outputs are the zoo model's stages: its max-pools
+stage_modules = max_pool_stage_modules

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from zoo.errors import UserValueError
 from zoo.models.generative_model import (
     GenerativeModel,
     build_decoder,
@@ -61,7 +62,7 @@ class Autoencoder(GenerativeModel):
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, variant=variant,
                          hidden_units=hidden_units, filters=filters, **kwargs)
         if reconstruction_loss not in RECONSTRUCTION_LOSSES:
-            raise ValueError(
+            raise UserValueError(
                 f"`reconstruction_loss` must be one of {RECONSTRUCTION_LOSSES}. "
                 f"Received: reconstruction_loss={reconstruction_loss!r}"
             )

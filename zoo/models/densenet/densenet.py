@@ -2,6 +2,7 @@
 
 from keras import layers
 
+from zoo.errors import UserValueError
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import (
     batch_norm,
@@ -112,10 +113,10 @@ class DenseNet(VisionClassifier):
     ):
         self.depths = check_depths("depths", depths, None)
         if isinstance(bn_size, bool) or not isinstance(bn_size, int) or bn_size <= 0:
-            raise ValueError(f"`bn_size` must be an int > 0. Received: bn_size={bn_size!r}")
+            raise UserValueError(f"`bn_size` must be an int > 0. Received: bn_size={bn_size!r}")
         if isinstance(compression, bool) or not isinstance(compression, (int, float)) or \
                 not 0 < compression <= 1:
-            raise ValueError(
+            raise UserValueError(
                 f"`compression` must be in (0, 1]. Received: compression={compression!r}")
         self.bn_size, self.compression = bn_size, float(compression)
         pools = [(2, 2, 0)] * (len(self.depths) - 1)

@@ -16,6 +16,7 @@ from zoo.models.vision_layers import (
     stage_output,
 )
 from zoo.utils.checks import check_choice, check_fraction, check_positive, check_rate
+from zoo.errors import UserValueError
 
 BLOCKS = ("mbconv", "fused")
 
@@ -114,8 +115,8 @@ class EfficientNet(VisionClassifier):
         except TypeError:
             types = (block_types,)
         if len(types) != stages:
-            raise ValueError(f"`block_types` must hold {stages} values, one per stage. "
-                             f"Received: block_types={block_types!r}")
+            raise UserValueError(f"`block_types` must hold {stages} values, one per stage. "
+                                 f"Received: block_types={block_types!r}")
         self.block_types = tuple(check_choice("block_types", t, BLOCKS) for t in types)
         self.stem_filters = check_depths("stem_filters", (stem_filters,), 1)[0]
         self.last_filters = (None if last_filters is None

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from zoo.errors import UserTypeError, UserValueError
 from zoo.models.generative_model import (
     GenerativeModel,
     build_decoder,
@@ -18,7 +19,7 @@ def _clone_optimizer(optimizer):
     if isinstance(optimizer, str):
         return resolve_optimizer(optimizer)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise TypeError(
+        raise UserTypeError(
             "`optimizer` must be a keras optimizer, its name, or a PlayerOptimizers. "
             f"Received: optimizer={optimizer!r}"
         )
@@ -89,7 +90,7 @@ class AdversarialModel(GenerativeModel):
         """
         if isinstance(optimizer, PlayerOptimizers):
             if d_optimizer is not None or g_optimizer is not None:
-                raise ValueError(
+                raise UserValueError(
                     "Pass either a PlayerOptimizers or d_optimizer/g_optimizer, not both. "
                     f"Received: optimizer={optimizer!r}, d_optimizer={d_optimizer!r}, "
                     f"g_optimizer={g_optimizer!r}"
@@ -99,7 +100,7 @@ class AdversarialModel(GenerativeModel):
             if d_optimizer is not None and d_optimizer is g_optimizer and not isinstance(
                 d_optimizer, str
             ):
-                raise ValueError(
+                raise UserValueError(
                     "`d_optimizer` and `g_optimizer` must be two optimizer objects (each "
                     "keeps its own slots). Received: the same object for both"
                 )

@@ -7,6 +7,7 @@ from zoo.models.auxiliary_heads import AuxiliaryHeads
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import CONV_INIT, batch_norm, chain, scale, stage_output
 from zoo.utils.checks import check_bool, check_input_shape, check_non_negative
+from zoo.errors import UserValueError
 
 
 def conv_bn(x, filters, kernel_size, strides=1, padding="same", *, name):
@@ -204,8 +205,8 @@ class InceptionV3(AuxiliaryHeads, VisionClassifier):
         if _size_after(size, self.uses_aux) < 1:
             minimum = 299 if self.uses_aux else 75
             what = "inception_v3 with aux_logits=True" if self.uses_aux else "inception_v3"
-            raise ValueError(f"{what} needs inputs of at least {minimum}x{minimum}. "
-                             f"Received: input_shape={input_shape}")
+            raise UserValueError(f"{what} needs inputs of at least {minimum}x{minimum}. "
+                                 f"Received: input_shape={input_shape}")
         super().__init__(input_shape=input_shape, num_classes=num_classes,
                          include_top=include_top, pooling=pooling, filters=filters,
                          width_multiplier=width_multiplier, dropout=dropout,

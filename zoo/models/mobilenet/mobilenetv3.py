@@ -14,6 +14,7 @@ from zoo.models.vision_layers import (
     stage_output,
 )
 from zoo.utils.checks import check_fraction, check_positive, check_positive_int
+from zoo.errors import UserValueError
 
 ACTIVATIONS = ("relu", "hard_swish")
 
@@ -161,6 +162,6 @@ def _check_sequence(name, values, length, choices):
         found = None
     if found is None or len(found) != length or any(
             not any(v == c and type(v) is type(c) for c in choices) for v in found):
-        raise ValueError(f"`{name}` must hold {length} values, each one of {list(choices)}. "
-                         f"Received: {name}={values!r}")
+        raise UserValueError(f"`{name}` must hold {length} values, each one of {list(choices)}. "
+                             f"Received: {name}={values!r}")
     return found

@@ -18,6 +18,7 @@ from zoo.utils.checks import (
     check_input_shape,
     check_positive_int,
 )
+from zoo.errors import UserValueError
 
 
 def residual_block(x, filters, *, strides=1, bottleneck=False, shortcut="projection",
@@ -165,7 +166,7 @@ class ResNet(VisionClassifier):
         self.groups = check_positive_int("groups", groups)
         self.width_per_group = check_positive_int("width_per_group", width_per_group)
         if block == "basic" and (groups, width_per_group) != (1, 64):
-            raise ValueError(
+            raise UserValueError(
                 "Basic blocks have no grouped or widened 3x3 convolution (as torchvision's): "
                 "use block='bottleneck'. Received: "
                 f"groups={groups!r}, width_per_group={width_per_group!r} with block='basic'")

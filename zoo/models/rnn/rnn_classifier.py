@@ -4,6 +4,7 @@ import keras
 from keras import layers, ops
 
 from zoo import compat
+from zoo.errors import UserTypeError, UserValueError
 from zoo.models.rnn import rnn_text as _text
 from zoo.models.zoo_classifier import ZooClassifier
 from zoo.utils.checks import check_bool, check_positive_int, check_rate
@@ -104,16 +105,19 @@ class RNNClassifier(ZooClassifier):
         **kwargs,
     ):
         if cell not in _CELLS:
-            raise ValueError(f"`cell` must be one of {sorted(_CELLS)}. Received: cell={cell!r}")
+            raise UserValueError(f"`cell` must be one of {sorted(_CELLS)}. Received: cell={cell!r}")
         check_positive_int("num_classes", num_classes, allow_none=True)
         if num_classes is not None and num_classes < 2:
-            raise ValueError(f"`num_classes` must be >= 2. Received: num_classes={num_classes!r}")
+            raise UserValueError(
+                f"`num_classes` must be >= 2. "
+                f"Received: num_classes={num_classes!r}"
+            )
         super().__init__(input_shape=(None,), num_classes=num_classes,
                          gradient_clip_norm=gradient_clip_norm, **kwargs)
         self.cell = cell
         self.vocabulary_size = check_positive_int("vocabulary_size", vocabulary_size)
         if vocabulary_size < 3:
-            raise ValueError(
+            raise UserValueError(
                 "`vocabulary_size` must be >= 3 (padding, [UNK] and one word). "
                 f"Received: vocabulary_size={vocabulary_size!r}"
             )
@@ -125,7 +129,10 @@ class RNNClassifier(ZooClassifier):
         self.dropout = check_rate("dropout", dropout)
         self.recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout)
         if pooling not in _POOLINGS:
-            raise ValueError(f"`pooling` must be one of {_POOLINGS}. Received: pooling={pooling!r}")
+            raise UserValueError(
+                f"`pooling` must be one of {_POOLINGS}. "
+                f"Received: pooling={pooling!r}"
+            )
         self.pooling = pooling
         self.text_input = check_bool("text_input", text_input)
         self.vocabulary = _check_vocabulary(vocabulary, vocabulary_size, text_input)
@@ -186,7 +193,7 @@ class RNNClassifier(ZooClassifier):
         """Token ids (batch, <= sequence_length), packed to the front, no empty row."""
         if _text.is_string_tensor(inputs) or isinstance(inputs, (list, tuple)):
             if self.vectorizer is None:
-                raise TypeError(
+                raise UserTypeError(
                     "This model takes integer token ids (text_input=False), not strings. "
                     f"Received: inputs of type {type(inputs).__name__}"
                 )
@@ -246,7 +253,7 @@ class RNNClassifier(ZooClassifier):
             return
         if is_dataset(data):
             if not _text.spec_is_string(_text.features_spec(data)):
-                raise TypeError(
+                raise UserTypeError(
                     "`adapt` needs the training texts (strings). Received: a dataset of "
                     f"{_text.features_spec(data).dtype.name}"
                 )
@@ -254,20 +261,20 @@ class RNNClassifier(ZooClassifier):
         else:
             texts = _text.as_array(data, "data")
             if texts.dtype.kind not in "USO":
-                raise TypeError(
+                raise UserTypeError(
                     "`adapt` needs the training texts (strings). "
                     f"Received: data with dtype {texts.dtype}"
                 )
         self.vectorizer.adapt(texts, batch_size=batch_size, steps=steps)
         if self.vectorizer.vocabulary_size() <= 2:
-            raise ValueError(
+            raise UserValueError(
                 "`adapt` found no words in the training texts. Received: a vocabulary of "
                 f"{self.vectorizer.get_vocabulary()}"
             )
 
     def _check_adapted(self):
         if self.vectorizer.vocabulary_size() <= 2:
-            raise ValueError(
+            raise UserValueError(
                 "The text vocabulary is empty: call `model.adapt(train_texts)` on the "
                 "training split before fit/evaluate/predict. Received: vocabulary_size="
                 f"{self.vectorizer.vocabulary_size()}"
@@ -296,12 +303,12 @@ class RNNClassifier(ZooClassifier):
         spec = _text.features_spec(dataset)
         strings = _text.spec_is_string(spec)
         if strings and not self.text_input:
-            raise TypeError(
+            raise UserTypeError(
                 f"`{argument}` yields strings, but this model takes integer token ids "
                 "(text_input=False). Received: dtype string"
             )
         if self.text_input and not strings:
-            raise TypeError(
+            raise UserTypeError(
                 f"`{argument}` must yield strings (raw text): this model has a text "
                 "vectorizer (text_input=True); create it with text_input=False for token ids. "
                 f"Received: dtype {getattr(spec, 'dtype', spec)!r}"
@@ -313,30 +320,30 @@ class RNNClassifier(ZooClassifier):
 
     def _check_token_ids(self, arr, argument):
         if arr.dtype.kind in "USO":
-            raise TypeError(
+            raise UserTypeError(
                 f"`{argument}` holds strings, but this model takes integer token ids "
                 f"(text_input=False). Received: {argument} with dtype {arr.dtype}"
             )
         if arr.dtype.kind not in "iu":
-            raise TypeError(
+            raise UserTypeError(
                 f"`{argument}` must hold integer token ids. "
                 f"Received: {argument} with dtype {arr.dtype}"
             )
         if arr.ndim != 2:
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` must be token ids of shape (batch, length). "
                 f"Received: {argument} with shape {arr.shape}"
             )
         lo, hi = arr.min(), arr.max()
         if lo < 0 or hi >= self.vocabulary_size:
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` token ids must lie in [0, {self.vocabulary_size}) "
                 f"(vocabulary_size). Received: token id {lo if lo < 0 else hi}"
             )
         empty = (arr == 0).all(axis=1)
         if empty.any():
             i = int(empty.argmax())
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` has a sequence without tokens (all padding). "
                 f"Received: {argument}[{i}] all zeros"
             )
@@ -415,14 +422,14 @@ def _check_vocabulary(vocabulary, vocabulary_size, text_input):
     if vocabulary is None:
         return None
     if not text_input:
-        raise ValueError("`vocabulary` belongs to the text vectorizer: it needs text_input=True. "
-                         "Received: text_input=False with a vocabulary")
+        raise UserValueError("`vocabulary` belongs to the text vectorizer: it needs "
+                             "text_input=True. Received: text_input=False with a vocabulary")
     if isinstance(vocabulary, str) or not all(isinstance(t, str) for t in vocabulary):
-        raise TypeError(f"`vocabulary` must be a list of strings. Received: vocabulary of type "
-                        f"{type(vocabulary).__name__}")
+        raise UserTypeError(f"`vocabulary` must be a list of strings. Received: vocabulary of type "
+                            f"{type(vocabulary).__name__}")
     vocabulary = [str(t) for t in vocabulary]  # plain strings: the config is JSON
     if not 2 < len(vocabulary) <= vocabulary_size:
-        raise ValueError(
+        raise UserValueError(
             f"`vocabulary` must hold more than 2 and at most vocabulary_size={vocabulary_size} "
             f"tokens (padding and [UNK] included). Received: {len(vocabulary)} tokens"
         )

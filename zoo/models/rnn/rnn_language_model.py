@@ -15,6 +15,7 @@ import math
 import keras
 from keras import layers, ops
 
+from zoo.errors import UserValueError
 from zoo.models.rnn.rnn_classifier import RNNClassifier
 from zoo.training import ZooModel
 from zoo.utils.checks import check_rate
@@ -61,7 +62,7 @@ class RNNLanguageModel(ZooModel):
     Example:
 
     ```python
-    lm = RNNLanguageModel("lstm", vocabulary_size=1000, embedding_dim=32, units=32)
+    lm = RNNLanguageModel(cell="lstm", vocabulary_size=1000, embedding_dim=32, units=32)
     lm.encoder.adapt(texts)                         # the vocabulary
     ids = lm.token_stream(texts)                    # all tokens, in order
     lm.compile(optimizer="adam")
@@ -72,6 +73,7 @@ class RNNLanguageModel(ZooModel):
 
     def __init__(
         self,
+        *,
         cell="lstm",
         vocabulary_size=20000,
         sequence_length=64,
@@ -90,12 +92,12 @@ class RNNLanguageModel(ZooModel):
     ):
         super().__init__(gradient_clip_norm=gradient_clip_norm, **kwargs)
         if units != embedding_dim:
-            raise ValueError(
+            raise UserValueError(
                 "The decoder is the embedding transposed, so `units` must equal "
                 f"`embedding_dim`. Received: units={units!r}, embedding_dim={embedding_dim!r}"
             )
         if bidirectional and num_layers != 1:
-            raise ValueError(
+            raise UserValueError(
                 "A bidirectional language model has one recurrent layer: a second layer "
                 "would read both directions of the first, which have seen the token it "
                 f"predicts. Received: bidirectional=True, num_layers={num_layers!r}"
@@ -197,7 +199,7 @@ class RNNLanguageModel(ZooModel):
         ids = np.asarray(ids, np.int32)[offset:]
         count = len(ids) // length
         if count < 1:
-            raise ValueError(
+            raise UserValueError(
                 f"The text holds {len(ids)} tokens, fewer than one window of "
                 f"sequence_length={length}. Received: {len(ids)} token ids"
             )

@@ -8,6 +8,8 @@ families map it over the input pipeline, where it runs on every backend.
 import keras
 import numpy as np
 
+from zoo.errors import UserTypeError, UserValueError
+
 _STRING_KINDS = "USO"
 _AUTOTUNE = -1  # tf.data.AUTOTUNE, without importing tensorflow here
 
@@ -39,30 +41,30 @@ def is_string_tensor(x):
 def as_array(x, argument):
     """`x` as a non-empty numpy array, or a TypeError/ValueError naming `argument`."""
     if isinstance(x, str):
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` must be a list or array of strings, not one string. "
             f"Received: {argument}={x!r}"
         )
     try:
         arr = np.asarray(keras.ops.convert_to_numpy(x) if keras.ops.is_tensor(x) else x)
     except (TypeError, ValueError) as err:
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` cannot be read as an array. Received: {type(x).__name__} ({err})"
         ) from None
     if arr.ndim == 0 or len(arr) == 0:
-        raise ValueError(f"`{argument}` is empty. Received: {argument} with shape {arr.shape}")
+        raise UserValueError(f"`{argument}` is empty. Received: {argument} with shape {arr.shape}")
     return arr
 
 
 def check_texts(arr, argument):
     """Raises unless `arr` is a 1-D array of non-blank strings."""
     if arr.dtype.kind not in _STRING_KINDS:
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` must hold strings (raw text). "
             f"Received: {argument} with dtype {arr.dtype}"
         )
     if arr.ndim != 1:
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` must be a 1-D list of strings. "
             f"Received: {argument} with shape {arr.shape}"
         )
@@ -70,11 +72,11 @@ def check_texts(arr, argument):
         if isinstance(text, bytes):
             text = text.decode("utf-8", errors="replace")
         if not isinstance(text, str):
-            raise TypeError(
+            raise UserTypeError(
                 f"`{argument}` must hold strings. Received: {argument}[{i}]={text!r}"
             )
         if not text.strip():
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` holds an empty string: a text model needs at least one "
                 f"word per example. Received: {argument}[{i}]={str(text)!r}"
             )

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from zoo.errors import UserValueError
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class QKVDense(layers.Dense):
@@ -33,7 +35,7 @@ class QKVDense(layers.Dense):
         super().__init__(units, **kwargs)
         self.key_bias = bool(key_bias)
         if units % 3:
-            raise ValueError(f"`units` must be 3 x the token width. Received: units={units}")
+            raise UserValueError(f"`units` must be 3 x the token width. Received: units={units}")
 
     def call(self, inputs, training=None):
         if self.key_bias or not self.use_bias:

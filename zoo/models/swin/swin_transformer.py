@@ -15,6 +15,7 @@ from zoo.utils.checks import (
     check_rate,
     check_widths,
 )
+from zoo.errors import UserValueError
 
 #: torchvision's LayerNorm epsilon for Swin
 LAYER_NORM_EPSILON = 1e-5
@@ -203,8 +204,8 @@ class SwinTransformer(VisionClassifier):
         self.mlp_ratio = float(check_positive("mlp_ratio", mlp_ratio))
         self.version = check_choice("version", version, (1, 2))
         if self.version == 2 and self.window_size < 2:
-            raise ValueError("Swin V2's position bias needs windows of at least 2x2. "
-                             f"Received: window_size={window_size!r}")
+            raise UserValueError("Swin V2's position bias needs windows of at least 2x2. "
+                                 f"Received: window_size={window_size!r}")
         self.drop_path = check_rate("drop_path", drop_path)
         check_min_size(check_input_shape(input_shape, 3), self.patch_size, "SwinTransformer")
         filters = check_widths("filters", filters, allow_empty=False)
@@ -222,7 +223,7 @@ class SwinTransformer(VisionClassifier):
         for f, heads in zip(filters, self.num_heads):
             width = max(1, int(round(f * width_multiplier)))
             if width % heads:
-                raise ValueError(
+                raise UserValueError(
                     "Every stage's width must be a multiple of its `num_heads`: "
                     f"{f} x {width_multiplier} = {width} is not a multiple of {heads}. "
                     f"Received: filters={filters!r}, width_multiplier={width_multiplier!r}, "
@@ -270,5 +271,5 @@ class SwinTransformer(VisionClassifier):
 
 def _check_side(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
+        raise UserValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
     return value

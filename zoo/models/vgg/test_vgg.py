@@ -4,8 +4,8 @@ against torchvision. The shared checks are in tests/models."""
 import pytest
 
 from ported_checks import check_port
-from vision_checks import STANDARD_SIZES, build_only, check_stage_outputs, check_standard_size
-from vision_checks import trainable_count
+from vision_checks import STANDARD_SIZES, check_stage_outputs, check_standard_size
+from vision_checks import check_trainable_params
 
 
 CHANNELS = [("vgg11", [64, 128, 256, 512, 512])]
@@ -20,9 +20,7 @@ TORCHVISION_PARAMS = {
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMS))
 def test_trainable_params_equal_torchvision(name):
-    model = build_only(name)
-    assert model.expected_input_shape() == (224, 224, 3)
-    assert trainable_count(model) == TORCHVISION_PARAMS[name]
+    check_trainable_params(name, TORCHVISION_PARAMS[name])
 
 
 @pytest.mark.parametrize("name,channels", CHANNELS)

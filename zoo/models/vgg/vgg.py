@@ -2,20 +2,19 @@
 
 from keras import layers
 
+from zoo.models.dense_head import DenseHead
 from zoo.models.pooling import TorchMaxPooling2D
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import (
     CONV_INIT,
     check_depths,
-    check_pool_size,
-    scale,
     stage_output,
 )
 from zoo.models.vision_layers import batch_norm as bn_layer
-from zoo.utils.checks import check_bool, check_widths
+from zoo.utils.checks import check_bool
 
 
-class VGG(VisionClassifier):
+class VGG(DenseHead, VisionClassifier):
     """VGG: stages of 3x3 convolutions (+BN) each ending in 2x2 max-pooling, then Dense layers.
 
     Layout as torchvision's `vgg11` ... `vgg19_bn` (convolutions keep their
@@ -66,10 +65,6 @@ class VGG(VisionClassifier):
     ```
     """
 
-    head_arguments = VisionClassifier.head_arguments + ("head_units", "head_pool_size")
-    function_preserving_arguments = VisionClassifier.function_preserving_arguments + (
-        "head_units", "head_pool_size")
-
     def __init__(
         self,
         *,
@@ -90,9 +85,8 @@ class VGG(VisionClassifier):
         **kwargs,
     ):
         self.depths = check_depths("depths", depths, None)
-        self.head_pool_size = check_pool_size("head_pool_size", head_pool_size)
         self.batch_norm = check_bool("batch_norm", batch_norm)
-        self.head_units = check_widths("head_units", head_units)
+        self.check_dense_head(head_units, head_pool_size)
         super().__init__(input_shape=input_shape, num_classes=num_classes,
                          include_top=include_top, pooling=pooling, filters=filters,
                          width_multiplier=width_multiplier, dropout=dropout,
@@ -114,11 +108,5 @@ class VGG(VisionClassifier):
             stages.append(x)
         return stages
 
-    def build_head(self, x):
-        return self.classifier_head(
-            x, hidden_units=[scale(u, self.width_multiplier) for u in self.head_units],
-            flatten=True, pool_size=self.head_pool_size)
-
     def get_config(self):
-        return {**super().get_config(), "depths": self.depths, "batch_norm": self.batch_norm,
-                "head_units": self.head_units, "head_pool_size": self.head_pool_size}
+        return {**super().get_config(), "depths": self.depths, "batch_norm": self.batch_norm}

@@ -1,6 +1,6 @@
 """VGG's conversion rules: zoo layer names -> torchvision tensor names."""
 
-from zoo.weights.convert.rules import Rules
+from zoo.weights.convert.rules import Rules, max_pool_stage_modules
 
 
 def _vgg_index(match, model):
@@ -30,9 +30,5 @@ TORCHVISION_WEIGHTS = ("vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16
                        "vgg19_bn")
 
 
-def stage_modules(reference):
-    """The reference's modules whose outputs are the zoo model's stages: its max-pools."""
-    import torch
-
-    return [f"features.{i}" for i, m in enumerate(reference.features)
-            if isinstance(m, torch.nn.MaxPool2d)]
+#: the reference's modules whose outputs are the zoo model's stages: its max-pools
+stage_modules = max_pool_stage_modules

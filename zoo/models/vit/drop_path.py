@@ -3,6 +3,8 @@
 import keras
 from keras import layers, ops
 
+from zoo.errors import UserValueError
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class DropPath(layers.Layer):
@@ -21,7 +23,7 @@ class DropPath(layers.Layer):
     def __init__(self, rate=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"`rate` must be in [0, 1). Received: rate={rate!r}")
+            raise UserValueError(f"`rate` must be in [0, 1). Received: rate={rate!r}")
         self.rate = float(rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)

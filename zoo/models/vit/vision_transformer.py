@@ -22,6 +22,7 @@ from zoo.utils.checks import (
     check_positive_int,
     check_rate,
 )
+from zoo.errors import UserValueError
 
 
 def check_feature_blocks(value, depth):
@@ -166,8 +167,8 @@ class VisionTransformer(VisionClassifier):
         self.depth = check_positive_int("depth", depth)
         self.num_heads = check_positive_int("num_heads", num_heads)
         if hidden_dim % num_heads:
-            raise ValueError("`hidden_dim` must be a multiple of `num_heads`. Received: "
-                             f"hidden_dim={hidden_dim}, num_heads={num_heads}")
+            raise UserValueError("`hidden_dim` must be a multiple of `num_heads`. Received: "
+                                 f"hidden_dim={hidden_dim}, num_heads={num_heads}")
         self.mlp_dim = check_positive_int("mlp_dim", mlp_dim, allow_none=True) or 4 * hidden_dim
         self.qkv_bias = check_bool("qkv_bias", qkv_bias)
         self.layer_norm_epsilon = check_positive("layer_norm_epsilon", layer_norm_epsilon)
@@ -176,14 +177,14 @@ class VisionTransformer(VisionClassifier):
         self.register_tokens = register_tokens
         if isinstance(register_tokens, bool) or not isinstance(register_tokens, int) \
                 or register_tokens < 0:
-            raise ValueError("`register_tokens` must be an int >= 0. "
-                             f"Received: register_tokens={register_tokens!r}")
+            raise UserValueError("`register_tokens` must be an int >= 0. "
+                                 f"Received: register_tokens={register_tokens!r}")
         self.position_prefix = check_bool("position_prefix", position_prefix)
         self.dynamic_size = check_bool("dynamic_size", dynamic_size)
         if self.dynamic_size and preprocessing is not None:
-            raise ValueError("`dynamic_size=True` takes images of any size as they are; "
-                             "`preprocessing` crops them to one size. Received: "
-                             f"dynamic_size=True, preprocessing={preprocessing!r}")
+            raise UserValueError("`dynamic_size=True` takes images of any size as they are; "
+                                 "`preprocessing` crops them to one size. Received: "
+                                 f"dynamic_size=True, preprocessing={preprocessing!r}")
         self._check_size("input_shape", input_shape[:2])
         self.position_size = self._check_size("position_size", position_size or
                                               input_shape[:2])
@@ -199,7 +200,7 @@ class VisionTransformer(VisionClassifier):
         size = tuple(size)
         if len(size) != 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
                                  or s % self.patch_size for s in size):
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` must give a height and width that are multiples of "
                 f"patch_size={self.patch_size}. Received: {argument}={size!r}")
         return size

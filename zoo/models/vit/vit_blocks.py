@@ -5,9 +5,9 @@ import contextlib
 
 from keras import layers
 
+from zoo.models.layer_scale import LayerScale
 from zoo.models.transformer_layers import feed_forward, layer_norm, remat_scope, self_attention
 from zoo.models.vit.drop_path import DropPath
-from zoo.models.vit.layer_scale import LayerScale
 
 
 def encoder_block(x, *, num_heads, mlp_dim, name, epsilon, qkv_bias=True, layer_scale=None,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import UserValueError
+
 _FOLDER = Path(__file__).resolve().parent
 
 
@@ -20,8 +22,8 @@ def _read(name):
     path = _FOLDER / f"{name}.json"
     if not isinstance(name, str) or not path.is_file():
         known = sorted(p.stem for p in _FOLDER.glob("*.json"))
-        raise ValueError(f"No class list named {name!r}; known: {known}. "
-                         f"Received: class_names={name!r}")
+        raise UserValueError(f"No class list named {name!r}; known: {known}. "
+                             f"Received: class_names={name!r}")
     return json.loads(path.read_text())
 
 
@@ -60,11 +62,11 @@ def decode_predictions(logits, top=5, class_names="imagenet1k"):
     names = _read(class_names)["names"]
     logits = np.asarray(keras.ops.convert_to_numpy(logits), dtype="float64")
     if logits.ndim != 2 or logits.shape[1] != len(names):
-        raise ValueError(
+        raise UserValueError(
             f"`logits` must have shape (batch, {len(names)}) for the {class_names!r} classes. "
             f"Received: logits of shape {logits.shape}")
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= len(names):
-        raise ValueError(f"`top` must be an int in [1, {len(names)}]. Received: top={top!r}")
+        raise UserValueError(f"`top` must be an int in [1, {len(names)}]. Received: top={top!r}")
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities = shifted / shifted.sum(axis=1, keepdims=True)
     order = np.argsort(-logits, axis=1, kind="stable")[:, :top]

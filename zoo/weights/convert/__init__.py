@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo import registry
+from zoo.errors import UserFileNotFoundError, UserImportError, UserValueError
 from zoo.weights.convert.rules import Rules, Source
 
 SOURCES = ("torchvision", "timm")
@@ -29,7 +30,7 @@ SOURCES = ("torchvision", "timm")
 HASH_PREFIX_IN_NAME = re.compile(r"-([a-f0-9]*)\.")
 
 
-class ConversionError(ValueError):
+class ConversionError(UserValueError):
     """A checkpoint does not fit the model (another architecture, missing or extra tensors)."""
 
 
@@ -287,10 +288,10 @@ def read_checkpoint(path, source):
             checkpoint of that format (the message names the file).
     """
     if source not in SOURCES:
-        raise ValueError(f"`source` must be one of {SOURCES}. Received: source={source!r}")
+        raise UserValueError(f"`source` must be one of {SOURCES}. Received: source={source!r}")
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint file at {path}. Received: path={str(path)!r}")
+        raise UserFileNotFoundError(f"No checkpoint file at {path}. Received: path={str(path)!r}")
     try:
         if source == "timm" and path.suffix == ".safetensors":
             from safetensors.numpy import load_file
@@ -308,11 +309,11 @@ def read_checkpoint(path, source):
         raise
     except ImportError as err:
         need = "safetensors" if source == "timm" else "torch"
-        raise ImportError(
+        raise UserImportError(
             f"Reading {source} checkpoints needs the `{need}` package ({err}): "
             f"pip install {need}") from None
     except Exception as err:
-        raise ValueError(
+        raise UserValueError(
             f"Cannot read {path} as a {source} checkpoint ({type(err).__name__}: {err}). "
             "The file is corrupt, truncated or of another format."
         ) from None
@@ -341,7 +342,7 @@ def check_hash_in_name(path):
     digest = sha256_of(path)
     match = HASH_PREFIX_IN_NAME.search(path.name)
     if match and match.group(1) and not digest.startswith(match.group(1)):
-        raise ValueError(
+        raise UserValueError(
             f"The file {path} has sha256 {digest}, but its name states the prefix "
             f"{match.group(1)!r} (as torch.hub checks it): corrupt or not the published file."
         )

@@ -97,6 +97,15 @@ def plus_one(template, group="n"):
     return lambda m, model: m.expand(template).replace("{n}", str(int(m.group(group)) + 1))
 
 
+def max_pool_stage_modules(reference):
+    """The names of a torch reference's `features.<i>` max-pools: where AlexNet's and VGG's
+    stages end (their `stage_modules`)."""
+    import torch
+
+    return [f"features.{i}" for i, m in enumerate(reference.features)
+            if isinstance(m, torch.nn.MaxPool2d)]
+
+
 def stage_ends(sequence):
     """The names in `sequence` ([(name, torch module)], a reference's trunk in order) that
     end a stage: each one before a module holding a stride-2 convolution (the resolution

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from zoo.errors import UserTypeError, UserValueError
 from zoo.utils.data import is_dataset
 
 _NUMERIC_KINDS = "biuf"
@@ -42,7 +43,7 @@ class InputRange:
 
     def __post_init__(self):
         if not (np.isfinite(self.low) and np.isfinite(self.high) and self.low < self.high):
-            raise ValueError(
+            raise UserValueError(
                 "`InputRange` needs finite low < high. "
                 f"Received: low={self.low!r}, high={self.high!r}"
             )
@@ -60,11 +61,11 @@ def check_loop_arguments(kwargs):
         value = kwargs.get(name)
         if value is not None and (isinstance(value, bool)
                                   or not isinstance(value, (int, np.integer)) or value <= 0):
-            raise ValueError(f"`{name}` must be None or an int > 0. Received: {name}={value!r}")
+            raise UserValueError(f"`{name}` must be None or an int > 0. Received: {name}={value!r}")
     if "epochs" in kwargs:
         epochs = kwargs["epochs"]
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs <= 0:
-            raise ValueError(f"`epochs` must be an int > 0. Received: epochs={epochs!r}")
+            raise UserValueError(f"`epochs` must be an int > 0. Received: epochs={epochs!r}")
 
 
 def check_data_ends(x, steps, argument="x", steps_name="steps_per_epoch"):
@@ -76,7 +77,7 @@ def check_data_ends(x, steps, argument="x", steps_name="steps_per_epoch"):
     import tensorflow as tf
 
     if int(x.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` is a dataset that never ends (e.g. `.repeat()`), so an epoch would "
             f"never end: pass `{steps_name}`, or repeat it a finite number of times. "
             f"Received: {steps_name}=None"
@@ -106,9 +107,9 @@ def prepare_data(model, x, y=None, argument="x", labels=True):
     if y is not None and labels:
         y_arr = _as_array(y, "y")
         if y_arr.dtype.kind not in _NUMERIC_KINDS:
-            raise TypeError(f"`y` must hold numbers. Received: y with dtype {y_arr.dtype}")
+            raise UserTypeError(f"`y` must hold numbers. Received: y with dtype {y_arr.dtype}")
         if len(y_arr) != len(arr):
-            raise ValueError(
+            raise UserValueError(
                 f"`{argument}` and `y` must have the same number of examples. "
                 f"Received: {len(arr)} and {len(y_arr)}"
             )
@@ -128,7 +129,7 @@ def prepare_validation_data(model, validation_data):
         x, y = validation_data[0], validation_data[1]
         prepare_data(model, x, y, argument="validation_data")
         return validation_data
-    raise ValueError(
+    raise UserValueError(
         "`validation_data` must be a tf.data.Dataset or a tuple (x, y[, sample_weight]). "
         f"Received: {type(validation_data).__name__}"
     )
@@ -162,13 +163,13 @@ def check_dataset(model, dataset, argument, labels=True):
 
     cardinality = int(dataset.cardinality())
     if cardinality == 0:
-        raise ValueError(f"`{argument}` is an empty dataset. Received: cardinality 0")
+        raise UserValueError(f"`{argument}` is an empty dataset. Received: cardinality 0")
     spec = dataset.element_spec
     x_spec = spec[0] if isinstance(spec, tuple) else spec
     if isinstance(x_spec, tf.TensorSpec):
         if x_spec.dtype == tf.string:
             if not model.accepts_strings:
-                raise TypeError(
+                raise UserTypeError(
                     f"`{argument}` yields strings, but {type(model).__name__} takes numbers. "
                     f"Received: dtype {x_spec.dtype.name}"
                 )
@@ -177,7 +178,7 @@ def check_dataset(model, dataset, argument, labels=True):
     try:
         first = next(iter(dataset.take(1)))
     except StopIteration:
-        raise ValueError(f"`{argument}` is an empty dataset. Received: no batch") from None
+        raise UserValueError(f"`{argument}` is an empty dataset. Received: no batch") from None
     _check_batch(model, first, argument, "batch 1", labels)
     if _every_batch(model):
         return _with_batch_checks(model, dataset, argument, labels)
@@ -187,8 +188,8 @@ def check_dataset(model, dataset, argument, labels=True):
 def _every_batch(model):
     mode = getattr(model, "data_checks", "first_batch")
     if mode not in DATA_CHECKS:
-        raise ValueError(f"`data_checks` must be one of {DATA_CHECKS}. "
-                         f"Received: data_checks={mode!r}")
+        raise UserValueError(f"`data_checks` must be one of {DATA_CHECKS}. "
+                             f"Received: data_checks={mode!r}")
     return mode == "every_batch"
 
 
@@ -285,7 +286,7 @@ def _checked_generator(model, generator, argument, labels):
     try:
         first = next(generator)
     except StopIteration:
-        raise ValueError(f"`{argument}` is an empty generator. Received: no batch") from None
+        raise UserValueError(f"`{argument}` is an empty generator. Received: no batch") from None
     _check_batch(model, first, argument, "batch 1", labels)
     every = _every_batch(model)
 
@@ -317,7 +318,7 @@ def _check_batch(model, batch, argument, where, labels=True):
         return
     y_arr = np.asarray(y)
     if y_arr.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(
+        raise UserTypeError(
             f"`y` labels of `{argument}` must hold numbers. "
             f"Received: dtype {y_arr.dtype} in {where}"
         )
@@ -329,7 +330,7 @@ def _as_array(x, argument):
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as err:
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` cannot be read as an array. Received: {type(x).__name__} ({err})"
         ) from None
     return arr
@@ -337,10 +338,10 @@ def _as_array(x, argument):
 
 def _check_features(model, arr, argument):
     if arr.size == 0 or len(arr) == 0:
-        raise ValueError(f"`{argument}` is empty. Received: shape {arr.shape}")
+        raise UserValueError(f"`{argument}` is empty. Received: shape {arr.shape}")
     kinds = _NUMERIC_KINDS + (_STRING_KINDS if model.accepts_strings else "")
     if arr.dtype.kind not in kinds:
-        raise TypeError(
+        raise UserTypeError(
             f"`{argument}` must hold numbers"
             + (" or strings" if model.accepts_strings else "")
             + f". Received: {argument} with dtype {arr.dtype}"
@@ -362,14 +363,14 @@ def _check_values(model, arr, argument, where=""):
         bad = np.argwhere(~np.isfinite(arr))
         index = ", ".join(str(int(i)) for i in bad[0])
         value = arr[tuple(bad[0])]
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` holds {value} at {argument}[{index}]{where}; one such value makes "
             "every weight it reaches NaN. Remove or replace those examples. "
             f"Received: {argument} with {len(bad)} non-finite values"
         )
     if input_range is not None and not input_range.admits(float(low), float(high)):
         hint = " (uint8 pixels: divide by 255)" if arr.dtype == np.uint8 else ""
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` holds values in [{float(low):g}, {float(high):g}]{where}, but "
             f"{input_range.source} expect inputs in [{input_range.low:g}, "
             f"{input_range.high:g}]{hint}. Received: {argument} with dtype {arr.dtype}"
@@ -385,7 +386,7 @@ def _check_shape(model, batch_shape, argument):
         e is None or g is None or int(e) == int(g) for e, g in zip(expected, got)
     )
     if not ok:
-        raise ValueError(
+        raise UserValueError(
             f"`{argument}` does not match the model's input shape {expected} "
             f"(rank {len(expected) + 1} with the batch). Received: {argument} with "
             f"shape {tuple(batch_shape)}"
@@ -404,7 +405,7 @@ def check_labels(model, labels, where=""):
         fractional = np.mod(flat, 1) != 0  # NaN counts too
         if fractional.any():
             i = int(np.argmax(fractional))
-            raise ValueError(
+            raise UserValueError(
                 f"`y` must hold integer class ids. Received: non-integer label "
                 f"{flat[i].item()!r} at index {i}{where}"
             )
@@ -412,7 +413,7 @@ def check_labels(model, labels, where=""):
     if lo < 0 or hi >= num_classes:
         bad = lo if lo < 0 else hi
         i = int(np.argmax(flat == bad))
-        raise ValueError(
+        raise UserValueError(
             f"`y` labels must lie in [0, {num_classes}). Received: label {bad.item()!r} "
             f"at index {i}{where}"
         )

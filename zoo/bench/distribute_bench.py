@@ -1,7 +1,7 @@
 """`scripts/bench.py distribute`: training examples/s, data-parallel over 1, 2, 4 devices.
 
 Rows, each in its own process(es) on JAX (the device count is fixed before JAX
-starts), the same model, data and global batch, set up by `zoo.jobs.distribute`
+starts), the same model, data and global batch, set up by `zoo.jobs.distributed_plan`
 as `scripts/train.py` does:
   none: one device, no distribution (`--distribute none`);
   1, 2, 4: keras's `DataParallel` over 1, 2, 4 virtual CPU devices
@@ -24,14 +24,15 @@ import subprocess
 import sys
 import time
 
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 # "none": no distribution; "D": D devices in one process; "PxD": P processes of D devices
 ROWS = ("none", "1", "2", "4", "2x1")
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog="bench.py distribute", description=__doc__.split("\n")[0])
+def build_parser():
+    p = ArgumentParser(prog="bench.py distribute", description=__doc__.split("\n")[0])
     p.add_argument("--model", default="mlp", help="registered name (default mlp)")
     p.add_argument("--dataset", default="fashion_mnist")
     p.add_argument("--batch-size", type=int, default=256, help="global batch")
@@ -49,7 +50,7 @@ def _parser():
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.worker:
         return _worker(args)
     if args.epochs < 2:
@@ -98,7 +99,7 @@ def _measure(row, args):
         forwarded += ["--limit", str(args.limit)]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "zoo.bench.distribute", *forwarded,
+            [sys.executable, "-m", "zoo.bench.distribute_bench", *forwarded,
              "--worker", f"{i},{processes},{port}"],
             env=env, stdout=subprocess.PIPE, text=True,
         )
@@ -122,7 +123,9 @@ def _worker(args):
     import keras
 
     import zoo
-    from zoo.jobs import distribute, train
+    from zoo.jobs import distributed_plan as distribute
+    from zoo.jobs import train
+    from zoo.jobs.job_args import dataset_model_kwargs
 
     process, processes, port = (int(v) for v in args.worker.split(","))
     job = ["--distribute", args.distribute, "--batch-size", str(args.batch_size)]
@@ -133,7 +136,7 @@ def _worker(args):
     plan = distribute.start(distribute.plan(job_args, keras.backend.backend()), job_args)
     keras.utils.set_random_seed(0)
     info = zoo.datasets.info(args.dataset)
-    model = zoo.create(args.model, **train.dataset_model_kwargs(args.model, info, {}))
+    model = zoo.create(args.model, **dataset_model_kwargs(args.model, info, {}))
     train_data, _, _, sizes = zoo.datasets.load_split(
         args.dataset, batch_size=args.batch_size, validation_split=0, limit=args.limit,
         **plan.data_options())

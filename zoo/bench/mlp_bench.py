@@ -16,7 +16,7 @@ and the ratios c/b (target <= 1.05; wall and CPU), c/d (the stop's cost, <= 1.03
 import statistics
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 
@@ -94,13 +94,18 @@ def run_eager(keras, tf, arrays, epochs, batch_size, seed):
     return times, acc
 
 
-def main(argv=None):
+def build_parser():
     parser = ArgumentParser(prog="bench.py mlp", description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-eager", action="store_true", help="omit row (a), the slow one")
     parser.add_argument("--json-out", default=None)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error("--epochs must be >= 2 (the first epoch traces and is not timed)")

@@ -29,7 +29,8 @@ import time
 
 import numpy as np
 
-from zoo.utils.cli import ArgumentParser
+from zoo.errors import UserValueError
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 LABELLED = 1000
@@ -100,8 +101,16 @@ def build(method, seed):
 def run(method, train, evaluation, recipe, batch_size, seed):
     import keras
 
-    model = build(method, seed)
-    model.compile(optimizer=keras.optimizers.Adam(recipe["lr"]),
+    return fit_and_score(build(method, seed), keras.optimizers.Adam(recipe["lr"]), method,
+                         train, evaluation, recipe, batch_size)
+
+
+def fit_and_score(model, optimizer, method, train, evaluation, recipe, batch_size):
+    """Compiles `model` with `optimizer`, fits it on `train` for the recipe's epochs and
+    scores it on `evaluation`: the row the report prints for `method`."""
+    import keras
+
+    model.compile(optimizer=optimizer,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     start = time.time()
@@ -121,10 +130,10 @@ def run_methods(args, recipes, run, base):
     flags = (("--epochs", args.epochs), ("--lr", args.lr), ("--batch-size", args.batch_size))
     for flag, value in flags:
         if value is not None and not value > 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
     unknown = sorted(set(methods) - set(recipes))
     if unknown:
-        raise ValueError(f"`--methods` must be among {list(recipes)}. Received: {unknown}")
+        raise UserValueError(f"`--methods` must be among {list(recipes)}. Received: {unknown}")
     train, evaluation = labelled_digits(args.seed, args.holdout)
     scored = f"{len(evaluation[1])} held-out labelled digits" if args.holdout else \
         f"{len(evaluation[1])} test digits"

@@ -25,6 +25,9 @@ python scripts/bench.py speedrun --holdout 5000 --epochs 8 --model-arg 'filters=
 python scripts/bench.py speedrun --backends tensorflow,jax,torch
 python scripts/bench.py speedrun --profile
 ```
+
+One concept in one file (over 500 lines): the speedrun benchmark, its
+recipes, its timing and its report.
 """
 
 import argparse
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 
+from zoo.errors import UserValueError
 from zoo.utils.ownership import write_output_json
 
 HOLDOUT_SEED = 0  # the held-out images are the same for every candidate, whatever --seed
@@ -144,7 +148,7 @@ def build_parser():
 
 def resolve(args):
     """The run's settings: the recipe of `--target`, overridden by the options given."""
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
 
     recipe = dict(RECIPES[args.target])
     for key in ("model", "epochs", "batch_size", "optimizer", "max_lr", "momentum",
@@ -168,28 +172,28 @@ def parse_seeds(text):
     except ValueError:
         seeds = []
     if not seeds or any(s < 0 for s in seeds):
-        raise ValueError(f"`--seeds` must be comma-separated ints >= 0. Received: {text!r}")
+        raise UserValueError(f"`--seeds` must be comma-separated ints >= 0. Received: {text!r}")
     return seeds
 
 
 def check_recipe(r, args):
     for name in ("epochs", "batch_size", "steps_per_execution"):
         if r[name] <= 0:
-            raise ValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {r[name]}")
+            raise UserValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {r[name]}")
     if not r["max_lr"] > 0:
-        raise ValueError(f"`--max-lr` must be > 0. Received: {r['max_lr']}")
+        raise UserValueError(f"`--max-lr` must be > 0. Received: {r['max_lr']}")
     for name in ("label_smoothing", "ema", "momentum"):
         if not 0 <= r[name] < 1:
-            raise ValueError(f"`--{name.replace('_', '-')}` must be in [0, 1). "
-                             f"Received: {r[name]}")
+            raise UserValueError(f"`--{name.replace('_', '-')}` must be in [0, 1). "
+                                 f"Received: {r[name]}")
     if not 0 < r["pct_start"] < 1:
-        raise ValueError(f"`--pct-start` must be in (0, 1). Received: {r['pct_start']}")
+        raise UserValueError(f"`--pct-start` must be in (0, 1). Received: {r['pct_start']}")
     if r["weight_decay"] < 0:
-        raise ValueError(f"`--weight-decay` must be >= 0. Received: {r['weight_decay']}")
+        raise UserValueError(f"`--weight-decay` must be >= 0. Received: {r['weight_decay']}")
     if not 0 <= args.holdout < 60000:
-        raise ValueError(f"`--holdout` must be in [0, 60000). Received: {args.holdout}")
+        raise UserValueError(f"`--holdout` must be in [0, 60000). Received: {args.holdout}")
     if args.limit is not None and args.limit <= 0:
-        raise ValueError(f"`--limit` must be > 0. Received: {args.limit}")
+        raise UserValueError(f"`--limit` must be > 0. Received: {args.limit}")
 
 
 def machine():
@@ -477,8 +481,8 @@ def run_backends(args, argv):
                                 ("precisions", precisions, PRECISIONS)):
         bad = [v for v in values if v not in known]
         if not values or bad:
-            raise ValueError(f"`--{name}` must list some of {list(known)}. Received: "
-                             f"{','.join(values)!r}")
+            raise UserValueError(f"`--{name}` must list some of {list(known)}. Received: "
+                                 f"{','.join(values)!r}")
     recipe = resolve(args)
     limit = args.limit or 15000
     passthrough = _strip(argv, ("--backends", "--precisions", "--limit", "--json-out",
@@ -596,8 +600,9 @@ def profile(recipe, args, window=20):
     from zoo.training.guard import NonFiniteGuard
 
     if keras.backend.backend() != "tensorflow":
-        raise ValueError("`--profile` reads TensorFlow's profiler trace: run it with "
-                         f"`--backend tensorflow`. Received: backend={keras.backend.backend()!r}")
+        raise UserValueError("`--profile` reads TensorFlow's profiler trace: run it with "
+                             "`--backend tensorflow`. "
+                             f"Received: backend={keras.backend.backend()!r}")
     (xtr, ytr), _, _ = splits(args.holdout, args.limit)
     seed = recipe["seeds"][0]
     policy = keras.config.dtype_policy()

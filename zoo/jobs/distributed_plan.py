@@ -22,9 +22,12 @@ import json
 import os
 import re
 
+from zoo.errors import UserValueError
+
+
 MODES = ("none", "mirrored", "data_parallel")
 #: arguments that may differ between the processes of one run
-PER_PROCESS = ("process_id", "verbose", "init_timeout", "heartbeat_timeout")
+PER_PROCESS = ("process_id", "verbose", "init_timeout", "heartbeat_timeout", "traceback")
 
 
 def add_arguments(parser):
@@ -136,23 +139,23 @@ def plan(args, backend, environ=None):
     for flag, value in (("--init-timeout", args.init_timeout),
                         ("--heartbeat-timeout", args.heartbeat_timeout)):
         if not value > 0:
-            raise ValueError(f"`{flag}` must be > 0 seconds. Received: {flag}={value}")
+            raise UserValueError(f"`{flag}` must be > 0 seconds. Received: {flag}={value}")
     given = [f for f, v in (("--coordinator", args.coordinator),
                             ("--num-processes", args.num_processes),
                             ("--process-id", args.process_id)) if v is not None]
     if mode != "data_parallel" and given:
-        raise ValueError(
+        raise UserValueError(
             f"`{given[0]}` sets up several processes, which only `--distribute data_parallel` "
             f"runs. Received: --distribute={mode}"
         )
     if mode == "mirrored" and backend != "tensorflow":
-        raise ValueError(
+        raise UserValueError(
             "`--distribute mirrored` is TensorFlow's MirroredStrategy: use --backend "
             "tensorflow (or --distribute data_parallel with --backend jax). "
             f"Received: backend={backend!r}"
         )
     if mode == "data_parallel" and backend != "jax":
-        raise ValueError(
+        raise UserValueError(
             "`--distribute data_parallel` trains through keras.distribution, which runs "
             "fit on JAX only: use --backend jax (on TensorFlow, --distribute mirrored "
             f"spreads one host's devices). Received: backend={backend!r}"
@@ -162,15 +165,15 @@ def plan(args, backend, environ=None):
         return Plan(mode, **timeouts)
     coordinator, num, pid, source = _process_settings(args, environ)
     if num < 1:
-        raise ValueError(f"`--num-processes` must be >= 1. Received: --num-processes={num}")
+        raise UserValueError(f"`--num-processes` must be >= 1. Received: --num-processes={num}")
     if not 0 <= pid < num:
-        raise ValueError(
+        raise UserValueError(
             f"`--process-id` must be in [0, {num}) (--num-processes={num}). "
             f"Received: --process-id={pid}"
         )
     if num > 1:
         if not coordinator:
-            raise ValueError(
+            raise UserValueError(
                 "Several processes need the coordinator's address: --coordinator HOST:PORT "
                 "(process 0's host and a free port) or KERAS_DISTRIBUTION_JOB_ADDRESSES. "
                 f"Received: --num-processes={num}"
@@ -179,7 +182,7 @@ def plan(args, backend, environ=None):
 
         split_address(coordinator)
         if not getattr(args, "run_dir", None):
-            raise ValueError(
+            raise UserValueError(
                 "Several processes share one run directory: give every process the same "
                 "--run-dir on a file system they all see. Received: --run-dir unset"
             )
@@ -221,7 +224,7 @@ def _int_var(environ, name):
     try:
         return int(value)
     except ValueError:
-        raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}") from None
+        raise UserValueError(f"`{name}` must be an integer. Received: {name}={value!r}") from None
 
 
 def slurm_coordinator(environ):
@@ -229,7 +232,7 @@ def slurm_coordinator(environ):
     nodes = environ.get("SLURM_STEP_NODELIST") or environ.get("SLURM_JOB_NODELIST")
     job = environ.get("SLURM_JOB_ID")
     if not nodes or not job:
-        raise ValueError(
+        raise UserValueError(
             "Under SLURM the coordinator comes from SLURM_STEP_NODELIST and SLURM_JOB_ID; "
             "run inside `srun`, or pass --coordinator HOST:PORT. "
             f"Received: SLURM_STEP_NODELIST={nodes!r}, SLURM_JOB_ID={job!r}"
@@ -285,7 +288,7 @@ def start(plan_, args):
     if plan_.multi_process:
         counts = distribution.gather([distribution.local_device_count()])[:, 0]
         if len(set(counts.tolist())) > 1:
-            raise ValueError(
+            raise UserValueError(
                 "Every process must bring the same number of devices. Received: "
                 + ", ".join(f"process {i}: {c}" for i, c in enumerate(counts))
             )
@@ -305,7 +308,7 @@ def start(plan_, args):
 
 def _check_batch(batch_size, devices, what):
     if batch_size % devices:
-        raise ValueError(
+        raise UserValueError(
             f"`--batch-size` (the global batch) must be a multiple of the {what}. "
             f"Received: --batch-size={batch_size}"
         )

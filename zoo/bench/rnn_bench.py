@@ -19,7 +19,7 @@ python scripts/bench.py rnn --gradients   # exploding / vanishing gradient figur
 
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 HOLDOUT = 640
@@ -166,7 +166,7 @@ def gradients():
 def main(argv=None):
     import keras
 
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
 
     args = build_parser().parse_args(argv)
     if args.gradients:

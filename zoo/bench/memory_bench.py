@@ -19,8 +19,9 @@ import os
 import subprocess
 import sys
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.files import write_json_atomic
+from zoo.errors import UserValueError
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -80,10 +81,10 @@ def main(argv=None):
     for flag, value in (("--batch-size", args.batch_size), ("--steps", args.steps),
                         ("--image-size", args.image_size)):
         if not value > 0:
-            raise ValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
+            raise UserValueError(f"`{flag}` must be > 0. Received: {flag}={value}")
     if "remat" not in zoo.registry.get(args.model).cls.function_preserving_arguments:
-        raise ValueError(f"`--model` must be a model with a `remat` option. "
-                         f"Received: --model={args.model}")
+        raise UserValueError(f"`--model` must be a model with a `remat` option. "
+                             f"Received: --model={args.model}")
     print(f"{args.model}, batch {args.batch_size}, {args.image_size}x{args.image_size}, "
           f"{keras.backend.backend()} on CPU; {args.steps} timed steps after the first")
     results = {}

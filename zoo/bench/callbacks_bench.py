@@ -13,7 +13,7 @@ import statistics
 import tempfile
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 
 class _EpochTimer:
@@ -64,7 +64,7 @@ def _configs(run_dir, epoch_var):
     }
 
 
-def main(argv=None):
+def build_parser():
     p = ArgumentParser(prog="bench.py callbacks", description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--epochs", type=int, default=2, help="epochs per fit (the first is not timed)")
@@ -74,7 +74,11 @@ def main(argv=None):
         default=None,
         help="comma-separated substrings: run only the matching sets (and 'none')",
     )
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
 
     import keras
     import tensorflow as tf

@@ -23,11 +23,9 @@ python scripts/bench.py lora                       # the table: test accuracy, 2
 ```
 """
 
-import time
-
 import numpy as np
 
-from zoo.bench.transfer import methods_parser, run_methods
+from zoo.bench.transfer_bench import fit_and_score, methods_parser, run_methods
 
 BASE = ("vit_b_16", "fashion_mnist")
 #: {method: (LoRA rank or None, what trains)}
@@ -66,18 +64,10 @@ def run(method, train, evaluation, recipe, batch_size, seed):
     import keras
 
     model, report = build(method, seed)
-    model.compile(optimizer=keras.optimizers.AdamW(recipe["lr"]),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    start = time.time()
-    model.fit(*train, epochs=recipe["epochs"], batch_size=batch_size, verbose=0)
-    seconds = time.time() - start
-    accuracy = model.evaluate(*evaluation, batch_size=256, verbose=0, return_dict=True)["accuracy"]
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    return {"method": method, "accuracy": float(accuracy), "epochs": recipe["epochs"],
-            "lr": recipe["lr"], "trainable_params": trainable,
-            "total_params": sum(int(np.prod(w.shape)) for w in model.weights),
-            "train_seconds": seconds, "lora": str(report) if report else None}
+    row = fit_and_score(model, keras.optimizers.AdamW(recipe["lr"]), method, train, evaluation,
+                        recipe, batch_size)
+    return {**row, "total_params": sum(int(np.prod(w.shape)) for w in model.weights),
+            "lora": str(report) if report else None}
 
 
 def main(argv=None):

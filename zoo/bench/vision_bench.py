@@ -37,7 +37,8 @@ import statistics
 import sys
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.errors import UserValueError
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 #: zoo name -> (keras.applications constructor, its arguments beyond weights=None, the input
@@ -92,12 +93,12 @@ def build_parser():
 def parse_variant(text):
     """"LABEL:k=v;k=v" -> (label, {k: literal v})."""
     if ":" not in text:
-        raise ValueError(f"`--variant` must be LABEL:KEY=VALUE[;KEY=VALUE]. Received: {text!r}")
+        raise UserValueError(f"`--variant` must be LABEL:KEY=VALUE[;KEY=VALUE]. Received: {text!r}")
     label, items = text.split(":", 1)
     kwargs = {}
     for item in filter(None, items.split(";")):
         if "=" not in item:
-            raise ValueError(f"`--variant` items must be KEY=VALUE. Received: {item!r}")
+            raise UserValueError(f"`--variant` items must be KEY=VALUE. Received: {item!r}")
         key, value = item.split("=", 1)
         try:
             kwargs[key.strip()] = ast.literal_eval(value.strip())
@@ -111,14 +112,14 @@ def check_args(args):
                  "steps_per_execution"):
         value = getattr(args, name)
         if value <= 0:
-            raise ValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
+            raise UserValueError(f"`--{name.replace('_', '-')}` must be > 0. Received: {value}")
     if args.models is None:
         models = list(APPLICATIONS) if args.peer else ["resnet50", "resnet20"]
     else:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in PAIRS]
     if unknown or not models:
-        raise ValueError(
+        raise UserValueError(
             f"`--models` must name pairs among {list(PAIRS)}. Received: {args.models!r}")
     return models, [parse_variant(v) for v in args.variant]
 
@@ -316,8 +317,8 @@ def xla_cost(model, x, y):
     import keras
 
     if keras.backend.backend() != "jax":
-        raise ValueError("`--cost-analysis` needs the JAX backend. "
-                         f"Received: backend={keras.backend.backend()!r}")
+        raise UserValueError("`--cost-analysis` needs the JAX backend. "
+                             f"Received: backend={keras.backend.backend()!r}")
     model.optimizer.build(model.trainable_variables)
     state = tuple([v.value for v in vs] for vs in (
         model.trainable_variables, model.non_trainable_variables, model.optimizer.variables,

@@ -37,7 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
+from zoo.errors import UserValueError
 
 MODELS = ("mlp", "resnet20", "vae", "resnet50")
 RUNTIMES = ("keras", "onnx", "litert")
@@ -82,22 +83,22 @@ def check_args(args):
     except ValueError:
         args.batch_sizes = []
     if not args.batch_sizes or min(args.batch_sizes) < 1:
-        raise ValueError(f"`--batch-sizes` takes ints >= 1, comma-separated. "
-                         f"Received: --batch-sizes {args.batch_sizes}")
+        raise UserValueError(f"`--batch-sizes` takes ints >= 1, comma-separated. "
+                             f"Received: --batch-sizes {args.batch_sizes}")
     args.models = [m.strip() for m in str(args.models).split(",") if m.strip()]
     unknown = [m for m in args.models if m not in MODELS]
     if unknown or not args.models:
-        raise ValueError(f"`--models` takes names among {MODELS}. Received: --models "
-                         f"{','.join(args.models)}")
+        raise UserValueError(f"`--models` takes names among {MODELS}. Received: --models "
+                             f"{','.join(args.models)}")
     for flag in ("rounds", "repeats", "large_repeats", "large_examples", "threads"):
         value = getattr(args, flag)
         if value is None or value < 1:
-            raise ValueError(f"`--{flag.replace('_', '-')}` must be an int >= 1. "
-                             f"Received: {value!r}")
+            raise UserValueError(f"`--{flag.replace('_', '-')}` must be an int >= 1. "
+                                 f"Received: {value!r}")
     if args.warmup < 0:
-        raise ValueError(f"`--warmup` must be >= 0. Received: {args.warmup}")
+        raise UserValueError(f"`--warmup` must be >= 0. Received: {args.warmup}")
     if args.test_limit is not None and args.test_limit < 1:
-        raise ValueError(f"`--test-limit` must be >= 1. Received: {args.test_limit}")
+        raise UserValueError(f"`--test-limit` must be >= 1. Received: {args.test_limit}")
 
 
 def cpu_int8_features():
@@ -253,7 +254,7 @@ def bench_model(name, args, folder):
     import numpy as np
     from keras import ops
 
-    from zoo.bench.export import time_calls
+    from zoo.bench.export_bench import time_calls
     from zoo.jobs import export as job
     from zoo.jobs import quantize as qjob
 
@@ -419,7 +420,7 @@ def main(argv=None):
     # keras retraces predict for each new batch shape of the exports' checks: expected here
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
-    from zoo.bench.speedrun import machine
+    from zoo.bench.speedrun_bench import machine
     from zoo.jobs import quantize as qjob
 
     qjob.request("int8", "onnx", args.calibration)  # a bad --calibration fails first

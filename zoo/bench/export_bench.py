@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 MODELS = ("resnet20", "mlp")

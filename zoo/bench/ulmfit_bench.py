@@ -18,12 +18,18 @@ python scripts/bench.py ulmfit --split validation --models gru --seeds 0
 python scripts/bench.py ulmfit --split test --seeds 0,1,2
 python scripts/bench.py ulmfit --split test --subset documents --sequence-length 400
 ```
+
+Diagnosis options: `--init embedding|none` keeps only the pretrained embedding, or
+only the vocabulary (fresh weights: what the pretrained weights are worth);
+`--embedding-lr 0` freezes the embedding; `--lm-epochs N` first fine-tunes the
+encoder as a language model on the training split's texts (ULMFiT's stage 2);
+`--ensemble` also scores the mean of the pretrained rows' class probabilities.
 """
 
 import json
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 
 SCRATCH = {"pooling": "mean", "dropout": 0.3}  # scripts/bench.py rnn's recipe
 SCRATCH_EPOCHS, SCRATCH_LR = 4, 1e-3
@@ -51,6 +57,17 @@ def build_parser():
     g.add_argument("--dropout", type=float, default=0.3)
     g.add_argument("--sequence-length", type=int, default=None,
                    help="tokens read per text (default: the encoder's)")
+    g.add_argument("--init", choices=["full", "embedding", "none"], default="full",
+                   help="what the classifier keeps of the pretrained encoder (its vocabulary "
+                        "always): all of it, the embedding only, or nothing (a diagnosis)")
+    g.add_argument("--embedding-lr", type=float, default=1.0,
+                   help="with --no-unfreezing: factor on the embedding's rate (0: frozen)")
+    g.add_argument("--lm-epochs", type=int, default=0,
+                   help="ULMFiT's stage 2: epochs of language-model fine-tuning on the "
+                        "training split's texts before the classifier (0: none)")
+    g.add_argument("--lm-lr", type=float, default=1e-3, help="its peak rate (one-cycle)")
+    p.add_argument("--ensemble", action="store_true",
+                   help="also score the average of the pretrained rows' probabilities")
     p.add_argument("--json", default=None, help="also write the results to this file")
     p.add_argument("--backend", default=None, help="applied by scripts/bench.py")
     return p
@@ -83,7 +100,34 @@ def train_command(name, args, seed, subset="sentences"):
     return " ".join(parts)
 
 
-def finetune(name, args, train, scored, seed):
+def tune_language_model(name, args, model, texts, heldout_texts, seed):
+    """ULMFiT's stage 2: the encoder of `model` trained further as a language model
+    on `texts` (the training split); returns the held-out perplexity before and after."""
+    import keras
+
+    import callbacks
+    import zoo
+    from zoo.models.rnn import RNNLanguageModel
+
+    encoder = zoo.create(name, weights=args.weights, num_classes=None)
+    lm = RNNLanguageModel.from_encoder(encoder, output_dropout=0.1, seed=seed)
+    ids = lm.token_stream([str(t) for t in texts])
+    heldout = lm.windows(lm.token_stream([str(t) for t in heldout_texts]), 32, shuffle=False)
+    lm.compile(optimizer=keras.optimizers.Adam(args.lm_lr, beta_1=0.8, beta_2=0.99))
+    before = lm.evaluation_metrics(heldout)["perplexity"]
+    start = time.time()
+    schedule = callbacks.OneCycle(args.lm_lr, pct_start=0.1)
+    lm.fit(lm.windows(ids, 32, seed=seed), epochs=args.lm_epochs, verbose=0,
+           callbacks=[callbacks.Scheduler(schedule)], shuffle=False)
+    seconds = time.time() - start
+    after = lm.evaluation_metrics(heldout)["perplexity"]
+    for mine, tuned in zip([model.embedding, *model.recurrent],
+                           [lm.encoder.embedding, *lm.encoder.recurrent]):
+        mine.set_weights(tuned.get_weights())
+    return {"lm_perplexity": [round(before, 1), round(after, 1)], "lm_s": round(seconds, 1)}
+
+
+def finetune(name, args, train, scored, seed, heldout_texts=None):
     """Fine-tunes `name` from `args.weights` as train.py does; returns its row."""
     import keras
 
@@ -97,6 +141,11 @@ def finetune(name, args, train, scored, seed):
     if args.sequence_length:
         kwargs["sequence_length"] = args.sequence_length
     model = zoo.create(name, weights=args.weights, **kwargs)
+    stage2 = {}
+    if args.lm_epochs:
+        stage2 = tune_language_model(name, args, model, train[0], heldout_texts, seed)
+    if args.init != "full":
+        reinitialise(model, name, kwargs, embedding=args.init == "none")
     model.compile(optimizer=make_optimizer("adam", args.max_lr, None))
     schedule = callbacks.OneCycle(args.max_lr, pct_start=args.pct_start,
                                   div_factor=args.div_factor,
@@ -104,8 +153,10 @@ def finetune(name, args, train, scored, seed):
                                   momentum=(0.85, 0.95))
     used = [callbacks.Scheduler(schedule)]
     if args.no_unfreezing:
-        model.set_learning_rate_multipliers(
-            callbacks.discriminative_multipliers(model, args.layer_lr_decay))
+        multipliers = callbacks.discriminative_multipliers(model, args.layer_lr_decay)
+        for variable in model.embedding.trainable_weights:
+            multipliers[variable.path] *= args.embedding_lr
+        model.set_learning_rate_multipliers(multipliers)
     else:
         used.insert(0, callbacks.GradualUnfreezing(args.layer_lr_decay))
     train_ds = pipeline(*train, args.batch_size, shuffle=True, seed=seed, kind="text")
@@ -123,9 +174,35 @@ def finetune(name, args, train, scored, seed):
               shuffle=False)
     seconds = time.time() - start
     accuracy = model.evaluate(scored_ds, return_dict=True, verbose=0)["accuracy"]
+    probabilities = keras.ops.convert_to_numpy(
+        keras.ops.softmax(model.predict(scored_ds, verbose=0), axis=-1))
     return {"accuracy": float(accuracy), "params": model.count_params(), "train_s": seconds,
             "per_epoch": [round(float(a), 4) for a in per_epoch],
-            "command": train_command(name, args, seed, args.subset)}
+            "command": train_command(name, args, seed, args.subset),
+            "probabilities": probabilities, **stage2}
+
+
+def reinitialise(model, name, kwargs, embedding=False):
+    """Gives `model`'s recurrent layers (and its embedding with `embedding`) fresh
+    initial weights, keeping its vocabulary: how much the pretrained part is worth."""
+    import zoo
+
+    fresh = zoo.create(name, text_input=False, vocabulary_size=model.vocabulary_size,
+                       embedding_dim=model.embedding_dim, units=model.units,
+                       num_layers=model.num_layers, **kwargs)
+    pairs = list(zip(model.recurrent, fresh.recurrent))
+    if embedding:
+        pairs.append((model.embedding, fresh.embedding))
+    for layer, new in pairs:
+        layer.set_weights(new.get_weights())
+
+
+def ensemble(rows, labels):
+    """Accuracy of the mean of `rows`' class probabilities."""
+    import numpy as np
+
+    mean = np.mean([row["probabilities"] for row in rows], axis=0)
+    return float(np.mean(np.argmax(mean, axis=-1) == np.asarray(labels)))
 
 
 def scratch(name, args, train, scored, seed):
@@ -154,9 +231,14 @@ def scratch(name, args, train, scored, seed):
 def main(argv=None):
     import keras
 
-    from zoo.bench.rnn import bag_of_words
+    from zoo.bench.rnn_bench import bag_of_words
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.lm_epochs < 0:
+        parser.error(f"`--lm-epochs` must be >= 0. Received: {args.lm_epochs}")
+    if args.ensemble and "pretrained" not in args.rows.split(","):
+        parser.error(f"`--ensemble` averages the pretrained rows. Received: --rows {args.rows}")
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     rows = [r for r in args.rows.split(",") if r]
     names = [n for n in args.models.split(",") if n]
@@ -174,13 +256,23 @@ def main(argv=None):
             if "scratch" in rows:
                 table[f"{name} (scratch)"] = scratch(name, args, train, scored, seed)
             if "pretrained" in rows:
-                table[f"{name} ({args.weights})"] = finetune(name, args, train, scored, seed)
+                table[f"{name} ({args.weights})"] = finetune(name, args, train, scored, seed,
+                                                             val[0])
+        if args.ensemble:
+            members = [table[f"{n} ({args.weights})"] for n in names if "pretrained" in rows]
+            table["ensemble"] = {"accuracy": ensemble(members, scored[1]),
+                                 "params": sum(r["params"] for r in members),
+                                 "train_s": sum(r["train_s"] for r in members)}
+        for row in table.values():
+            row.pop("probabilities", None)
         results[seed] = table
         print(f"seed {seed}", flush=True)
         for key, row in table.items():
             epochs = " ".join(f"{a:.3f}" for a in row.get("per_epoch", []))
             print(f"  {key:<22}{row['accuracy']:>8.4f}{row['params']:>11,}"
-                  f"{row['train_s']:>8.1f} s  {epochs}", flush=True)
+                  f"{row['train_s']:>8.1f} s  {epochs}"
+                  + (f"  LM perplexity {row['lm_perplexity']} in {row['lm_s']} s"
+                     if "lm_s" in row else ""), flush=True)
     if len(seeds) > 1:
         print("mean over seeds")
         for key in results[seeds[0]]:

@@ -19,7 +19,8 @@ import statistics
 import tempfile
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.errors import UserValueError
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
 
 VARIANTS = {
@@ -84,7 +85,7 @@ def steps(args):
     (x, y), _ = zoo.datasets.load_arrays("fashion_mnist")
     x = (x / 255.0).astype("float32")
     model = zoo.create(args.model)
-    from zoo.training import checks
+    from zoo.training import input_checks as checks
 
     start = time.perf_counter()
     checks.prepare_data(model, x, y)
@@ -98,7 +99,7 @@ def steps(args):
 def _pipeline_cpu(args, train):
     """CPU seconds to draw one epoch of batches, bare and with the per-batch checks."""
     import zoo
-    from zoo.training import checks
+    from zoo.training import input_checks as checks
 
     model = zoo.create(args.model)
     checked = checks.prepare_data(model, train)
@@ -159,8 +160,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     for flag in ("batch_size", "rounds", "hash_mb"):
         if getattr(args, flag) <= 0:
-            raise ValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
-                             f"Received: {getattr(args, flag)}")
+            raise UserValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
+                                 f"Received: {getattr(args, flag)}")
     out = {"load_average": os.getloadavg(), "cpus": os.cpu_count()}
     print(f"load average {out['load_average'][0]:.2f} on {out['cpus']} CPUs")
     if args.part in ("all", "steps"):

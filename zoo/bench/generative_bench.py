@@ -23,8 +23,9 @@ import time
 
 import numpy as np
 
-from zoo.utils.cli import ArgumentParser
+from zoo.utils.command_line import ArgumentParser
 from zoo.utils.ownership import write_output_json
+from zoo.errors import UserValueError
 
 
 def build_parser():
@@ -124,7 +125,7 @@ def train(args, argv):
     import keras
 
     import zoo
-    from zoo.jobs.train import parse_model_args
+    from zoo.jobs.job_args import parse_model_args
     from zoo.utils.ownership import OwnedDirectory
 
     # the run directory goes through the zoo's guard: a folder holding anything a run
@@ -134,8 +135,8 @@ def train(args, argv):
     run.check()
     for flag in ("epochs", "batch_size"):
         if getattr(args, flag) <= 0:
-            raise ValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
-                             f"Received: {getattr(args, flag)}")
+            raise UserValueError(f"`--{flag.replace('_', '-')}` must be > 0. "
+                                 f"Received: {getattr(args, flag)}")
     zoo.registry.get(args.model)
     keras.utils.set_random_seed(args.seed)
     (x_train, _), _ = zoo.datasets.load_arrays("fashion_mnist")

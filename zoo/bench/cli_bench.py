@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 
-from zoo.utils.cli import ArgumentParser
+from zoo.errors import UserValueError
+from zoo.utils.command_line import ArgumentParser
 
 
 def build_parser():
@@ -36,7 +37,7 @@ def _seconds(argv):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.repeats < 1:
-        raise ValueError(f"`--repeats` must be >= 1. Received: --repeats {args.repeats}")
+        raise UserValueError(f"`--repeats` must be >= 1. Received: --repeats {args.repeats}")
     commands = {
         "zoo list": ["-m", "zoo.cli", "list"],
         f"zoo info {args.name}": ["-m", "zoo.cli", "info", args.name],
