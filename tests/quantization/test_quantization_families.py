@@ -6,6 +6,8 @@ here. Each artifact: every weight op takes int8 weights (ONNX graph / LiteRT fla
 and its outputs are within `RELATIVE_TOLERANCE` of keras's float model (random weights,
 initial BatchNorm statistics)."""
 
+import os
+
 import numpy as np
 import pytest
 from model_checks import tiny_model
@@ -68,10 +70,30 @@ def test_the_vision_classes_are_all_here():
     assert {"mobilenet_v2", "mobilenet_v3_large"} <= set(NAMES)  # two classes, one family
 
 
+#: the LiteRT cases run in `make test`: one LiteRT conversion costs 3-10 times an ONNX one
+#: (keras writes a SavedModel inside its .tflite export, twice per int8 export), so the
+#: families whose layer kinds other families' cases already cover through LiteRT (GoogLeNet,
+#: Inception v3, DenseNet, ResNeXt's grouped convolution = RegNet's, MobileNet V2 and
+#: EfficientNet's inverted residuals = MobileNet V3's) are checked in LiteRT by
+#: `ZOO_LITERT_EVERY_FAMILY=1 pytest tests/quantization/test_quantization_families.py`
+#: (docs/quantization.md, with the date of the last run); every family runs through ONNX
+LITERT_NAMES = ("alexnet", "convnext_base", "mobilenet_v3_large", "regnet_x_8gf", "resnet18",
+                "speednet", "swin_b", "vgg11", "vit_b_16")
+
+
+def _cases():
+    every = os.environ.get("ZOO_LITERT_EVERY_FAMILY") == "1"
+    return [(name, "onnx") for name in NAMES] + [
+        (name, "litert") for name in NAMES if every or name in LITERT_NAMES]
+
+
+def test_the_litert_subset_names_registered_vision_models():
+    assert set(LITERT_NAMES) <= set(NAMES), sorted(set(LITERT_NAMES) - set(NAMES))
+
+
 # minutes in all (each conversion traces and converts a whole network): slow
 @pytest.mark.slow
-@pytest.mark.parametrize("format", ["onnx", "litert"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name,format", _cases())
 def test_every_vision_family_exports_full_integer_int8(name, format, tmp_path):
     keras.utils.set_random_seed(0)
     model = _tiny_vision_model(name)
