@@ -11,6 +11,8 @@ One concept in one file (over 500 lines): every contact with keras internals,
 kept together so that the house test can hold the rest of the zoo to the public API.
 """
 
+import contextlib
+
 from zoo.errors import UserValueError
 
 # ---------------------------------------------------------------- training step
@@ -419,6 +421,49 @@ def adopt_legacy_layout(model, store):
     return True
 
 
+# ---------------------------------------------------------------- export
+@contextlib.contextmanager
+def graph_grouped_convolutions():
+    """While active, keras's TensorFlow convolutions are plain `tf.nn.convolution` ops.
+
+    Why: keras runs a grouped convolution (and a channels-first 3-D one) inside a
+    `tf.function(jit_compile=True)`, because TensorFlow's CPU kernels lack it
+    (`keras.src.backend.tensorflow.nn.conv`, no public switch). Traced for an
+    export, that function stays a `StatefulPartitionedCall` which tf2onnx does
+    not convert (ONNX Runtime then rejects the graph). An exporter needs the
+    graph only, never TensorFlow's CPU kernel: the plain op converts to a
+    grouped `Conv` (ONNX) or `CONV_2D` (LiteRT). Only the TensorFlow backend
+    is patched; the other backends' convolutions are left as they are.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import nn
+
+    original = nn.conv
+
+    def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+        data_format = data_format or keras.config.image_data_format()
+        channels = inputs.shape[-1 if data_format == "channels_last" else 1]
+        rank = len(inputs.shape) - 2
+        xla = channels != kernel.shape[-2] or (data_format == "channels_first" and rank == 3)
+        if not xla:  # keras's own op: no XLA call to replace
+            return original(inputs, kernel, strides, padding, data_format, dilation_rate)
+        layout = ("NWC", "NHWC", "NDHWC") if data_format == "channels_last" else (
+            "NCW", "NCHW", "NCDHW")
+        return tf.nn.convolution(inputs, kernel, strides, padding.upper(),
+                                 data_format=layout[rank - 1], dilations=dilation_rate)
+
+    nn.conv = conv
+    try:
+        yield
+    finally:
+        nn.conv = original
+
+
 # ---------------------------------------------------------------- keras-tuner
 class TrialCallbacksHook:
     """Mixin for a keras-tuner `Tuner`: calls `self.configure_trial_callbacks(callbacks,
@@ -545,6 +590,7 @@ __all__ = [
     "compile_arguments",
     "evaluating_for_fit",
     "functional_model_class",
+    "graph_grouped_convolutions",
     "in_own_layout",
     "initialize_deferred",
     "is_legacy_layout",

@@ -366,3 +366,26 @@ def test_a_keras_file_of_the_subclassed_layout_is_read_by_layer_name(tmp_path):
     again.load_weights(own)
     for a, b in zip(again.weights, model.weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_grouped_convolutions_trace_to_a_plain_conv2d_for_the_exporters():
+    import tensorflow as tf
+
+    layer = keras.layers.Conv2D(4, 3, groups=2)
+    layer.build((None, 6, 6, 4))
+    x = np.random.default_rng(0).random((2, 6, 6, 4)).astype("float32")
+
+    def ops_of_a_trace():
+        fn = tf.function(lambda t: layer(t), input_signature=[tf.TensorSpec((None, 6, 6, 4))])
+        return {op.type for op in fn.get_concrete_function().graph.get_operations()}
+
+    # keras wraps a grouped convolution in an XLA function: the call that tf2onnx leaves
+    # unconverted (when keras stops, the patch can go)
+    assert "StatefulPartitionedCall" in ops_of_a_trace()
+    with compat.graph_grouped_convolutions():
+        traced = ops_of_a_trace()
+        assert "Conv2D" in traced and "StatefulPartitionedCall" not in traced
+    assert "StatefulPartitionedCall" in ops_of_a_trace()  # restored
+    expected = keras.ops.convert_to_numpy(layer(x))  # keras's own (XLA) kernel, eager
+    tf_groups = tf.nn.convolution(x, layer.kernel, padding="VALID") + layer.bias
+    np.testing.assert_allclose(tf_groups.numpy(), expected, atol=1e-5)

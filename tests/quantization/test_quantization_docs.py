@@ -36,7 +36,7 @@ def commands():
 
 def test_the_page_has_the_examples_it_promises():
     scripts = [script for script, _ in commands()]
-    assert scripts == ["export", "export", "publish-weights", "bench"], scripts
+    assert scripts == ["export", "evaluate", "export", "publish-weights", "bench"], scripts
     assert len(blocks("python")) == 3
     assert "python scripts/bench.py quantize --json-out" in DOC.read_text()
 
@@ -72,6 +72,9 @@ def test_every_example_runs_and_the_acceptance_artifact_scores_within_half_a_poi
         out = capsys.readouterr().out
         if script == "export":
             assert "top-1 agreement with the float model on 6000 validation examples" in out
+        if script == "evaluate":  # the page's way to score an artifact
+            scored = float(re.search(r"^accuracy: ([0-9.]+)$", out, re.M).group(1))
+            assert "examples: 10000" in out and "input_dtype: uint8" in out, out
         if script == "bench":
             assert "float vs int8 per runtime" in out and "int8 features: avx512_vnni" in out
     exec(compile(python[2], str(DOC), "exec"), {})  # the published artifact, fetched
@@ -84,6 +87,7 @@ def test_every_example_runs_and_the_acceptance_artifact_scores_within_half_a_poi
     logits = np.concatenate([session.run(None, {"images": images[i:i + 1000]})[0]
                              for i in range(0, len(images), 1000)])
     int8_accuracy = (logits.argmax(1) == labels).mean()
+    assert int8_accuracy == pytest.approx(scored, abs=5e-5)  # evaluate.py printed it (4 places)
     float_accuracy = zoo.weights.get_weights("resnet20.fashion_mnist").metrics["accuracy"]
     assert abs(int8_accuracy - float_accuracy) <= 0.005, (int8_accuracy, float_accuracy)
     spec = zoo.weights.WeightsSpec.read("published/mlp.fashion_mnist.json")

@@ -213,3 +213,40 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, match)
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), err
     assert match in lines[0], lines[0]
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("format", ["onnx", "litert"])
+def test_evaluate_scores_an_artifact_on_the_test_split_as_keras_scores_the_model(
+        tmp_path, capsys, format):
+    from zoo.jobs import evaluate
+
+    model = zoo.create("mlp", hidden_units=(16,))
+    (x, y), (test_x, test_y) = zoo.datasets.load_arrays("fashion_mnist")
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(x[:2000] / 255.0, y[:2000], epochs=2, batch_size=100, verbose=0)
+    out = tmp_path / ("m.onnx" if format == "onnx" else "m.tflite")
+    job.export(model, out, format, raw_scale=1 / 255)  # takes raw uint8 images
+    assert evaluate.main([str(out), "--dataset", "fashion_mnist", "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    expected = (model.predict(test_x / 255.0, verbose=0).argmax(1) == test_y).mean()
+    assert scored["examples"] == 10000 and scored["input_dtype"] == "uint8"
+    assert scored["accuracy"] == pytest.approx(expected, abs=2e-4), scored  # float rounding
+    assert scored["accuracy"] > 0.6  # a trained model, not chance (0.1)
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["missing.onnx"], "No artifact file there. Received: model="),
+    (["m.onnx", "--weights", "fashion_mnist"], "An exported artifact holds its weights"),
+    (["m.onnx", "--dataset", "movie_reviews"], "Artifacts are scored on image datasets"),
+    (["m.onnx", "--dataset", "cifar10"],
+     "The artifact takes float32 (28, 28, 1), cifar10 images are uint8 (32, 32, 3)"),
+])
+def test_evaluating_an_artifact_refuses_bad_input_in_one_line(tmp_path, capsys, monkeypatch,
+                                                              argv, match):
+    from zoo.jobs import evaluate
+
+    monkeypatch.chdir(tmp_path)
+    job.export(zoo.create("mlp", hidden_units=(8,)), tmp_path / "m.onnx", "onnx")
+    assert evaluate.main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and match in lines[0], lines

@@ -154,29 +154,41 @@ def _large_data(calibration, args):
     return qjob.Data(_imagenet_layout(x[cal]), y[cal], _imagenet_layout(x[val]), y[val])
 
 
+def batch_norm_statistics(model, x):
+    """Gives every BatchNormalization layer of `model` the moving mean and variance of
+    its inputs on `x` (one forward pass in training mode with momentum 0), as a trained
+    network has. With the initial statistics (0 and 1) a deep random network's activations
+    drift far from 1 (a random tiny EfficientNet's logits are ~1e-11), which says nothing
+    of int8 on a trained one."""
+    from keras import layers
+
+    from zoo import compat
+
+    norms = [layer for layer in compat.nested_layers(model)
+             if isinstance(layer, layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.momentum = 0.0
+    model(x, training=True)
+    for layer, momentum in zip(norms, momenta):
+        layer.momentum = momentum
+
+
 def _data_statistics(model, images):
     """Gives a random-weight network the statistics a trained one has on `images`.
 
-    BatchNorm's moving mean and variance become those of `images` (one forward
-    pass in training mode with momentum 0), and the mean logits over them are
+    BatchNorm's moving mean and variance become those of `images`
+    (`batch_norm_statistics`), and the mean logits over them are
     subtracted from the logits' bias, then the logits divided by 4 (the export's
     float check is absolute). With initial statistics (0 and 1) a deep
     random network gives nearly the same logits for every image, so one class
     wins everywhere and top-1 agreement would be trivial; so, the class depends
     on the image (tens of classes over 256 images).
     """
-    from keras import layers, ops
-
-    from zoo import compat
+    from keras import ops
 
     x = images.astype("float32") / 255.0
-    norms = [layer for layer in compat.nested_layers(model)
-             if isinstance(layer, layers.BatchNormalization)]
-    for layer in norms:
-        layer.momentum = 0.0
-    model(x, training=True)
-    for layer in norms:
-        layer.momentum = 0.99
+    batch_norm_statistics(model, x)
     logits = ops.convert_to_numpy(model.predict(x, verbose=0))
     head = model.get_layer("logits")
     head.bias.assign(ops.convert_to_numpy(head.bias) - logits.mean(axis=0))

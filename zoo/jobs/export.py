@@ -35,6 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from zoo import compat
 from zoo.errors import UserValueError
 from zoo.jobs import quantize as quantize_job
 from zoo.jobs.job_args import add_backend_arg, add_model_arg
@@ -80,9 +81,10 @@ def check_format(format, backend=None):
         )
 
 
-def check_dependencies(format, backend, runtime=True):
-    """Raises `ExportError` (one line, with the install command) for a missing package."""
-    needed = list(_EXPORTERS.get((format, backend), ()))
+def check_dependencies(format, backend, runtime=True, exporter=True):
+    """Raises `ExportError` (one line, with the install command) for a missing package:
+    the exporter keras calls for `format` on `backend`, and the `runtime` that loads it."""
+    needed = list(_EXPORTERS.get((format, backend), ())) if exporter else []
     if runtime:
         needed.append(_RUNTIMES[format])
     missing = [m for m in needed if not installed(m)]
@@ -361,6 +363,8 @@ class Runner:
 
     `threads`: intra-op threads of ONNX Runtime and LiteRT (None: each
     runtime's default); a SavedModel runs on TensorFlow's own thread pool.
+    ONNX and LiteRT runners also name what the artifact takes: `input_dtype`
+    ("uint8", "float32", "int32") and `input_shape` (without the batch axis).
     """
 
     def __init__(self, path, format, threads=None):
@@ -382,6 +386,10 @@ class Runner:
             self._session = onnxruntime.InferenceSession(
                 self.path, options, providers=["CPUExecutionProvider"])
             self.input_name = self._session.get_inputs()[0].name
+            spec = self._session.get_inputs()[0]
+            kind = spec.type[len("tensor("):-1]  # "tensor(uint8)"
+            self.input_dtype = {"float": "float32", "double": "float64"}.get(kind, kind)
+            self.input_shape = tuple(d if isinstance(d, int) else None for d in spec.shape[1:])
         else:
             from ai_edge_litert.interpreter import Interpreter
 
@@ -390,6 +398,8 @@ class Runner:
             self._input = self._interpreter.get_input_details()[0]
             self._output = self._interpreter.get_output_details()[0]
             self._resized_to = None
+            self.input_dtype = str(self._input["dtype"].__name__)
+            self.input_shape = tuple(int(d) for d in self._input["shape"][1:])
 
     def __call__(self, x):
         if self.format == "tf_saved_model":
@@ -520,7 +530,8 @@ def write_artifact(model, inference, path, format, **options):
     """keras's `export` of `inference` (from `inference_model(model, ...)`) to `path`;
     `options` go to the exporter (LiteRT: the TFLite converter's settings)."""
     unroll = unrolled_recurrence(model) if format == "litert" else contextlib.nullcontext()
-    with unroll, _quiet_exporters():
+    # grouped convolutions (ResNeXt, RegNet) as plain graph ops the converters take
+    with unroll, _quiet_exporters(), compat.graph_grouped_convolutions():
         inference.model.export(str(path), format=format, verbose=False,
                                input_signature=inference.input_signature(), **options)
 

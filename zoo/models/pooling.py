@@ -1,7 +1,5 @@
 """Max pooling that computes what torch's `MaxPool2d` computes: output size and alignment."""
 
-import math
-
 import keras
 from keras import layers, ops
 
@@ -36,9 +34,13 @@ class TorchMaxPooling2D(layers.Layer):
     keras's "valid" pooling equals torch's floor mode without padding only;
     "same" pads at the end where torch's ceil mode does not (odd sizes), so
     weights ported from torchvision would see other windows. This layer pads
-    with -inf (ignored by the maximum, as torch's implicit padding is) exactly
-    where torch's windows reach past the input, then pools "valid". A map
-    smaller than one window gives one output (torch raises), so every input
+    exactly where torch's windows reach past the input, then pools "valid". It
+    pads by repeating the edge row or column: every window holds at least one
+    input value, and the repeated edge value is one of the window's own (its
+    input part ends, or starts, at that edge), so the maximum is torch's, whose
+    implicit padding is ignored. Not -inf: int8 quantizers calibrate every
+    tensor's range, and an infinite one ruins them (docs/quantization.md). A
+    map smaller than one window gives one output (torch raises), so every input
     size works.
 
     Args:
@@ -67,9 +69,8 @@ class TorchMaxPooling2D(layers.Layer):
 
     def call(self, inputs):
         (top, bottom), (left, right) = self._pads(inputs.shape)
-        if top or bottom or left or right:
-            inputs = ops.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]],
-                             constant_values=-math.inf)
+        inputs = _repeat_edges(inputs, 1, top, bottom)
+        inputs = _repeat_edges(inputs, 2, left, right)
         return ops.max_pool(inputs, self.pool_size, self.strides, padding="valid")
 
     def compute_output_shape(self, input_shape):
@@ -82,6 +83,17 @@ class TorchMaxPooling2D(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
                 "padding": self.padding, "ceil_mode": self.ceil_mode}
+
+
+def _repeat_edges(x, axis, before, after):
+    """`x` with its first slice along `axis` repeated `before` times in front and its last
+    `after` times behind (numpy's "edge" padding, which TensorFlow's pad lacks)."""
+    if not before and not after:
+        return x
+    size = x.shape[axis]
+    first = ops.take(x, [0] * before, axis=axis) if before else None
+    last = ops.take(x, [size - 1] * after, axis=axis) if after else None
+    return ops.concatenate([t for t in (first, x, last) if t is not None], axis=axis)
 
 
 def adaptive_pool_matrix(size, out):

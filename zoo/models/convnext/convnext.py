@@ -5,6 +5,7 @@ from keras import layers
 
 from zoo.models.layer_scale import LayerScale
 from zoo.models.stochastic_depth import StochasticDepth
+from zoo.models.transformer_layers import exact_gelu
 from zoo.models.vision_classifier import VisionClassifier
 from zoo.models.vision_layers import chain, check_depths, check_min_size, stage_output
 from zoo.utils.checks import check_input_shape, check_positive, check_rate
@@ -29,7 +30,9 @@ def convnext_block(x, *, layer_scale, drop_rate, name):
                                name=f"{name}_dwconv"),
         layer_norm(f"{name}_norm"),
         layers.Dense(4 * channels, kernel_initializer=INIT, name=f"{name}_pwconv1"),
-        layers.Activation("gelu", name=f"{name}_gelu"),  # exact (erf), as torch's nn.GELU
+        # exact, as torch's nn.GELU, written with erf: TensorFlow's own uses erfc, which
+        # ONNX lacks (the onnx export failed)
+        layers.Activation(exact_gelu, name=f"{name}_gelu"),
         layers.Dense(channels, kernel_initializer=INIT, name=f"{name}_pwconv2"),
         LayerScale(layer_scale, name=f"{name}_layer_scale"),
     ], x)
