@@ -152,10 +152,22 @@ def _pretrained_table(entries):
              "| weights | source | input | parameters | GFLOPs | top-1 (published) | "
              "top-5 (published) |",
              "|---|---|---:|---:|---:|---:|---:|"]
+    backbones = {n: e for n, e in entries.items() if "top1" not in e}
     for name, e in sorted(entries.items()):
-        lines.append(f"| `{name}` | {e['source']} | {e['input']} | "
-                     f"{_number(e['params'], ',')} | {_number(e['gflops'], '.2f')} | "
-                     f"{e['top1']:.2f} | {e['top5']:.2f} |")
+        if name not in backbones:
+            lines.append(f"| `{name}` | {e['source']} | {e['input']} | "
+                         f"{_number(e['params'], ',')} | {_number(e['gflops'], '.2f')} | "
+                         f"{e['top1']:.2f} | {e['top5']:.2f} |")
+    if backbones:  # feature backbones (DINOv2): what their authors publish for the features
+        lines += ["", "Feature backbones (no classifier): ImageNet-1k top-1 in % of a k-NN "
+                  "classifier and of a linear classifier on the frozen features, as their "
+                  "authors publish them (**not re-measured here**).", "",
+                  "| weights | source | input | k-NN top-1 (published) | "
+                  "linear top-1 (published) |", "|---|---|---:|---:|---:|"]
+        for name, e in sorted(backbones.items()):
+            lines.append(f"| `{name}` | {e['source']} | {e['input']} | "
+                         f"{_number(e.get('knn_top1'), '.2f')} | "
+                         f"{_number(e.get('linear_top1'), '.2f')} |")
     lines += ["", "## Which backbone", "",
               "The table above ranks checkpoints by their source's own ImageNet accuracy; it "
               "is not a measurement of this zoo, not a speed figure (GFLOPs do not predict "

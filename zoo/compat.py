@@ -140,6 +140,31 @@ def nested_layers(layer):
     return list(layer._flatten_layers(include_self=True, recursive=True))
 
 
+def stored_kernel(layer):
+    """A keras `Dense`'s kernel variable as stored: without the LoRA update.
+
+    Why: with LoRA enabled, `Dense.kernel` returns the kernel plus the update;
+    a subclass that computes its own update (Swin's fused query-key-value
+    projection, LoRA on some of its thirds) must start from the stored
+    variable, which keras holds only as `Dense._kernel`.
+    """
+    return layer._kernel
+
+
+def add_weights_after_build(layer, add):
+    """Runs `add()` (which calls `layer.add_weight`) on a built layer, then locks the layer.
+
+    Why: keras locks a layer's variable tracker once it is built; its own
+    `Dense.enable_lora` adds the LoRA factors between `_tracker.unlock()` and
+    `_tracker.lock()`, and a subclass adding its own factors must do the same.
+    """
+    layer._tracker.unlock()
+    try:
+        return add()
+    finally:
+        layer._tracker.lock()
+
+
 # ---------------------------------------------------------------- building
 def build_shapes_only(build):
     """`build()` with every variable it creates given a shape but never a value.
@@ -555,6 +580,7 @@ def requeue_interrupted_trials(oracle):
 __all__ = [
     "CALLBACK_MODEL_ATTRIBUTE",
     "TrialCallbacksHook",
+    "add_weights_after_build",
     "adopt_legacy_layout",
     "allow_raw_call_arguments",
     "build_shapes_only",
@@ -575,6 +601,7 @@ __all__ = [
     "requeue_interrupted_trials",
     "set_initial_epoch",
     "set_learning_rate_object",
+    "stored_kernel",
     "supports_jit",
     "write_in_own_layout",
     "write_keras_tuner_state_atomically",

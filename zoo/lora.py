@@ -18,6 +18,9 @@ zoo.lora.load(base, "runs/lora/adapters.lora.h5")    # refused on another base
 merged = zoo.lora.merge(base)                  # plain layers, W + (alpha / rank) A B: export
 ```
 
+A fused query-key-value projection (Swin's `*_attn_qkv`, a layer with `fused_parts`)
+takes one update per named part ("query", "value"), the key's third unchanged.
+
 `enable` freezes every variable but the LoRA factors and, with `train_head=True`, the
 classifier head (the layers the weights loader calls the head: `logits`, ...; a new
 head for another `num_classes` must learn). A file written by `save` holds only what
@@ -81,6 +84,20 @@ def _matches(layer, targets):
     return any(layer.name == t or layer.name.endswith(f"_{t}") for t in targets)
 
 
+def _plan(layers, targets):
+    """[(layer, parts)]: the layers `targets` name (parts None: the whole kernel), and the
+    fused projections (a layer with `fused_parts`, e.g. Swin's query-key-value `Dense`)
+    whose parts they name (parts: those, in the layer's order)."""
+    plan = []
+    for layer in layers:
+        fused = getattr(layer, "fused_parts", ())
+        if _matches(layer, targets):
+            plan.append((layer, None))
+        elif any(t in fused for t in targets):
+            plan.append((layer, tuple(p for p in fused if p in targets)))
+    return plan
+
+
 def _check_targets(targets):
     if isinstance(targets, str):
         targets = (targets,)
@@ -112,7 +129,10 @@ def enable(model, rank, targets=DEFAULT_TARGETS, alpha=None, train_head=True):
         targets: layer names, or name endings after an underscore: "query" adapts
             `block0_query`, `block1_query`, ... (the transformer families' attention
             projections). Each must be a `Dense` or `EinsumDense` (keras's
-            `enable_lora`).
+            `enable_lora`). A fused projection (a layer with `fused_parts`, as Swin's
+            `*_attn_qkv`) takes an update on the parts the targets name ("query",
+            "value": one rank-`rank` update each, the key's third unchanged); its own
+            name adapts the whole fused kernel.
         alpha: the update's scale numerator (`alpha / rank`); None: `rank` (scale 1).
         train_head: keep the classifier head trainable (layers named as a head:
             `logits`, ...); False freezes it too.
@@ -134,14 +154,19 @@ def enable(model, rank, targets=DEFAULT_TARGETS, alpha=None, train_head=True):
         raise UserValueError("LoRA is already enabled on this model (merge it first, "
                              f"zoo.lora.merge). Received: model={model.name!r}")
     layers = layers_of(model)
-    chosen = [layer for layer in layers if _matches(layer, targets)]
-    if not chosen or not all(hasattr(layer, "enable_lora") for layer in chosen):
+    plan = _plan(layers, targets)
+    if not plan or not all(hasattr(layer, "enable_lora") for layer, _ in plan):
         able = sorted({layer.name for layer in layers if hasattr(layer, "enable_lora")})
-        bad = [layer.name for layer in chosen if not hasattr(layer, "enable_lora")]
+        bad = [layer.name for layer, _ in plan if not hasattr(layer, "enable_lora")]
         raise UserValueError(
             f"`targets` must name Dense or EinsumDense layers of the model"
             f"{f' ({bad[:3]} are not)' if bad else ''}; layers that take LoRA: "
             f"{able[:12]}{' ...' if len(able) > 12 else ''}. Received: targets={targets!r}")
+    return _apply(model, layers, plan, rank, alpha, train_head)
+
+
+def _apply(model, layers, plan, rank, alpha, train_head):
+    """Freezes `model` but the head and enables LoRA on each (layer, parts) of `plan`."""
     # keras propagates `trainable` down a nested model: everything on first, then each leaf
     # layer off, so that nested models stay on and their adapters train
     model.trainable = True
@@ -154,13 +179,16 @@ def enable(model, rank, targets=DEFAULT_TARGETS, alpha=None, train_head=True):
             and any(h.fullmatch(layer.name) for h in heads)]
     for layer in head:
         layer.trainable = True
-    for layer in chosen:
+    for layer, parts in plan:
         layer.trainable = True
-        layer.enable_lora(rank, lora_alpha=alpha)  # freezes the kernel
+        if parts is None:
+            layer.enable_lora(rank, lora_alpha=alpha)  # freezes the kernel
+        else:
+            layer.enable_lora(rank, lora_alpha=alpha, parts=parts)
         for variable in layer.weights:
             if not variable.path.endswith(("lora_kernel_a", "lora_kernel_b")):
                 variable.trainable = False  # the bias too: the adapters alone learn
-    report = LoraReport(rank, alpha, tuple(layer.name for layer in chosen),
+    report = LoraReport(rank, alpha, tuple(layer.name for layer, _ in plan),
                         tuple(layer.name for layer in head), count(model.trainable_weights),
                         count(model.weights))
     return report
@@ -218,6 +246,8 @@ def save(model, path):
         f.attrs["alpha"] = float(first.lora_alpha)
         f.attrs["layers"] = json.dumps([layer.name for layer in adapted])
         f.attrs["head"] = json.dumps([layer.name for layer in head])
+        f.attrs["parts"] = json.dumps({layer.name: list(layer.lora_parts) for layer in adapted
+                                       if getattr(layer, "lora_parts", None)})
         f.attrs["keras_version"] = keras.__version__
         for layer in adapted:
             group = f.create_group(f"lora/{layer.name}")
@@ -231,7 +261,8 @@ def save(model, path):
 
 
 def read(path):
-    """The metadata of a LoRA file: {"base", "rank", "alpha", "layers", "head"}."""
+    """The metadata of a LoRA file: {"base", "rank", "alpha", "layers", "head", "parts"}
+    ("parts": {layer: the parts adapted} for fused projections)."""
     import h5py
 
     path = Path(path)
@@ -241,7 +272,8 @@ def read(path):
                 raise OSError(f"no {FORMAT} format mark")
             return {"base": json.loads(f.attrs["base"]), "rank": int(f.attrs["rank"]),
                     "alpha": float(f.attrs["alpha"]), "layers": json.loads(f.attrs["layers"]),
-                    "head": json.loads(f.attrs["head"])}
+                    "head": json.loads(f.attrs["head"]),
+                    "parts": json.loads(f.attrs.get("parts", "{}"))}
     except (OSError, KeyError, ValueError) as err:
         raise UserValueError(f"Cannot read LoRA weights from {path}: not a file zoo.lora.save "
                              f"wrote, or a damaged one ({err}). "
@@ -274,8 +306,9 @@ def load(model, path):
         raise UserValueError(f"The model has no layer {missing[0]!r} that the LoRA weights in "
                              f"{path} adapt. Received: model={model.name!r}")
     if not lora_layers(model):
-        enable(model, meta["rank"], targets=tuple(meta["layers"]), alpha=meta["alpha"],
-               train_head=bool(meta["head"]))
+        plan = [(by_name[n], meta["parts"].get(n)) for n in meta["layers"]]
+        _apply(model, layers_of(model), plan, meta["rank"], meta["alpha"],
+               bool(meta["head"]))
     with h5py.File(path, "r") as f:
         pairs = []
         for group in ("lora", "head"):
@@ -312,7 +345,8 @@ def merge(model):
     def without_lora(layer):
         config = layer.get_config()
         if getattr(layer, "lora_enabled", False):
-            config = {k: v for k, v in config.items() if k not in ("lora_rank", "lora_alpha")}
+            config = {k: v for k, v in config.items()
+                      if k not in ("lora_rank", "lora_alpha", "lora_parts")}
         return layer.__class__.from_config(config)
 
     if registry.family_of(model) is not None:  # a zoo model: its config has no LoRA

@@ -88,6 +88,26 @@ def test_allow_raw_call_arguments_passes_strings_to_call():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(out), [2, 3])
 
 
+def test_stored_kernel_is_the_dense_kernel_without_its_lora_update():
+    layer = keras.layers.Dense(3)
+    layer.build((None, 2))
+    layer.enable_lora(1)
+    layer.lora_kernel_b.assign(np.ones((1, 3)))
+    stored = keras.ops.convert_to_numpy(compat.stored_kernel(layer))
+    assert any(w is compat.stored_kernel(layer) for w in layer.weights)
+    assert not np.allclose(keras.ops.convert_to_numpy(layer.kernel), stored)
+
+
+def test_add_weights_after_build_adds_tracked_weights_then_locks():
+    layer = keras.layers.Dense(3)
+    layer.build((None, 2))
+    extra = compat.add_weights_after_build(
+        layer, lambda: layer.add_weight(shape=(2,), name="extra"))
+    assert any(w is extra for w in layer.weights)
+    with pytest.raises(ValueError):
+        layer.add_weight(shape=(2,), name="late")
+
+
 def test_nested_layers_reach_the_vectorizers_lookup():
     vectorizer = keras.layers.TextVectorization(max_tokens=10)
     kinds = {type(layer).__name__ for layer in compat.nested_layers(vectorizer)}

@@ -10,7 +10,10 @@ installed pretrained configs; their full sha256 and accuracy are not in the
 package: the family copies them from the public pages it cites beside each one.
 A family's `TIMM_ORIGINAL_WEIGHTS` are timm configs whose file is the authors'
 original torch.hub checkpoint (timm's `url`, e.g. DeiT's), which states its sha256
-prefix in its name as torchvision's files do: checked the same way.
+prefix in its name as torchvision's files do: checked the same way. Its
+`TIMM_BACKBONE_WEIGHTS` are feature backbones without a classifier (DINOv2's), on the
+Hugging Face hub: pinned by revision, sha256 and size, with the metrics their authors
+publish for the frozen features, their dataset and its terms, and no class names.
 The declarations are in each family's `zoo/models/<family>/<family>_convert.py`;
 `entry_arguments(name)` there gives the zoo arguments of the model a published file
 fits (another size than the variant's, e.g. ViT-H/14's 518x518 weights).
@@ -64,6 +67,13 @@ def timm_original_weights():
     authors' torch.hub checkpoint, over the families."""
     return {name: row for _, d in _declarations()
             for name, row in getattr(d, "TIMM_ORIGINAL_WEIGHTS", {}).items()}
+
+
+def timm_backbone_weights():
+    """{timm name: (revision, sha256, size, published metrics, who published them, dataset,
+    its licence)} of the feature backbones (no classifier) on the Hugging Face hub."""
+    return {name: row for _, d in _declarations()
+            for name, row in getattr(d, "TIMM_BACKBONE_WEIGHTS", {}).items()}
 
 
 def _entry_arguments(name):
@@ -229,6 +239,39 @@ def timm_original_entry(full_name, timm):
     return entry
 
 
+def timm_backbone_entry(full_name, timm):
+    """An entry for a feature backbone (no classifier, e.g. DINOv2's) whose file is on the
+    Hugging Face hub, pinned by revision, full sha256 and size; its published metrics are
+    what its authors report for its frozen features."""
+    import keras
+
+    revision, sha256, size, metrics, published_by, dataset, dataset_license = \
+        timm_backbone_weights()[full_name]
+    arch, tag, cfg, image, transform, model = _timm_model(full_name, timm, test_size=False)
+    name = timm_models().get(arch, (arch, {}))[0]
+    hub = cfg["hf_hub_id"]
+    entry = {
+        "name": f"{name}.{tag}", "model": name, "model_config": model.get_config(),
+        "url": f"https://huggingface.co/{hub}/resolve/{revision}/model.safetensors",
+        "sha256": sha256, "size": size, "dataset": dataset, "metrics": {},
+        "evaluation_command": "", "params": int(model.count_params()),
+        "input_shape": [image, image, 3], "preprocessing": _transform_text(transform),
+        "training_command": f"the authors' self-supervised recipe ({tag}), see "
+                            f"https://huggingface.co/{hub} and the paper",
+        "license": f"{cfg['license']} (timm's model card; the authors release the weights "
+                   "under it)",
+        "dataset_license": dataset_license,
+        "trained_with": {"train_input_size": list(cfg["input_size"][1:])},
+        "source_format": "timm", "hash_kind": "sha256",
+        "source": f"timm {timm.__version__} {full_name} (Hugging Face {hub} at {revision})",
+        "published_metrics": dict(metrics),
+        "published_by": f"{published_by}; published by the authors, not re-measured here",
+        "transform": transform, "class_names": "",
+    }
+    keras.backend.clear_session()
+    return entry
+
+
 def build_parser():
     p = ArgumentParser(prog="make_imagenet_entries.py", description=__doc__.split("\n")[0])
     p.add_argument("--output", default=None,
@@ -260,6 +303,8 @@ def main(argv=None):
                 if wanted(models.get(n.split(".", 1)[0], (n.split(".", 1)[0],))[0])]
     entries += [timm_original_entry(n, timm) for n in timm_original_weights()
                 if wanted(n.split(".", 1)[0])]
+    entries += [timm_backbone_entry(n, timm) for n in timm_backbone_weights()
+                if wanted(models.get(n.split(".", 1)[0], (n.split(".", 1)[0],))[0])]
     for entry in entries:
         WeightsSpec.from_json(entry)  # a complete, valid entry, or an error here
         out = (Path(args.output) if args.output

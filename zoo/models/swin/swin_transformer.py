@@ -39,7 +39,8 @@ def window_attention(x, *, num_heads, window_size, shift_size, version, dropout,
     """(Shifted) window attention on a (batch, height, width, dim) map, torchvision's order:
     pad to whole windows, `qkv`, attention, `proj`, crop, dropout.
 
-    Layers: `f"{name}_qkv"` (a `QKVDense`: LoRA adapts it), `name` (the
+    Layers: `f"{name}_qkv"` (a `QKVDense`: `zoo.lora` adapts its query and value
+    parts), `name` (the
     `WindowAttention` with the position bias), `f"{name}_proj"`.
     """
     height, width, dim = x.shape[1], x.shape[2], x.shape[3]

@@ -212,6 +212,10 @@ def _roll(x, shift):
 
 
 def _normalize(x):
-    """`x / max(|x|, 1e-12)` along the last axis (torch's `F.normalize`)."""
-    norm = ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
-    return x / ops.maximum(norm, 1e-12)
+    """`x / max(|x|, 1e-12)` along the last axis (torch's `F.normalize`).
+
+    The clamp sits under the square root (`sqrt(max(|x|^2, 1e-24))`, the same value):
+    a zero vector (a padded window token's key) then has a finite gradient, where
+    `sqrt`'s at 0 would make NaN (JAX).
+    """
+    return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-24))

@@ -112,3 +112,30 @@ TIMM_ORIGINAL_WEIGHTS = {
     "deit_small_distilled_patch16_224.fb_in1k": (81.2, 95.4, _DEIT),
     "deit_base_distilled_patch16_224.fb_in1k": (83.4, 96.5, _DEIT),
 }
+
+
+_DINOV2 = ("the DINOv2 authors, https://github.com/facebookresearch/dinov2 (README, pretrained "
+           "models: ImageNet-1k top-1 of k-NN and of a linear classifier on the frozen features)")
+_LVD = ("LVD-142M: the 142M images the DINOv2 authors curated from web data (the paper); "
+        "not released, no terms published")
+#: feature backbones (no classifier) whose files are timm's Hugging Face copies of the
+#: authors' weights: {timm name: (revision, sha256, size in bytes, published metrics, who
+#: published them, dataset, its licence)}. The sha256 and size of each model.safetensors
+#: are those of its Git LFS object on the hub; the hub cannot be reached from here, so
+#: they are copied from the public projects that pin the file at that revision (the
+#: same digest in several independent ones, e.g. vit_small: 04d27f34... in five).
+#: vit_small_patch14_reg4_dinov2.lvd142m is missing: no published sha256 found.
+TIMM_BACKBONE_WEIGHTS = {
+    "vit_small_patch14_dinov2.lvd142m": (
+        "4610ca143709d58a633b6397a74412c2c3842454",
+        "04d27f3400d059fc0cfd7d17dd1909a75bf3ea8fb3eeb48b97cb99e57ee20081", 88_240_510,
+        {"knn_top1": 79.0, "linear_top1": 81.1}, _DINOV2, "lvd-142m", _LVD),
+    "vit_base_patch14_dinov2.lvd142m": (
+        "4685c99dabffe5affac90bd99dbffd25801ae58d",
+        "55cbb5d887b336d430e649c277b85a1429e724871f9d02ac16203235886d8c7b", 346_334_872,
+        {"knn_top1": 82.1, "linear_top1": 84.5}, _DINOV2, "lvd-142m", _LVD),
+    "vit_large_patch14_dinov2.lvd142m": (
+        "4741e1cafbf45415e77074bb0cb42dba76c8684a",
+        "0424a5d1b515278cba3c6640ccbeaacc41de59d3a93df0dd5e494285eea2b355", 1_217_502_758,
+        {"knn_top1": 83.5, "linear_top1": 86.3}, _DINOV2, "lvd-142m", _LVD),
+}

@@ -113,19 +113,19 @@ def deit_base_distilled_patch16_224(**kwargs):
     return create("deit_base_distilled_patch16_224", **kwargs)
 
 
-@register(VisionTransformer, VARIANTS)
+@register(VisionTransformer, VARIANTS, weights=("lvd142m",))
 def vit_small_patch14_dinov2(**kwargs):
     """DINOv2 ViT-S/14 feature backbone, timm's layout, at 518x518x3."""
     return create("vit_small_patch14_dinov2", **kwargs)
 
 
-@register(VisionTransformer, VARIANTS)
+@register(VisionTransformer, VARIANTS, weights=("lvd142m",))
 def vit_base_patch14_dinov2(**kwargs):
     """DINOv2 ViT-B/14 feature backbone, timm's layout, at 518x518x3."""
     return create("vit_base_patch14_dinov2", **kwargs)
 
 
-@register(VisionTransformer, VARIANTS)
+@register(VisionTransformer, VARIANTS, weights=("lvd142m",))
 def vit_large_patch14_dinov2(**kwargs):
     """DINOv2 ViT-L/14 feature backbone, timm's layout, at 518x518x3."""
     return create("vit_large_patch14_dinov2", **kwargs)
