@@ -108,7 +108,7 @@ def regnet_y_1_6gf(**kwargs):
     return create("regnet_y_1_6gf", **kwargs)
 
 
-@register(RegNet, VARIANTS, weights=("imagenet",))
+@register(RegNet, VARIANTS, weights=("imagenet", "ra_in1k"))
 def regnet_y_3_2gf(**kwargs):
     """RegNetY-3.2GF, torchvision's layout: 19,436,338 trainable parameters at 224x224x3."""
     return create("regnet_y_3_2gf", **kwargs)

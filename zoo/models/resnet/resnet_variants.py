@@ -76,7 +76,7 @@ def resnet152(**kwargs):
     return create("resnet152", **kwargs)
 
 
-@register(ResNet, VARIANTS, weights=("imagenet",))
+@register(ResNet, VARIANTS, weights=("imagenet", "a1h_in1k"))
 def resnext50_32x4d(**kwargs):
     """ResNeXt-50 32x4d, torchvision's layout: 25,028,904 trainable parameters at 224x224x3."""
     return create("resnext50_32x4d", **kwargs)
