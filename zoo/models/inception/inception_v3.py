@@ -144,8 +144,10 @@ class InceptionV3(AuxiliaryHeads, VisionClassifier):
     `inception_v3.imagenet` entry's preprocessing normalizes with mean = std =
     0.5, which is the same.
 
-    Inputs from 75x75 (299x299 with the auxiliary head); Fashion-MNIST:
-    `preprocessing` to resize the images, e.g. `{"size": 75}`.
+    Inputs from 75x75 (299x299 with the auxiliary head). Smaller images (28x28
+    Fashion-MNIST) are resized inside the model by `preprocessing`: with
+    `input_shape=(75, 75, 1)`, `preprocessing={"resize": 75, "crop": 75, "mean": (0.0,),
+    "std": (1.0,)}` takes pixel values 0-255 of any size to 75x75, divided by 255.
 
     Args:
         input_shape: (height, width, channels).
