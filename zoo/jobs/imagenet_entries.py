@@ -57,8 +57,15 @@ def torchvision_names():
 
 
 def timm_weights():
-    """{timm name: (revision, sha256, top1, top5, recipe note)} over the families."""
-    return {name: (*row, getattr(d, "TIMM_RECIPE", "")) for _, d in _declarations()
+    """{timm name: (revision, sha256, top1, top5, recipe note, options)} over the families.
+
+    A row's optional fifth item, `options`, is a dict: `file` (the hub file, default
+    "model.safetensors"), `test_size` (False: the entry is at the training size and crop,
+    where the published accuracy was measured) and `published_by` (where top1/top5 are
+    published when timm's results-imagenet.csv has no row).
+    """
+    return {name: (*row[:4], getattr(d, "TIMM_RECIPE", ""), dict(row[4] if len(row) > 4 else {}))
+            for _, d in _declarations()
             for name, row in getattr(d, "TIMM_WEIGHTS", {}).items()}
 
 
@@ -178,8 +185,9 @@ def _timm_model(full_name, timm, test_size):
 def timm_entry(full_name, timm):
     import keras
 
-    revision, sha256, top1, top5, recipe = timm_weights()[full_name]
-    arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=True)
+    revision, sha256, top1, top5, recipe, options = timm_weights()[full_name]
+    arch, tag, cfg, size, transform, model = _timm_model(
+        full_name, timm, test_size=options.get("test_size", True))
     name = timm_models().get(arch, (arch, {}))[0]
     if revision is None:  # the GitHub release file timm's config names: its name states the
         # sha256 prefix (torch.hub's rule), its Hugging Face copy has the same tensors
@@ -187,7 +195,8 @@ def timm_entry(full_name, timm):
         sha256, hash_kind = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1), \
             "sha256-prefix"
     else:
-        url = f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/model.safetensors"
+        url = (f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/"
+               f"{options.get('file', 'model.safetensors')}")
         where, hash_kind = f"Hugging Face {cfg['hf_hub_id']} at {revision}", "sha256"
     entry = {
         "name": f"{name}.{tag}", "model": name, "model_config": model.get_config(),
@@ -202,8 +211,11 @@ def timm_entry(full_name, timm):
         "source_format": "timm", "hash_kind": hash_kind,
         "source": f"timm {timm.__version__} {full_name} ({where})",
         "published_metrics": {"top1": top1, "top5": top5},
-        "published_by": f"timm (ImageNet-1k validation set at {size}x{size}, {_TIMM_RESULTS}); "
-                        "published by timm, not re-measured here",
+        "published_by": (
+            f"{options['published_by']} (ImageNet-1k validation set at {size}x{size}); "
+            "not re-measured here" if "published_by" in options
+            else f"timm (ImageNet-1k validation set at {size}x{size}, {_TIMM_RESULTS}); "
+                 "published by timm, not re-measured here"),
         "transform": transform, "class_names": "imagenet1k",
     }
     keras.backend.clear_session()
