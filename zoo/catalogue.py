@@ -145,7 +145,8 @@ def _pretrained_table(entries):
     """The ported ImageNet weights: their source's parameter count, GFLOPs and accuracy."""
     lines = ["", "## Ported ImageNet weights", "",
              "Every entry ported from torchvision or timm, with the figures its source "
-             "publishes (torchvision's weights metadata, timm's results table): ImageNet-1k "
+             "publishes (torchvision's weights metadata, timm's results table or model card): "
+             "ImageNet-1k "
              "validation top-1/top-5 in %, measured by the source at the entry's input size, "
              "**published, not re-measured here**; GFLOPs as torchvision states them (one "
              "image at the input size; blank where the source states none).", "",

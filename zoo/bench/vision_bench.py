@@ -36,8 +36,9 @@ pipeline does). "auto": "host" on TensorFlow (tf.data is its native feed),
 "device" on JAX and PyTorch.
 
 `--variant LABEL:key=value;key=value` adds a zoo row built with extra
-constructor arguments (e.g. `--variant fastbn:fast_batch_norm=True`), so that
-model-side choices can be compared in the same run (see docs/benchmarks.md).
+constructor arguments (e.g. `--variant fastbn:fast_batch_norm=True`), or with a model
+attribute of `MODEL_ATTRIBUTES` set (`--variant nocheck:check_finite_weights=False`), so
+that model-side choices can be compared in the same run (see docs/benchmarks.md).
 """
 
 import ast
@@ -228,6 +229,22 @@ def plain_regnet_y(depths, widths, group_width, input_shape, num_classes, stem_w
     return keras.Model(inputs, outputs, name="plain_regnet_y")
 
 
+#: zoo model attributes a `--variant` may set (not constructor arguments): e.g.
+#: `check_finite_weights=False` times the step without the per-step non-finite-weights check
+MODEL_ATTRIBUTES = ("check_finite_weights",)
+
+
+def _zoo_variant(pair, shape, classes, kwargs):
+    import zoo
+
+    attributes = {k: v for k, v in kwargs.items() if k in MODEL_ATTRIBUTES}
+    model = zoo.create(pair, input_shape=shape, num_classes=classes,
+                       **{k: v for k, v in kwargs.items() if k not in MODEL_ATTRIBUTES})
+    for key, value in attributes.items():
+        setattr(model, key, value)
+    return model
+
+
 def make_rows(pair, args, variants):
     """[(label, builder)] for one pair: zoo first, then its variants, then the reference."""
     import keras
@@ -263,8 +280,7 @@ def make_rows(pair, args, variants):
         variants = [("RegNetY008 widths", {"filters": REGNET_Y008["widths"]}), *variants]
     for label, kwargs in variants:
         rows.append((f"zoo {pair} [{label}]",
-                     lambda kw=kwargs: zoo.create(pair, input_shape=shape, num_classes=classes,
-                                                  **kw)))
+                     lambda kw=kwargs: _zoo_variant(pair, shape, classes, kw)))
     if not args.no_reference:
         rows.append((ref_label, reference))
     return shape, classes, rows

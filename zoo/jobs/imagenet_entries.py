@@ -57,8 +57,15 @@ def torchvision_names():
 
 
 def timm_weights():
-    """{timm name: (revision, sha256, top1, top5, recipe note)} over the families."""
-    return {name: (*row, getattr(d, "TIMM_RECIPE", "")) for _, d in _declarations()
+    """{timm name: (revision, sha256, top1, top5, recipe note, options)} over the families.
+
+    A row's optional fifth item, `options`, is a dict: `file` (the hub file, default
+    "model.safetensors"), `test_size` (False: the entry is at the training size and crop,
+    where the published accuracy was measured) and `published_by` (where top1/top5 are
+    published when timm's results-imagenet.csv has no row).
+    """
+    return {name: (*row[:4], getattr(d, "TIMM_RECIPE", ""), dict(row[4] if len(row) > 4 else {}))
+            for _, d in _declarations()
             for name, row in getattr(d, "TIMM_WEIGHTS", {}).items()}
 
 
@@ -118,9 +125,34 @@ def _transform_text(t, extra=""):
             f"ImagePreprocessing); preprocessing=None leaves it out.{extra}")
 
 
-def torchvision_entry(name, tv):
+#: the order of an entry's fields in its file
+ENTRY_FIELDS = (
+    "name", "model", "model_config", "url", "sha256", "size", "dataset", "metrics",
+    "evaluation_command", "params", "input_shape", "preprocessing", "training_command",
+    "license", "dataset_license", "trained_with", "source_format", "hash_kind", "source",
+    "published_metrics", "published_by", "transform", "class_names")
+
+
+def _entry(zoo_model, transform, note="", **fields):
+    """A ported entry: the fields every source shares (the zoo model's config and parameter
+    count, the input shape and preprocessing of `transform`, no metrics measured here)
+    around the source's own `fields`, in the file's order."""
     import keras
 
+    fields.update(
+        model_config=zoo_model.get_config(), params=int(zoo_model.count_params()), metrics={},
+        evaluation_command="", input_shape=[transform["crop"], transform["crop"], 3],
+        preprocessing=_transform_text(transform, note), transform=transform)
+    fields.setdefault("dataset", "imagenet-1k")
+    fields.setdefault("size", None)
+    entry = {key: fields.pop(key) for key in ENTRY_FIELDS}
+    if fields:  # a bug in a builder, not a user error
+        raise TypeError(f"unknown entry fields {sorted(fields)}")
+    keras.backend.clear_session()  # the next model reuses the layer names
+    return entry
+
+
+def torchvision_entry(name, tv):
     weights = tv.models.get_model_weights(name).DEFAULT
     meta = weights.meta
     t = weights.transforms()
@@ -131,31 +163,23 @@ def torchvision_entry(name, tv):
     # a family may state that its weights expect other inputs than the transform says
     declared = registry.family(name).declaration("convert")
     transform.update(getattr(declared, "IMAGENET_TRANSFORM", {}))
-    extra = getattr(declared, "IMAGENET_TRANSFORM_NOTE", "")
-    model = _zoo_model(name, **_entry_arguments(name))
-    config = model.get_config()
     url = weights.url
-    prefix = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1)
     metrics = meta["_metrics"]["ImageNet-1K"]
-    entry = {
-        "name": f"{name}.imagenet", "model": name, "model_config": config, "url": url,
-        "sha256": prefix, "size": None, "dataset": "imagenet-1k", "metrics": {},
-        "evaluation_command": "", "params": int(model.count_params()),
-        "input_shape": [transform["crop"], transform["crop"], 3],
-        "preprocessing": _transform_text(transform, extra),
-        "training_command": f"torchvision's recipe: {meta['recipe']}",
-        "license": TORCHVISION_LICENSE, "dataset_license": IMAGENET_LICENSE,
-        "trained_with": {"source_trainable_params": meta["num_params"],
-                         "source_gflops": meta.get("_ops")},
-        "source_format": "torchvision", "hash_kind": "sha256-prefix",
-        "source": f"torchvision {tv.__version__} {type(weights).__name__}.{weights.name}",
-        "published_metrics": {"top1": metrics["acc@1"], "top5": metrics["acc@5"]},
-        "published_by": "torchvision (ImageNet-1k validation set); published by torchvision, "
-                        "not re-measured here",
-        "transform": transform, "class_names": "imagenet1k",
-    }
-    keras.backend.clear_session()  # the next model reuses the layer names
-    return entry
+    return _entry(
+        _zoo_model(name, **_entry_arguments(name)), transform,
+        getattr(declared, "IMAGENET_TRANSFORM_NOTE", ""),
+        name=f"{name}.imagenet", model=name, url=url,
+        sha256=_name_prefix(url),
+        training_command=f"torchvision's recipe: {meta['recipe']}",
+        license=TORCHVISION_LICENSE, dataset_license=IMAGENET_LICENSE,
+        trained_with={"source_trainable_params": meta["num_params"],
+                      "source_gflops": meta.get("_ops")},
+        source_format="torchvision", hash_kind="sha256-prefix",
+        source=f"torchvision {tv.__version__} {type(weights).__name__}.{weights.name}",
+        published_metrics={"top1": metrics["acc@1"], "top5": metrics["acc@5"]},
+        published_by="torchvision (ImageNet-1k validation set); published by torchvision, "
+                     "not re-measured here",
+        class_names="imagenet1k")
 
 
 def _timm_model(full_name, timm, test_size):
@@ -175,101 +199,84 @@ def _timm_model(full_name, timm, test_size):
     return arch, tag, cfg, size, transform, model
 
 
-def timm_entry(full_name, timm):
-    import keras
+def _timm_fields(cfg, **fields):
+    """The fields every timm entry shares (format, licence, training size) and `fields`."""
+    fields.setdefault("license", f"{cfg['license']} (timm's model card)")
+    fields.setdefault("dataset_license", IMAGENET_LICENSE)
+    fields.setdefault("class_names", "imagenet1k")
+    return dict(fields, source_format="timm",
+                trained_with={"train_input_size": list(cfg["input_size"][1:])})
 
-    revision, sha256, top1, top5, recipe = timm_weights()[full_name]
-    arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=True)
+
+def _name_prefix(url):
+    """The sha256 prefix a torch.hub file states in its name (`<name>-<prefix>.<ext>`)."""
+    return re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1)
+
+
+def timm_entry(full_name, timm):
+    revision, sha256, top1, top5, recipe, options = timm_weights()[full_name]
+    arch, tag, cfg, size, transform, model = _timm_model(
+        full_name, timm, test_size=options.get("test_size", True))
     name = timm_models().get(arch, (arch, {}))[0]
     if revision is None:  # the GitHub release file timm's config names: its name states the
         # sha256 prefix (torch.hub's rule), its Hugging Face copy has the same tensors
-        url, where = cfg["url"], "GitHub release"
-        sha256, hash_kind = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1), \
-            "sha256-prefix"
+        url, where, sha256, hash_kind = (cfg["url"], "GitHub release", _name_prefix(cfg["url"]),
+                                         "sha256-prefix")
     else:
-        url = f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/model.safetensors"
+        url = (f"https://huggingface.co/{cfg['hf_hub_id']}/resolve/{revision}/"
+               f"{options.get('file', 'model.safetensors')}")
         where, hash_kind = f"Hugging Face {cfg['hf_hub_id']} at {revision}", "sha256"
-    entry = {
-        "name": f"{name}.{tag}", "model": name, "model_config": model.get_config(),
-        "url": url,
-        "sha256": sha256, "size": None, "dataset": "imagenet-1k", "metrics": {},
-        "evaluation_command": "", "params": int(model.count_params()),
-        "input_shape": [size, size, 3], "preprocessing": _transform_text(transform),
-        "training_command": f"timm's recipe {tag} ({recipe}), "
-                            f"see https://huggingface.co/{cfg['hf_hub_id']}",
-        "license": f"{cfg['license']} (timm's model card)", "dataset_license": IMAGENET_LICENSE,
-        "trained_with": {"train_input_size": list(cfg["input_size"][1:])},
-        "source_format": "timm", "hash_kind": hash_kind,
-        "source": f"timm {timm.__version__} {full_name} ({where})",
-        "published_metrics": {"top1": top1, "top5": top5},
-        "published_by": f"timm (ImageNet-1k validation set at {size}x{size}, {_TIMM_RESULTS}); "
-                        "published by timm, not re-measured here",
-        "transform": transform, "class_names": "imagenet1k",
-    }
-    keras.backend.clear_session()
-    return entry
+    return _entry(model, transform, **_timm_fields(
+        cfg, name=f"{name}.{tag}", model=name, url=url, sha256=sha256,
+        training_command=f"timm's recipe {tag} ({recipe}), "
+                         f"see https://huggingface.co/{cfg['hf_hub_id']}",
+        hash_kind=hash_kind, source=f"timm {timm.__version__} {full_name} ({where})",
+        published_metrics={"top1": top1, "top5": top5},
+        published_by=(
+            f"{options['published_by']} (ImageNet-1k validation set at {size}x{size}); "
+            "not re-measured here" if "published_by" in options
+            else f"timm (ImageNet-1k validation set at {size}x{size}, {_TIMM_RESULTS}); "
+                 "published by timm, not re-measured here")))
 
 
 def timm_original_entry(full_name, timm):
     """An entry for a timm config whose file is the authors' torch.hub checkpoint (timm's
     `url`, its sha256 prefix in its name), in timm's tensor names."""
-    import keras
-
     top1, top5, published_by = timm_original_weights()[full_name]
     arch, tag, cfg, size, transform, model = _timm_model(full_name, timm, test_size=False)
-    url = cfg["url"]
-    prefix = re.search(r"-([a-f0-9]+)\.", url.rsplit("/", 1)[-1]).group(1)
-    entry = {
-        "name": full_name, "model": arch, "model_config": model.get_config(), "url": url,
-        "sha256": prefix, "size": None, "dataset": "imagenet-1k", "metrics": {},
-        "evaluation_command": "", "params": int(model.count_params()),
-        "input_shape": [size, size, 3], "preprocessing": _transform_text(transform),
-        "training_command": f"the authors' recipe ({tag}), see https://huggingface.co/"
-                            f"{cfg['hf_hub_id']} and the paper",
-        "license": f"{cfg['license']} (timm's model card)", "dataset_license": IMAGENET_LICENSE,
-        "trained_with": {"train_input_size": list(cfg["input_size"][1:])},
-        "source_format": "timm", "hash_kind": "sha256-prefix",
-        "source": f"timm {timm.__version__} {full_name} (its url: the authors' torch.hub file)",
-        "published_metrics": {"top1": top1, "top5": top5},
-        "published_by": f"{published_by} (ImageNet-1k validation set at {size}x{size}); "
-                        "published by the authors, not re-measured here",
-        "transform": transform, "class_names": "imagenet1k",
-    }
-    keras.backend.clear_session()
-    return entry
+    return _entry(model, transform, **_timm_fields(
+        cfg, name=full_name, model=arch, url=cfg["url"], sha256=_name_prefix(cfg["url"]),
+        training_command=f"the authors' recipe ({tag}), see https://huggingface.co/"
+                         f"{cfg['hf_hub_id']} and the paper",
+        hash_kind="sha256-prefix",
+        source=f"timm {timm.__version__} {full_name} (its url: the authors' torch.hub file)",
+        published_metrics={"top1": top1, "top5": top5},
+        published_by=f"{published_by} (ImageNet-1k validation set at {size}x{size}); "
+                     "published by the authors, not re-measured here"))
 
 
 def timm_backbone_entry(full_name, timm):
     """An entry for a feature backbone (no classifier, e.g. DINOv2's) whose file is on the
     Hugging Face hub, pinned by revision, full sha256 and size; its published metrics are
     what its authors report for its frozen features."""
-    import keras
-
     revision, sha256, size, metrics, published_by, dataset, dataset_license = \
         timm_backbone_weights()[full_name]
     arch, tag, cfg, image, transform, model = _timm_model(full_name, timm, test_size=False)
     name = timm_models().get(arch, (arch, {}))[0]
     hub = cfg["hf_hub_id"]
-    entry = {
-        "name": f"{name}.{tag}", "model": name, "model_config": model.get_config(),
-        "url": f"https://huggingface.co/{hub}/resolve/{revision}/model.safetensors",
-        "sha256": sha256, "size": size, "dataset": dataset, "metrics": {},
-        "evaluation_command": "", "params": int(model.count_params()),
-        "input_shape": [image, image, 3], "preprocessing": _transform_text(transform),
-        "training_command": f"the authors' self-supervised recipe ({tag}), see "
-                            f"https://huggingface.co/{hub} and the paper",
-        "license": f"{cfg['license']} (timm's model card; the authors release the weights "
-                   "under it)",
-        "dataset_license": dataset_license,
-        "trained_with": {"train_input_size": list(cfg["input_size"][1:])},
-        "source_format": "timm", "hash_kind": "sha256",
-        "source": f"timm {timm.__version__} {full_name} (Hugging Face {hub} at {revision})",
-        "published_metrics": dict(metrics),
-        "published_by": f"{published_by}; published by the authors, not re-measured here",
-        "transform": transform, "class_names": "",
-    }
-    keras.backend.clear_session()
-    return entry
+    return _entry(model, transform, **_timm_fields(
+        cfg, name=f"{name}.{tag}", model=name,
+        url=f"https://huggingface.co/{hub}/resolve/{revision}/model.safetensors",
+        sha256=sha256, size=size, dataset=dataset,
+        training_command=f"the authors' self-supervised recipe ({tag}), see "
+                         f"https://huggingface.co/{hub} and the paper",
+        license=f"{cfg['license']} (timm's model card; the authors release the weights "
+                "under it)",
+        dataset_license=dataset_license, hash_kind="sha256",
+        source=f"timm {timm.__version__} {full_name} (Hugging Face {hub} at {revision})",
+        published_metrics=dict(metrics),
+        published_by=f"{published_by}; published by the authors, not re-measured here",
+        class_names=""))
 
 
 def build_parser():

@@ -75,3 +75,21 @@ def stage_modules(reference):
 
 #: torchvision's ImageNet weights published as `<name>.imagenet` (their DEFAULT weights)
 TORCHVISION_WEIGHTS = ("convnext_tiny", "convnext_small", "convnext_base", "convnext_large")
+
+#: timm checkpoints better than torchvision's for the same architecture: {timm name:
+#: (Hugging Face revision, sha256, top1, top5, options)}. The sha256 is the "Git LFS
+#: Details" of https://huggingface.co/timm/convnext_tiny.fb_in22k_ft_in1k/blob/
+#: 9652db768d961382dea070578e6e38d85e44ff7b/pytorch_model.bin (timm's tensor names, a torch
+#: state dict). timm's results-imagenet.csv has no row for it; its model card's "Model
+#: Comparison" table does, at 224x224 (the authors' README: 82.9; torchvision's: 82.52).
+TIMM_WEIGHTS = {
+    "convnext_tiny.fb_in22k_ft_in1k": (
+        "9652db768d961382dea070578e6e38d85e44ff7b",
+        "8cb65dc650a7fb25eaadbff3eb69559d02f83cdc5afdfb3785d1889cdc3e3518", 82.898, 96.616,
+        {"file": "pytorch_model.bin", "test_size": False,
+         "published_by": "timm, the Model Comparison table of its ConvNeXt model cards "
+                         "(https://huggingface.co/timm/convnext_tiny.fb_in22k_ft_in1k)"}),
+}
+#: what timm's recipe tags mean (the entries' training_command)
+TIMM_RECIPE = ("the authors' recipe: ImageNet-22k pretraining, then "
+               "ImageNet-1k fine-tuning, arXiv:2201.03545")

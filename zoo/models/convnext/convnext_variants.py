@@ -27,7 +27,7 @@ def tiny_arguments(name):
             "depths": (1, 1, 2, 1)}
 
 
-@register(ConvNeXt, VARIANTS, weights=("imagenet",))
+@register(ConvNeXt, VARIANTS, weights=("imagenet", "fb_in22k_ft_in1k"))
 def convnext_tiny(**kwargs):
     """ConvNeXt-T, torchvision's layout: 28,589,128 trainable parameters at 224x224x3."""
     return create("convnext_tiny", **kwargs)

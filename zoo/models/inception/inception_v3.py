@@ -19,11 +19,22 @@ def conv_bn(x, filters, kernel_size, strides=1, padding="same", *, name):
                   batch_norm(f"{name}_bn", epsilon=1e-3), layers.ReLU(name=f"{name}_relu")], x)
 
 
-def average_pool(x, *, name):
+def _pool_layers(name):
     """torchvision's `avg_pool2d(3, stride=1, padding=1)`: the zero padding counts in the mean
     (`count_include_pad=True`), so it is padded explicitly."""
-    return chain([layers.ZeroPadding2D(1, name=f"{name}_pad"),
-                  layers.AveragePooling2D(3, strides=1, name=name)], x)
+    return [layers.ZeroPadding2D(1, name=f"{name}_pad"),
+            layers.AveragePooling2D(3, strides=1, name=name)]
+
+
+def pool_branch(x, filters, *, name, pool_name):
+    """torchvision's `branch_pool`: that average pool, then BasicConv2d 1x1. The pool and the
+    1x1 convolution (no bias) are both linear and commute, so the zoo convolves first and pools
+    the `filters` output channels instead of every input channel: the same function (and the
+    same weights) for a fraction of the pooling work (Mixed_7c: 192 of 2048 channels)."""
+    x = layers.Conv2D(filters, 1, use_bias=False, kernel_initializer=CONV_INIT,
+                      name=f"{name}_conv")(x)
+    return chain([*_pool_layers(pool_name), batch_norm(f"{name}_bn", epsilon=1e-3),
+                  layers.ReLU(name=f"{name}_relu")], x)
 
 
 def max_pool(x, *, name):
@@ -43,8 +54,7 @@ def inception_a(x, pool_features, w, *, name):
         conv_bn(x, w(64), 1, name=f"{name}_branch1x1"),
         conv_bn(b5, w(64), 5, name=f"{name}_branch5x5_2"),
         conv_bn(b3, w(96), 3, name=f"{name}_branch3x3dbl_3"),
-        conv_bn(average_pool(x, name=f"{name}_pool"), w(pool_features), 1,
-                name=f"{name}_branch_pool"),
+        pool_branch(x, w(pool_features), name=f"{name}_branch_pool", pool_name=f"{name}_pool"),
     ], name)
 
 
@@ -70,7 +80,7 @@ def inception_c(x, c7, w, *, name):
         conv_bn(x, w(192), 1, name=f"{name}_branch1x1"),
         conv_bn(b7, w(192), (7, 1), name=f"{name}_branch7x7_3"),
         conv_bn(d7, w(192), (1, 7), name=f"{name}_branch7x7dbl_5"),
-        conv_bn(average_pool(x, name=f"{name}_pool"), w(192), 1, name=f"{name}_branch_pool"),
+        pool_branch(x, w(192), name=f"{name}_branch_pool", pool_name=f"{name}_pool"),
     ], name)
 
 
@@ -98,7 +108,7 @@ def inception_e(x, w, *, name):
         conv_bn(b3, w(384), (3, 1), name=f"{name}_branch3x3_2b"),
         conv_bn(d3, w(384), (1, 3), name=f"{name}_branch3x3dbl_3a"),
         conv_bn(d3, w(384), (3, 1), name=f"{name}_branch3x3dbl_3b"),
-        conv_bn(average_pool(x, name=f"{name}_pool"), w(192), 1, name=f"{name}_branch_pool"),
+        pool_branch(x, w(192), name=f"{name}_branch_pool", pool_name=f"{name}_pool"),
     ], name)
 
 

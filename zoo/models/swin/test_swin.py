@@ -253,6 +253,22 @@ def test_lora_adapts_the_query_and_value_parts_of_the_fused_projection(tmp_path)
         type(layer)(12).enable_lora(2, parts=("query", "bias"))
 
 
+@pytest.mark.jax
+def test_v2_trains_with_a_padded_window_to_finite_weights():
+    """One step of Swin V2 on a 4x4 map padded to 6x6 (3x3 windows): a padded token's key
+    is a zero vector (zero input, no key bias), and the cosine attention's normalisation of
+    it must have a finite gradient (`sqrt` at 0: NaN on JAX without the clamp under the
+    root in `window_attention._normalize`)."""
+    keras.utils.set_random_seed(0)
+    model = zoo.create("swin_v2_t", input_shape=(8, 8, 3), patch_size=2, filters=(8,),
+                       depths=(1,), num_heads=(1,), window_size=3, num_classes=3)
+    assert model.get_layer("stage1_block0_attn_pad").output.shape[1:3] == (6, 6)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    loss = model.train_on_batch(_images(8), np.array([0, 1]))
+    assert [path for path, v in _values(model).items() if not np.isfinite(v).all()] == []
+    assert np.isfinite(np.asarray(loss, dtype="float64")).all(), loss
+
+
 def test_drop_path_acts_in_training_only_and_is_seeded():
     x = _images(32, n=8)
     outputs = []

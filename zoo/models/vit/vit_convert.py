@@ -124,7 +124,13 @@ _LVD = ("LVD-142M: the 142M images the DINOv2 authors curated from web data (the
 #: are those of its Git LFS object on the hub; the hub cannot be reached from here, so
 #: they are copied from the public projects that pin the file at that revision (the
 #: same digest in several independent ones, e.g. vit_small: 04d27f34... in five).
-#: vit_small_patch14_reg4_dinov2.lvd142m is missing: no published sha256 found.
+#: vit_small_patch14_reg4_dinov2.lvd142m is missing: no public page or project read so far
+#: states the sha256 and exact size of its file (2026-12-07: the hub's tree and commit-list
+#: pages of every revision list the file, none shows its LFS digest; nor do those of the
+#: base/large reg4 repos). Known: the file (88.2 MB) was added at revision
+#: 07c9addcbc7d8ca698afe88784a057056aec490d and is unchanged at main; the authors' README
+#: (facebookresearch/dinov2 at 04b91003) gives ViT-S/14 with registers k-NN 79.1 and
+#: linear 80.9 (ImageNet-1k top-1).
 TIMM_BACKBONE_WEIGHTS = {
     "vit_small_patch14_dinov2.lvd142m": (
         "4610ca143709d58a633b6397a74412c2c3842454",
