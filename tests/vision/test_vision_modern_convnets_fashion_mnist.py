@@ -8,14 +8,14 @@ through its documented `preprocessing` option (bilinear, to 75x75, pixel values 
 Reduced widths and depths keep it to seconds. (EfficientNet and MobileNet: tests/mobile_checks.py;
 ViT and Swin: their own folders.)
 
-Inception v3 gets 1024 images (32 steps) where the others get 512 (16). It is a plain
+Inception v3 gets 2048 images (64 steps) where the others get 512 (16). It is a plain
 BatchNorm-ReLU network, up to 47 convolutions deep without a shortcut; at initialisation its
 gradient norm grows from 0.2-2 per kernel in the last module to 140-190 in the stem
 convolutions, and the loss is smooth only over steps far shorter than Adam's first ones: over
 16 batches it wanders between 2.2 and 2.9 on every backend (from the same weights and
 batches too), and whether it ends lower is the luck of the seed. Over 32 batches it fell
 (seed 0 on TensorFlow, JAX and PyTorch; seed 1 on TensorFlow and JAX), over 64 for seeds 0-2
-on each backend.
+on each backend: the test takes 64, a margin another machine's rounding cannot undo.
 """
 
 import keras
@@ -37,7 +37,7 @@ CASES = {
     "resnext50_32x4d": (32, 512, dict(width_multiplier=0.25, depths=(1, 1, 1, 1))),
     # dense layers, transitions and the final BN, one dense layer per block
     "densenet121": (32, 512, dict(width_multiplier=0.25, depths=(1, 1, 1, 1))),
-    "inception_v3": (75, 1024, dict(width_multiplier=0.125, dropout=0.0,
+    "inception_v3": (75, 2048, dict(width_multiplier=0.125, dropout=0.0,
                                     preprocessing=RESIZE_TO_75)),
 }
 

@@ -39,6 +39,9 @@ pipeline does). "auto": "host" on TensorFlow (tf.data is its native feed),
 constructor arguments (e.g. `--variant fastbn:fast_batch_norm=True`), or with a model
 attribute of `MODEL_ATTRIBUTES` set (`--variant nocheck:check_finite_weights=False`), so
 that model-side choices can be compared in the same run (see docs/benchmarks.md).
+
+One concept in one file (over 500 lines): the vision training-throughput bench, from its
+pairs and their reference builders to the alternating timing and the report.
 """
 
 import ast
