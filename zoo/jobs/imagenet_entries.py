@@ -146,8 +146,7 @@ def _entry(zoo_model, transform, note="", **fields):
     fields.setdefault("dataset", "imagenet-1k")
     fields.setdefault("size", None)
     entry = {key: fields.pop(key) for key in ENTRY_FIELDS}
-    if fields:  # a bug in a builder, not a user error
-        raise TypeError(f"unknown entry fields {sorted(fields)}")
+    assert not fields, f"a builder passed unknown entry fields {sorted(fields)}"
     keras.backend.clear_session()  # the next model reuses the layer names
     return entry
 
