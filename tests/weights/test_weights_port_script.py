@@ -117,3 +117,14 @@ def test_the_reference_loads_strictly(checkpoint):
     del state["layer2.0.bn1.running_var"]
     with pytest.raises(ValueError, match="layer2.0.bn1.running_var"):
         references.torchvision_reference("resnet18", state)
+
+
+def test_a_published_state_with_auxiliary_heads_loads_as_torchvision_loads_it():
+    """torchvision's published GoogLeNet and Inception v3 files hold their auxiliary heads'
+    tensors (`aux1.*`, `AuxLogits.*`): the reference is built with them, then leaves them out."""
+    torch.manual_seed(0)
+    with_heads = references.torchvision_model("googlenet", aux_logits=True, init_weights=True)
+    state = with_heads.state_dict()
+    assert any(key.startswith("aux1.") for key in state)
+    reference = references.torchvision_reference("googlenet", state)
+    assert reference.aux_logits is False and not reference.training
