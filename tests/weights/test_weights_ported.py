@@ -174,16 +174,19 @@ def test_every_imagenet_entry_converts_its_full_key_set():
 
 def test_every_imagenet_entry_is_complete():
     backbones = set(imagenet_entries.timm_backbone_weights())
-    assert {"vit_small_patch14_dinov2.lvd142m", "vit_large_patch14_dinov2.lvd142m"} <= backbones
+    assert {"vit_small_patch14_dinov2.lvd142m", "vit_large_patch14_dinov2.lvd142m",
+            "vit_small_patch14_reg4_dinov2.lvd142m"} <= backbones
     for spec in [w for w in zoo.list_weights("*") if w.source_format != "keras"]:
         assert spec.url.startswith("https://") and spec.sha256 and spec.license
         # torch.hub files state their sha256 prefix in their names (torchvision's, the
         # authors' files timm's configs name, DeiT's, and timm's GitHub releases); a Hugging
         # Face file is pinned by its full sha256
-        assert spec.hash_kind == ("sha256" if "huggingface.co" in spec.url
-                                  else "sha256-prefix"), spec.name
+        # (or the authors' own file, DINOv2's, pinned by its full sha256 and size)
+        assert spec.hash_kind == "sha256" or "huggingface.co" not in spec.url, spec.name
         if spec.hash_kind == "sha256-prefix":
             assert f"-{spec.sha256}." in spec.url  # the prefix torch.hub checks
+        elif "huggingface.co" not in spec.url:
+            assert spec.size, spec.name
         assert "not re-measured here" in spec.published_by
         assert set(spec.transform) == {"resize", "crop", "interpolation", "mean", "std"}
         assert spec.source and spec.dataset_license

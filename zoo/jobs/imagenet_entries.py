@@ -13,7 +13,8 @@ original torch.hub checkpoint (timm's `url`, e.g. DeiT's), which states its sha2
 prefix in its name as torchvision's files do: checked the same way. Its
 `TIMM_BACKBONE_WEIGHTS` are feature backbones without a classifier (DINOv2's), on the
 Hugging Face hub: pinned by revision, sha256 and size, with the metrics their authors
-publish for the frozen features, their dataset and its terms, and no class names.
+publish for the frozen features, their dataset and its terms, and no class names; a row
+without a revision is the authors' own file (timm's `url`), pinned by full sha256 and size.
 The declarations are in each family's `zoo/models/<family>/<family>_convert.py`;
 `entry_arguments(name)` there gives the zoo arguments of the model a published file
 fits (another size than the variant's, e.g. ViT-H/14's 518x518 weights).
@@ -263,16 +264,19 @@ def timm_backbone_entry(full_name, timm):
     arch, tag, cfg, image, transform, model = _timm_model(full_name, timm, test_size=False)
     name = timm_models().get(arch, (arch, {}))[0]
     hub = cfg["hf_hub_id"]
+    if revision is None:  # the authors' file timm's config names (their layout)
+        url, where = cfg["url"], "its url: the authors' torch.hub file"
+    else:
+        url = f"https://huggingface.co/{hub}/resolve/{revision}/model.safetensors"
+        where = f"Hugging Face {hub} at {revision}"
     return _entry(model, transform, **_timm_fields(
-        cfg, name=f"{name}.{tag}", model=name,
-        url=f"https://huggingface.co/{hub}/resolve/{revision}/model.safetensors",
-        sha256=sha256, size=size, dataset=dataset,
+        cfg, name=f"{name}.{tag}", model=name, url=url, sha256=sha256, size=size, dataset=dataset,
         training_command=f"the authors' self-supervised recipe ({tag}), see "
                          f"https://huggingface.co/{hub} and the paper",
         license=f"{cfg['license']} (timm's model card; the authors release the weights "
                 "under it)",
         dataset_license=dataset_license, hash_kind="sha256",
-        source=f"timm {timm.__version__} {full_name} (Hugging Face {hub} at {revision})",
+        source=f"timm {timm.__version__} {full_name} ({where})",
         published_metrics=dict(metrics),
         published_by=f"{published_by}; published by the authors, not re-measured here",
         class_names=""))

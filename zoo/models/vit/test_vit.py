@@ -158,6 +158,44 @@ def test_ported_dinov2_with_registers_gives_timms_tokens_at_any_size(served):
     _check_case(served, "dinov2", [({}, SIZE), ({"dynamic_size": True}, (24, 56))])
 
 
+def _authors_layout(state, seed=7):
+    """A timm DINOv2-with-registers state dict in the DINOv2 authors' layout (their
+    `dinov2_vits14_reg4_pretrain.pth`): a mask token, `register_tokens`, and the class token's
+    position embedding (random, so a dropped one shows) first in `pos_embed`."""
+    first = torch.randn((1, 1, state["cls_token"].shape[-1]),
+                        generator=torch.Generator().manual_seed(seed))
+    out = {k: v for k, v in state.items() if k not in ("cls_token", "reg_token", "pos_embed")}
+    out.update(cls_token=state["cls_token"] - first, register_tokens=state["reg_token"],
+               pos_embed=torch.cat([first, state["pos_embed"]], dim=1),
+               mask_token=torch.randn((1, first.shape[-1])))
+    return out
+
+
+def test_dinov2_authors_file_loads_as_timms_checkpoint_filter_reads_it(served, tmp_path):
+    """The `lvd142m` entry of vit_small_patch14_reg4_dinov2 is the authors' own `.pth`: a
+    random one, served under its full sha256, gives the tokens of a timm model that loaded the
+    same file through timm's own `checkpoint_filter_fn`, with every tensor used."""
+    timm = references.import_timm()
+    authors = _authors_layout(served["dinov2"]["reference"].state_dict())
+    reference = _timm("vit_small_patch14_reg4_dinov2", num_classes=0)(timm).eval()
+    filtered = timm.models.vision_transformer.checkpoint_filter_fn(dict(authors), reference)
+    reference.load_state_dict(filtered, strict=True)
+    data, suffix = serialize(authors, "torchvision")  # torch.save, as the authors' file
+    server = LoopbackServer()
+    try:
+        path = "/dinov2/dinov2_vits14_reg4_pretrain" + suffix
+        server.files[path] = data
+        name, zoo_args = CASES["dinov2"][:2]
+        spec = make_spec(name, zoo_args, server.url + path, data, "timm", size=SIZE)
+        model = zoo.create(name, weights=spec)
+    finally:
+        server.close()
+    x = _images(SIZE)
+    with torch.no_grad():
+        want = reference.forward_features(_torch(x)).numpy()
+    assert_close(infer(model, x), want, "the authors' DINOv2 file")
+
+
 def test_resampling_is_torchs_antialiased_bicubic():
     """timm's `resample_abs_pos_embed` is `F.interpolate(..., "bicubic", antialias=True)`."""
     grid = np.random.default_rng(0).normal(size=(1, 3, 5, 4)).astype("float32")  # NCHW

@@ -124,13 +124,13 @@ _LVD = ("LVD-142M: the 142M images the DINOv2 authors curated from web data (the
 #: are those of its Git LFS object on the hub; the hub cannot be reached from here, so
 #: they are copied from the public projects that pin the file at that revision (the
 #: same digest in several independent ones, e.g. vit_small: 04d27f34... in five).
-#: vit_small_patch14_reg4_dinov2.lvd142m is missing: no public page or project read so far
-#: states the sha256 and exact size of its file (2026-12-07: the hub's tree and commit-list
-#: pages of every revision list the file, none shows its LFS digest; nor do those of the
-#: base/large reg4 repos). Known: the file (88.2 MB) was added at revision
-#: 07c9addcbc7d8ca698afe88784a057056aec490d and is unchanged at main; the authors' README
-#: (facebookresearch/dinov2 at 04b91003) gives ViT-S/14 with registers k-NN 79.1 and
-#: linear 80.9 (ImageNet-1k top-1).
+#: A row without a revision is the authors' own file, timm's `url` for the config (DINOv2's
+#: torch.hub checkpoint, in the authors' layout: see `normalize_state`), pinned by its full
+#: sha256 and size. vit_small_patch14_reg4_dinov2's: 88,291,785 bytes, sha256 f4331770...,
+#: the same identity in the public projects that pin the file (e.g. six read 2026-12-07,
+#: which check it before loading); no public page states the digest of timm's Hugging Face
+#: copy. Its metrics: the authors' README (facebookresearch/dinov2 at 04b91003), ViT-S/14
+#: with registers.
 TIMM_BACKBONE_WEIGHTS = {
     "vit_small_patch14_dinov2.lvd142m": (
         "4610ca143709d58a633b6397a74412c2c3842454",
@@ -144,4 +144,23 @@ TIMM_BACKBONE_WEIGHTS = {
         "4741e1cafbf45415e77074bb0cb42dba76c8684a",
         "0424a5d1b515278cba3c6640ccbeaacc41de59d3a93df0dd5e494285eea2b355", 1_217_502_758,
         {"knn_top1": 83.5, "linear_top1": 86.3}, _DINOV2, "lvd-142m", _LVD),
+    "vit_small_patch14_reg4_dinov2.lvd142m": (
+        None, "f433177089a681826f849f194ece3bb48f4d63fb38d32fc837e3dc7a4e5641fb", 88_291_785,
+        {"knn_top1": 79.1, "linear_top1": 80.9}, _DINOV2, "lvd-142m", _LVD),
 }
+
+
+def normalize_state(tensors):
+    """The DINOv2 authors' files in timm's layout, as timm's checkpoint filter reads them:
+    the mask token (pretraining only) dropped; with registers, `register_tokens` is timm's
+    `reg_token` and the class token's position embedding (the first of `pos_embed`) is folded
+    into the token, since timm adds positions to the patches alone (`no_embed_class`)."""
+    if "mask_token" not in tensors:
+        return tensors
+    tensors.pop("mask_token")
+    if "register_tokens" in tensors:
+        tensors["reg_token"] = tensors.pop("register_tokens")
+        positions = tensors.pop("pos_embed")
+        tensors["cls_token"] = tensors["cls_token"] + positions[:, :1]
+        tensors["pos_embed"] = positions[:, 1:]
+    return tensors

@@ -131,7 +131,7 @@ def vit_large_patch14_dinov2(**kwargs):
     return create("vit_large_patch14_dinov2", **kwargs)
 
 
-@register(VisionTransformer, VARIANTS)
+@register(VisionTransformer, VARIANTS, weights=("lvd142m",))
 def vit_small_patch14_reg4_dinov2(**kwargs):
     """DINOv2 ViT-S/14 with 4 register tokens, feature backbone, timm's layout, 518x518x3."""
     return create("vit_small_patch14_reg4_dinov2", **kwargs)

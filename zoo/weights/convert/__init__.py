@@ -139,6 +139,15 @@ def normalize_key(key, model=None):
     return rename(key) if rename is not None else key
 
 
+def normalize_state(tensors, model=None):
+    """A checkpoint in the layout the family's rules read: a family may convert another
+    layout whole (`normalize_state` in its convert module: the DINOv2 authors' files, whose
+    class token carries its position embedding, as timm's checkpoint filter does)."""
+    declared = _declaration(model) if model is not None else None
+    rewrite = getattr(declared, "normalize_state", None)
+    return rewrite(dict(tensors)) if rewrite is not None else tensors
+
+
 def _flatten_map_size(model):
     """(height, width) of the map the model's `flatten` layer turns into a vector."""
     if getattr(model, "head_pool_size", None) is not None:
@@ -241,7 +250,7 @@ def convert(model, tensors, source="checkpoint", checkpoint_format="torchvision"
     weights) and its values (finite).
     """
     assignments = plan(model, checkpoint_format)
-    tensors = {normalize_key(k, model): v for k, v in tensors.items()}
+    tensors = {normalize_key(k, model): v for k, v in normalize_state(tensors, model).items()}
     check(assignments, {k: np.shape(v) for k, v in tensors.items()}, model, source,
           checkpoint_format)
     check_values(assignments, tensors, source)
