@@ -158,6 +158,27 @@ def test_ported_dinov2_with_registers_gives_timms_tokens_at_any_size(served):
     _check_case(served, "dinov2", [({}, SIZE), ({"dynamic_size": True}, (24, 56))])
 
 
+def test_conv_stem_equals_torchvisions_conv_stem_configs():
+    """`conv_stem` is torchvision's `conv_stem_configs` (conv-BN-ReLU, then a 1x1 to the
+    width): random weights and BatchNorm statistics, every tensor used, the same logits."""
+    tv = references.import_torchvision()
+    vit = tv.models.vision_transformer
+    stem = [[8, 3, 2], [16, 3, 2], [16, 3, 2]]  # strides 2 x 2 x 2 = patch 8
+    reference = _randomized(vit.VisionTransformer(
+        image_size=SIZE, patch_size=8, num_layers=2, num_heads=4, hidden_dim=32, mlp_dim=128,
+        num_classes=7, conv_stem_configs=[vit.ConvStemConfig(*s) for s in stem]), seed=5)
+    model = zoo.create("vit_b_16", **SMALL, num_classes=7, input_shape=(SIZE, SIZE, 3),
+                       conv_stem=stem)
+    tensors = {k: v.numpy() for k, v in reference.state_dict().items()}
+    convert.assign(model, convert.convert(model, tensors))
+    x = _images(SIZE)
+    with torch.no_grad():
+        want = reference(_torch(x)).numpy()
+    assert_close(infer(model, x), want, "conv stem")
+    with pytest.raises(ValueError, match=r"conv_stem=\[\[8, 3, 2\]\]"):
+        zoo.create("vit_b_16", **SMALL, conv_stem=[[8, 3, 2]])  # strides 2 != patch 8
+
+
 def _authors_layout(state, seed=7):
     """A timm DINOv2-with-registers state dict in the DINOv2 authors' layout (their
     `dinov2_vits14_reg4_pretrain.pth`): a mask token, `register_tokens`, and the class token's

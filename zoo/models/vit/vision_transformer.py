@@ -13,7 +13,7 @@ from zoo.models.transformer_layers import (
     patch_embedding,
 )
 from zoo.models.vision_classifier import VisionClassifier
-from zoo.models.vision_layers import stage_output
+from zoo.models.vision_layers import batch_norm, chain, conv, stage_output
 from zoo.models.vit.vit_blocks import encoder_block
 from zoo.utils.checks import (
     check_bool,
@@ -23,6 +23,31 @@ from zoo.utils.checks import (
     check_rate,
 )
 from zoo.errors import UserValueError
+
+
+def check_conv_stem(value, patch_size):
+    """None, or [(filters, kernel_size, stride), ...] whose strides multiply to
+    `patch_size` (torchvision's `conv_stem_configs`: the stem replaces the patch
+    projection, so its output grid must be the patches'): a list of int triples."""
+    if value is None:
+        return None
+    bad = UserValueError(
+        "`conv_stem` must be None or a non-empty list of (filters, kernel_size, stride) "
+        f"triples of positive ints, odd kernel sizes, whose strides multiply to "
+        f"patch_size={patch_size}. Received: conv_stem={value!r}")
+    try:
+        stem = [tuple(layer) for layer in value]
+    except TypeError:
+        raise bad from None
+    product = 1
+    for layer in stem:
+        if len(layer) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1
+                                  for v in layer) or layer[1] % 2 == 0:
+            raise bad
+        product *= layer[2]
+    if not stem or product != patch_size:
+        raise bad
+    return [list(layer) for layer in stem]
 
 
 def check_feature_blocks(value, depth):
@@ -113,6 +138,12 @@ class VisionTransformer(VisionClassifier):
         feature_blocks: None (every block), n (the last n) or block indices.
         remat: rematerialize each block's activations in training (keras's
             `RematScope`): less memory, more time.
+        conv_stem: None (the patches' strided projection), or a convolutional stem
+            in its place, torchvision's `conv_stem_configs` (Xiao et al. 2021, "Early
+            convolutions help transformers see better"): one [filters, kernel_size,
+            stride] per convolution (each followed by BatchNorm and ReLU, padded by
+            kernel_size // 2), then a 1x1 convolution to `hidden_dim`; the strides
+            multiply to `patch_size`.
         augment, preprocessing: as every vision family (`VisionClassifier`).
         **kwargs: `ZooModel` arguments (`name`, `gradient_clip_norm`).
 
@@ -157,6 +188,7 @@ class VisionTransformer(VisionClassifier):
         features_only=False,
         feature_blocks=None,
         remat=False,
+        conv_stem=None,
         augment=None,
         preprocessing=None,
         **kwargs,
@@ -191,6 +223,7 @@ class VisionTransformer(VisionClassifier):
         self.drop_path = check_rate("drop_path", drop_path)
         self.feature_blocks = check_feature_blocks(feature_blocks, self.depth)
         self.remat = check_bool("remat", remat)
+        self.conv_stem = check_conv_stem(conv_stem, self.patch_size)
         super().__init__(input_shape=input_shape, num_classes=num_classes,
                          include_top=include_top, pooling=pooling, filters=(hidden_dim,),
                          dropout=dropout, features_only=features_only, augment=augment,
@@ -209,8 +242,20 @@ class VisionTransformer(VisionClassifier):
     def input_layer_shape(self, input_shape):
         return (None, None, input_shape[-1]) if self.dynamic_size else input_shape
 
+    def _conv_stem(self, x):
+        """torchvision's `conv_proj` with `conv_stem_configs`: conv-BN-ReLU triples, a 1x1
+        convolution to the tokens' width."""
+        for i, (filters, kernel_size, stride) in enumerate(self.conv_stem):
+            x = chain(conv(filters, kernel_size, stride, name=f"patch_embed_stem{i}_conv"), x)
+            x = batch_norm(f"patch_embed_stem{i}_bn")(x)
+            x = layers.ReLU(name=f"patch_embed_stem{i}_relu")(x)
+        return layers.Conv2D(self.hidden_dim, 1, name="patch_embed_last")(x)
+
     def build_stages(self, x):
-        patches = patch_embedding(x, self.hidden_dim, self.patch_size, name="patch_embed")
+        if self.conv_stem is None:
+            patches = patch_embedding(x, self.hidden_dim, self.patch_size, name="patch_embed")
+        else:
+            patches = self._conv_stem(x)
         embedding = TokenEmbedding(grid_of(self.position_size, self.patch_size),
                                    distillation_token=self.distillation_token,
                                    register_tokens=self.register_tokens,
@@ -284,4 +329,4 @@ class VisionTransformer(VisionClassifier):
                 "position_prefix": self.position_prefix,
                 "position_size": list(self.position_size), "dynamic_size": self.dynamic_size,
                 "drop_path": self.drop_path, "feature_blocks": self.feature_blocks,
-                "remat": self.remat}
+                "remat": self.remat, "conv_stem": self.conv_stem}

@@ -32,6 +32,9 @@ _TV_BLOCK = r"encoder.layers.encoder_layer_\1"
 TORCHVISION = Rules(
     [
         (r"patch_embed", "conv_proj"),
+        (r"patch_embed_stem(\d+)_conv", r"conv_proj.conv_bn_relu_\1.0"),
+        (r"patch_embed_stem(\d+)_bn", r"conv_proj.conv_bn_relu_\1.1"),
+        (r"patch_embed_last", "conv_proj.conv_last"),
         (r"tokens", Source(names={"class_token": "class_token",
                                   "position_embedding": "encoder.pos_embedding"})),
         (r"block(\d+)_norm(\d)", _TV_BLOCK + r".ln_\2"),
