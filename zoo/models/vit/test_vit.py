@@ -158,6 +158,7 @@ def test_ported_dinov2_with_registers_gives_timms_tokens_at_any_size(served):
     _check_case(served, "dinov2", [({}, SIZE), ({"dynamic_size": True}, (24, 56))])
 
 
+@pytest.mark.jax
 def test_conv_stem_equals_torchvisions_conv_stem_configs():
     """`conv_stem` is torchvision's `conv_stem_configs` (conv-BN-ReLU, then a 1x1 to the
     width): random weights and BatchNorm statistics, every tensor used, the same logits."""
@@ -192,6 +193,7 @@ def _authors_layout(state, seed=7):
     return out
 
 
+@pytest.mark.jax
 def test_dinov2_authors_file_loads_as_timms_checkpoint_filter_reads_it(served, tmp_path):
     """The `lvd142m` entry of vit_small_patch14_reg4_dinov2 is the authors' own `.pth`: a
     random one, served under its full sha256, gives the tokens of a timm model that loaded the
