@@ -59,6 +59,35 @@ def test_language_model_refuses_what_it_cannot_be():
         lm.windows(np.arange(1, 5), batch_size=2)
 
 
+def test_pretraining_goes_on_from_an_earlier_run_and_refuses_other_sizes(
+        tmp_path, monkeypatch, capsys):
+    """--init-from: the earlier run's weights and vocabulary, so that more text can follow."""
+    from zoo.datasets import corpora
+    from zoo.jobs import pretrain_text
+
+    small = corpora.Corpus(train={"reviews": TEXTS}, heldout={"reviews": TEXTS[:8]},
+                           sources={"reviews": "TEXTS"})
+    monkeypatch.setattr(corpora, "load_corpus", lambda parts: small)
+    tiny = ["gru", "--parts", "reviews", "--vocabulary-size", "40", "--embedding-dim", "8",
+            "--sequence-length", "8", "--batch-size", "4", "--epochs", "1", "--verbose", "0",
+            "--pct-start", "0.3"]
+    assert pretrain_text.main([*tiny, "--run-dir", str(tmp_path / "a")]) == 0
+    assert pretrain_text.main([*tiny, "--run-dir", str(tmp_path / "b"), "--lr", "1e-12",
+                               "--init-from", str(tmp_path / "a")]) == 0
+    first, second = (keras.saving.load_model(tmp_path / run / "model.keras") for run in "ab")
+    assert (second.encoder.vectorizer.get_vocabulary()
+            == first.encoder.vectorizer.get_vocabulary())
+    for mine, theirs in zip(second.encoder.weights, first.encoder.weights):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(mine),
+                                   keras.ops.convert_to_numpy(theirs), atol=1e-6)
+    capsys.readouterr()
+    bigger = [*tiny[:6], "16", *tiny[7:], "--run-dir", str(tmp_path / "c")]
+    assert pretrain_text.main([*bigger, "--init-from", str(tmp_path / "a")]) == 2
+    assert "this run asks for {'vocabulary_size': 40, 'embedding_dim': 16" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "c").exists()
+
+
 def _published(tmp_path, model_name="gru", num_layers=2):
     """A tiny encoder published the way scripts/pretrain_text.py does it (not trained: its
     random weights are as distinct as trained ones, and the tests compare values)."""
@@ -216,6 +245,12 @@ def test_corpus_is_offline_prose_without_the_test_splits():
     assert sum(len(p.split()) for p in austen) > 700_000
     assert corpus.train["oanc"][0].startswith("Has the Internet abandoned its role")
     assert "/" not in " ".join(corpus.train["oanc"][:50]).replace(" / ", "")
+    # the IMDb reviews: none of the Rotten Tomatoes rows beside them (Pang & Lee's sentences)
+    imdb = corpus.train["imdb"]
+    assert len(imdb) == 25000 and not any("<br />" in t for t in imdb[:500])
+    assert imdb[0].startswith("I rented I AM CURIOUS-YELLOW")
+    (_, _), (x_test, _) = zoo.datasets.load_arrays("movie_reviews", subset="sentences")
+    assert not {str(t).strip().lower() for t in x_test} & {t.strip().lower() for t in imdb}
 
 
 def test_austen_reader_says_what_is_missing_or_unreadable(tmp_path, monkeypatch):

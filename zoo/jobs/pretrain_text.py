@@ -2,13 +2,14 @@
 
 ULMFiT's first stage (Howard & Ruder, 2018) on this machine's offline text
 (`zoo.datasets.corpora`: the Pang & Lee training splits, Jane Austen's novels,
-an OANC sample; never a test split). MODEL is a recurrent classifier name
+an OANC sample, 25,000 IMDb reviews; never a test split). MODEL is a recurrent classifier name
 (`lstm`, `gru`, `bilstm`, `bigru`): its encoder becomes an
 `RNNLanguageModel` (next-token; bidirectional: next- and previous-token) and
 trains with the zoo's step and callbacks (one-cycle schedule, checkpoints).
 The vocabulary is adapted on the review texts. The held-out perplexity is
 measured on the review texts of `scripts/train.py`'s validation split, which the
-language model never trains on.
+language model never trains on. `--init-from RUN` starts from an earlier run's
+language model (weights and vocabulary) to train on over more text.
 
 ```sh
 python scripts/pretrain_text.py gru --epochs 4 --run-dir runs/gru-lm
@@ -63,6 +64,9 @@ def build_parser():
                    help="variational dropout on each recurrent layer's input")
     p.add_argument("--recurrent-dropout", type=float, default=0.0)
     p.add_argument("--output-dropout", type=float, default=0.1)
+    p.add_argument("--init-from", default=None, metavar="RUN",
+                   help="start from the language model of an earlier run (its weights and "
+                        "vocabulary; the sizes must match): train on over more text")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit-tokens", type=int, default=None, metavar="N",
                    help="train on the first N tokens only (quick runs, tests)")
@@ -121,6 +125,28 @@ def language_model(encoder, model_name, **kwargs):
     return declared.language_model(encoder, **kwargs)
 
 
+def load_init(args):
+    """The language model of the run `--init-from`, checked against this run's sizes."""
+    import keras
+
+    path = Path(args.init_from) / "model.keras"
+    if not path.is_file():
+        raise UserValueError(f"{path} is missing: --init-from must be a finished "
+                             f"pretrain_text.py run. Received: --init-from {args.init_from!r}")
+    config = json.loads((Path(args.init_from) / "config.json").read_text())
+    if config.get("model") != args.model:
+        raise UserValueError(f"The run --init-from pretrained {config.get('model')!r}, not "
+                             f"{args.model!r}. Received: --init-from {args.init_from!r}")
+    previous = keras.saving.load_model(path)
+    wanted = {"vocabulary_size": args.vocabulary_size, "embedding_dim": args.embedding_dim,
+              "num_layers": args.num_layers}
+    found = {k: previous.encoder.get_config()[k] for k in wanted}
+    if found != wanted:
+        raise UserValueError(f"The run --init-from has sizes {found}, this run asks for "
+                             f"{wanted}. Received: --init-from {args.init_from!r}")
+    return previous
+
+
 def heldout_windows(lm, corpus, batch_size=64):
     return lm.windows(lm.token_stream(corpus.texts("heldout")), batch_size, shuffle=False)
 
@@ -139,12 +165,16 @@ def pretrain(args, argv):
                            f"{time.strftime('%Y%m%d-%H%M%S')}", overwrite=args.overwrite)
     run_dir.check()
     keras.utils.set_random_seed(args.seed)
+    previous = load_init(args) if args.init_from else None
     corpus = corpora.load_corpus(parts)
     lm = language_model(new_encoder(args.model, args), args.model,
                         embedding_dropout=args.embedding_dropout,
                         output_dropout=args.output_dropout, seed=args.seed)
-    vocabulary_texts = corpus.train.get("reviews") or corpus.texts("train")
-    lm.encoder.adapt(vocabulary_texts)
+    if previous is None:
+        lm.encoder.adapt(corpus.train.get("reviews") or corpus.texts("train"))
+    else:  # the earlier run's vocabulary, so that its weights keep their meaning
+        lm.set_weights(previous.get_weights())
+        lm.encoder.vectorizer.set_vocabulary(previous.encoder.vectorizer.get_vocabulary())
     streams = {part: lm.token_stream(corpus.train[part]) for part in parts}
     train_ids = np.concatenate([streams[part] for part in parts])
     if args.limit_tokens:
