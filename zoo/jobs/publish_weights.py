@@ -26,6 +26,7 @@ from zoo.utils.files import fsync_dir, fsync_file, temporary_name
 DATASET_LICENSES = {
     "fashion_mnist": "MIT (Zalando Research, Fashion-MNIST)",
     "mnist": "CC BY-SA 3.0 (Yann LeCun and Corinna Cortes, MNIST)",
+    "movie_reviews": "Pang & Lee movie-review data (Cornell), personal use",
 }
 
 PREPROCESSING = {

@@ -31,7 +31,7 @@ def lstm(**kwargs):
     return create("lstm", **kwargs)
 
 
-@register(RNNClassifier, VARIANTS, weights=("review_lm",))
+@register(RNNClassifier, VARIANTS, weights=("review_lm", "movie_reviews"))
 def gru(**kwargs):
     """A text classifier over a GRU (Cho et al., 2014)."""
     return create("gru", **kwargs)
