@@ -76,14 +76,17 @@ class Corpus:
         return [t for p in parts for t in chosen.get(p, [])]
 
 
-def austen_dirs():
+def data_dirs(subdir, *system):
+    """Folders searched, in order, for one corpus part's files."""
     dirs = []
     if os.environ.get("ZOO_DATA_DIR"):
         data = Path(os.environ["ZOO_DATA_DIR"])
-        dirs += [data / "janeaustenr", data]
-    dirs += [sources.keras_home() / "datasets" / "janeaustenr",
-             Path("/usr/lib/R/site-library/janeaustenr/data")]
-    return dirs
+        dirs += [data / subdir, data]
+    return dirs + [sources.keras_home() / "datasets" / subdir, *map(Path, system)]
+
+
+def austen_dirs():
+    return data_dirs("janeaustenr", "/usr/lib/R/site-library/janeaustenr/data")
 
 
 def read_r_strings(folder):
@@ -220,11 +223,7 @@ def load_oanc():
 
 
 def imdb_dirs():
-    dirs = []
-    if os.environ.get("ZOO_DATA_DIR"):
-        data = Path(os.environ["ZOO_DATA_DIR"])
-        dirs += [data / "imdb", data]
-    return dirs + [sources.keras_home() / "datasets" / "imdb"]
+    return data_dirs("imdb")
 
 
 def load_imdb():

@@ -125,19 +125,27 @@ def language_model(encoder, model_name, **kwargs):
     return declared.language_model(encoder, **kwargs)
 
 
+def finished_run(folder, flag, model_name):
+    """(config, metrics) of the finished pretrain_text.py run in `folder`, which `flag`
+    named; refused unless it holds all three files and pretrained `model_name`."""
+    run_path = Path(folder or "")
+    for name in ("config.json", "metrics.json", "model.keras"):
+        if not (run_path / name).is_file():
+            raise UserValueError(f"{run_path / name} is missing: {flag} must be a finished "
+                                 f"pretrain_text.py run. Received: {flag} {folder!r}")
+    config = json.loads((run_path / "config.json").read_text())
+    if config.get("model") != model_name:
+        raise UserValueError(f"The run pretrained {config.get('model')!r}, not {model_name!r}. "
+                             f"Received: model={model_name!r}, {flag} {folder!r}")
+    return config, json.loads((run_path / "metrics.json").read_text())
+
+
 def load_init(args):
     """The language model of the run `--init-from`, checked against this run's sizes."""
     import keras
 
-    path = Path(args.init_from) / "model.keras"
-    if not path.is_file():
-        raise UserValueError(f"{path} is missing: --init-from must be a finished "
-                             f"pretrain_text.py run. Received: --init-from {args.init_from!r}")
-    config = json.loads((Path(args.init_from) / "config.json").read_text())
-    if config.get("model") != args.model:
-        raise UserValueError(f"The run --init-from pretrained {config.get('model')!r}, not "
-                             f"{args.model!r}. Received: --init-from {args.init_from!r}")
-    previous = keras.saving.load_model(path)
+    finished_run(args.init_from, "--init-from", args.model)
+    previous = keras.saving.load_model(Path(args.init_from) / "model.keras")
     wanted = {"vocabulary_size": args.vocabulary_size, "embedding_dim": args.embedding_dim,
               "num_layers": args.num_layers}
     found = {k: previous.encoder.get_config()[k] for k in wanted}
@@ -255,15 +263,7 @@ def publish(args):
     from zoo.weights import loading
 
     run_path = Path(args.run_dir or "")
-    for name in ("config.json", "metrics.json", "model.keras"):
-        if not (run_path / name).is_file():
-            raise UserValueError(f"{run_path / name} is missing: --run-dir must be a finished "
-                                 f"pretrain_text.py run. Received: --run-dir {args.run_dir!r}")
-    config = json.loads((run_path / "config.json").read_text())
-    metrics = json.loads((run_path / "metrics.json").read_text())
-    if config.get("model") != args.model:
-        raise UserValueError(f"The run pretrained {config.get('model')!r}, not {args.model!r}. "
-                             f"Received: model={args.model!r}")
+    config, metrics = finished_run(args.run_dir, "--run-dir", args.model)
     name = f"{args.model}.{args.publish}"
     from zoo import registry
 
